@@ -1,0 +1,41 @@
+"""`onward` command line: thin over services/; every command has --help with an example."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from onward.cli._app import app
+from onward.errors import OnwardError
+
+# Each module registers its commands on `app` when imported.
+from onward.cli import data as _data  # noqa: E402,F401  isort: skip
+from onward.cli import web as _web  # noqa: E402,F401  isort: skip
+from onward.cli import metrics as _metrics  # noqa: E402,F401  isort: skip
+from onward.cli import sim as _sim  # noqa: E402,F401  isort: skip
+from onward.cli import demo as _demo  # noqa: E402,F401  isort: skip
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Run the CLI; a domain error becomes one red line on stderr and its exit code."""
+    try:
+        app(standalone_mode=False)
+    except OnwardError as error:
+        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        Console(stderr=True).print("aborted")
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as error:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise

@@ -1,0 +1,1 @@
+"""Extracts (CSV / Parquet) of the event log."""

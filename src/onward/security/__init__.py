@@ -1,0 +1,1 @@
+"""Users, roles, passwords, permission policy, consent, audit log, small-cell suppression."""

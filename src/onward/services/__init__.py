@@ -1,0 +1,1 @@
+"""Use cases, one module per area; every write goes through here in one transaction."""

@@ -1,0 +1,1 @@
+"""Vectorised microsimulation of the whole system; writes the same event log as the live system."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy tables, engine factory and Alembic migrations (SQLite default, PostgreSQL)."""

@@ -1,0 +1,1 @@
+"""FastAPI web app and JSON API."""
