@@ -15,6 +15,7 @@ from onward.cli import data as _data  # noqa: E402,F401  isort: skip
 from onward.cli import web as _web  # noqa: E402,F401  isort: skip
 from onward.cli import metrics as _metrics  # noqa: E402,F401  isort: skip
 from onward.cli import sim as _sim  # noqa: E402,F401  isort: skip
+from onward.cli import report as _report  # noqa: E402,F401  isort: skip
 from onward.cli import demo as _demo  # noqa: E402,F401  isort: skip
 
 __all__ = ["app", "main"]
