@@ -1,0 +1,85 @@
+"""The roles of DESIGN section 8 and what each one sees in the navigation, as plain data.
+
+What a role may *do* is decided in `onward.security.policy`; this module only names the roles,
+describes them in the users' language and lists their pages, so the web layer and the CLI agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from onward.errors import ValidationError
+
+
+class Role(StrEnum):
+    PERSON = "person"
+    CLINICIAN = "clinician"
+    MANAGER = "manager"
+    LEADER = "leader"
+    ANALYST = "analyst"
+    COUNCIL_MEMBER = "council_member"
+    ADMIN = "admin"
+
+
+#: One line per role, from DESIGN section 8 (security model) and section 1 (users and their jobs).
+ROLE_DESCRIPTIONS: dict[Role, str] = {
+    Role.PERSON: "A person in services: sees their own record only.",
+    Role.CLINICIAN: "Therapist, prescriber, peer specialist or case manager: sees their own caseload.",
+    Role.MANAGER: "Program manager: access, waiting list and caseloads against capacity in their programs.",
+    Role.LEADER: "System leader or medical director: aggregates with suppression, no identified records.",
+    Role.ANALYST: "Analyst: metrics and reports as suppressed aggregates; no identified records by default.",
+    Role.COUNCIL_MEMBER: "Advisory council member (clinician or person with lived experience): ideas, plans.",
+    Role.ADMIN: "Administrator: users and settings.",
+}
+
+#: Roles whose accounts are staff accounts (the stricter password policy applies to them).
+STAFF_ROLES: frozenset[Role] = frozenset(
+    {Role.CLINICIAN, Role.MANAGER, Role.LEADER, Role.ANALYST, Role.COUNCIL_MEMBER, Role.ADMIN}
+)
+
+#: Roles whose account is tied to programs through user_programs.
+PROGRAM_ROLES: frozenset[Role] = frozenset({Role.CLINICIAN, Role.MANAGER})
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    """One entry of the navigation bar: a label and the path it opens."""
+
+    label: str
+    path: str
+
+
+#: The home page each role lands on after login.
+HOME_PATHS: dict[Role, str] = {
+    Role.PERSON: "/me",
+    Role.CLINICIAN: "/caseload",
+    Role.MANAGER: "/programs",
+    Role.LEADER: "/system",
+    Role.ANALYST: "/system",
+    Role.COUNCIL_MEMBER: "/council",
+    Role.ADMIN: "/admin/users",
+}
+
+_API_DOCS = NavItem("API", "/api/v1/docs")
+_WHAT_IF = NavItem("What if?", "/whatif")
+
+#: The navigation each role sees, home first. Entries whose page is not installed are hidden by the web layer.
+NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
+    Role.PERSON: (NavItem("My care", HOME_PATHS[Role.PERSON]),),
+    Role.CLINICIAN: (NavItem("Caseload", HOME_PATHS[Role.CLINICIAN]),),
+    Role.MANAGER: (NavItem("Programs", HOME_PATHS[Role.MANAGER]),),
+    Role.LEADER: (NavItem("System", HOME_PATHS[Role.LEADER]), _WHAT_IF),
+    Role.ANALYST: (NavItem("System", HOME_PATHS[Role.ANALYST]), _WHAT_IF, _API_DOCS),
+    Role.COUNCIL_MEMBER: (NavItem("Council", HOME_PATHS[Role.COUNCIL_MEMBER]),),
+    Role.ADMIN: (NavItem("Users", HOME_PATHS[Role.ADMIN]), _WHAT_IF, _API_DOCS),
+}
+
+
+def parse_role(value: str) -> Role:
+    """The role named `value`; an unknown name is a ValidationError that lists the valid ones."""
+    try:
+        return Role(value)
+    except ValueError:
+        names = ", ".join(r.value for r in Role)
+        raise ValidationError(f"unknown role {value!r}", column="role", expected=f"one of {names}") from None
