@@ -1,0 +1,85 @@
+"""Engine and session factories: SQLite tuned for one writer and many readers, or PostgreSQL via psycopg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from onward.errors import ConfigurationError
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+"""Wait this long for another writer's lock before failing (SQLite `busy_timeout`, in ms)."""
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL, or None for an in-memory database."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _normalise(url: str) -> URL:
+    """Parse a URL; a bare `postgresql://` means psycopg 3, the driver Onward ships with."""
+    try:
+        parsed = make_url(url)
+    except Exception as error:  # sqlalchemy.exc.ArgumentError, ValueError
+        raise ConfigurationError(f"not a database URL: {url!r} ({error})") from None
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigurationError(
+            f"unsupported database {parsed.drivername!r}: use sqlite:/// or postgresql+psycopg://"
+        )
+    return parsed
+
+
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url`. SQLite gets its folder created, WAL, foreign keys on and real transactions."""
+    parsed = _normalise(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+    path = _sqlite_file(parsed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (SQLAlchemy's
+        # documented recipe), so a session or an import is exactly one transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if path is not None:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: durable at checkpoints
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (web handlers render them afterwards)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def display_url(url: str) -> str:
+    """The URL with any password hidden, for printing."""
+    return _normalise(url).render_as_string(hide_password=True)

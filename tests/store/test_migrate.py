@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from onward.store.engine import create_db_engine
+from onward.store.migrate import current_revision, head_revision, upgrade_database
+from onward.store.tables import Base
+
+
+def test_upgrade_creates_the_schema_matching_the_orm(database_url: str) -> None:
+    assert current_revision(database_url) is None
+    assert upgrade_database(database_url) == head_revision()
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+            assert set(inspect(connection).get_table_names()) >= set(Base.metadata.tables)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_twice_is_harmless(database_url: str) -> None:
+    first = upgrade_database(database_url)
+    assert upgrade_database(database_url) == first == current_revision(database_url)
+
+
+def test_downgrade_to_base_removes_every_table(sqlite_url: str) -> None:
+    from alembic import command
+
+    from onward.store.migrate import alembic_config
+
+    upgrade_database(sqlite_url)
+    command.downgrade(alembic_config(sqlite_url), "base")
+    engine = create_db_engine(sqlite_url)
+    try:
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "not a url"])
+def test_unsupported_urls_are_a_configuration_error(url: str) -> None:
+    from onward.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        create_db_engine(url)
