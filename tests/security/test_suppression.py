@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
-from scipy.optimize import linprog
+from scipy.optimize import linprog  # type: ignore[import-untyped]
 
 from onward.security.suppression import (
     SUPPRESSED,
@@ -84,7 +84,7 @@ tables = st.integers(1, 5).flatmap(
 def test_no_hidden_cell_can_be_recovered_exactly(counts: NDArray[np.int64], margins: Margins) -> None:
     mask = suppress_counts(counts, margins=margins)
     full = with_totals(counts)
-    published = _published(*counts.shape, margins)
+    published = _published(counts.shape[0], counts.shape[1], margins)
     hidden = mask.extended & published
     shown = published & ~hidden
     # Every small published cell is hidden; zeros and large cells may be shown.
