@@ -1,0 +1,267 @@
+"""Where the event log lives: DuckDB over an extract folder, the live SQLite/PostgreSQL store, or PySpark.
+
+Every backend hands the metric code the same ibis tables with the contract's column names and types,
+so one set of expressions runs everywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import ibis
+import pyarrow as pa
+
+from onward.errors import NotFoundError, ValidationError
+from onward.interop.files import arrow_schema, find_table_file
+from onward.model.eventlog import TABLES
+
+BackendName = Literal["duckdb", "sqlite", "postgres", "pyspark"]
+BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
+
+#: The tables the metrics read; `people` is not needed.
+REQUIRED_TABLES: tuple[str, ...] = ("programs", "staff", "referrals", "episodes", "services", "measurements")
+
+_DUCKDB_TYPES = {"str": "VARCHAR", "int": "BIGINT", "date": "DATE", "bool": "BOOLEAN", "json": "VARCHAR"}
+
+
+@dataclass
+class EventLog:
+    """The event-log tables as ibis expressions on one backend connection."""
+
+    backend: BackendName
+    tables: dict[str, Any]  # table name -> ibis.Table
+    connection: Any = field(repr=False)
+    source: str = ""
+
+    def table(self, name: str) -> Any:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise NotFoundError(f"the event log at {self.source} has no table {name!r}") from None
+
+
+def open_event_log(
+    *, data: Path | None = None, db: str | None = None, backend: str | None = None
+) -> EventLog:
+    """Open an extract folder (`data`) or a live database (`db`) on the chosen backend.
+
+    Defaults: DuckDB for a folder; the database's own engine for a URL. `backend="duckdb"` with a URL
+    copies the live tables into an in-memory DuckDB through Arrow (fast for repeated reads).
+    """
+    if (data is None) == (db is None):
+        raise ValidationError("give exactly one of an extract folder (--data) or a database URL (--db)")
+    if backend is not None and backend not in BACKENDS:
+        raise ValidationError(f"unknown backend {backend!r}", expected=" | ".join(BACKENDS))
+    if data is not None:
+        chosen = backend or "duckdb"
+        if chosen == "duckdb":
+            return _duckdb_folder(data)
+        if chosen == "pyspark":
+            return _pyspark_folder(data)
+        raise ValidationError(
+            f"backend {chosen!r} reads a database; use --db URL, or duckdb/pyspark for a folder"
+        )
+    assert db is not None
+    dialect = _dialect(db)
+    chosen = backend or dialect
+    if chosen == "duckdb":
+        return _live_into_duckdb(db, dialect)
+    if chosen != dialect:
+        raise ValidationError(
+            f"backend {chosen!r} cannot read a {dialect} URL", expected=f"{dialect} or duckdb"
+        )
+    return _sqlite(db) if dialect == "sqlite" else _postgres(db)
+
+
+def _table_files(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        raise NotFoundError(f"extract folder {folder} does not exist")
+    files = {name: find_table_file(folder, name) for name in TABLES}
+    missing = [name for name in REQUIRED_TABLES if files[name] is None]
+    if missing:
+        raise NotFoundError(
+            f"extract folder {folder} has no file for table(s) {', '.join(missing)}",
+        )
+    return {name: path for name, path in files.items() if path is not None}
+
+
+def _duckdb_folder(folder: Path) -> EventLog:
+    con = ibis.duckdb.connect()
+    tables: dict[str, Any] = {}
+    for name, path in _table_files(folder).items():
+        if path.suffix == ".parquet":
+            tables[name] = con.read_parquet(str(path), table_name=name)
+        else:
+            types = {c.name: _DUCKDB_TYPES[c.kind] for c in TABLES[name].columns}
+            tables[name] = con.read_csv(str(path), table_name=name, types=types, header=True)
+    return EventLog("duckdb", tables, con, str(folder))
+
+
+def _dialect(url: str) -> BackendName:
+    from sqlalchemy.engine import make_url
+
+    try:
+        name = make_url(url).get_backend_name()
+    except Exception as error:
+        raise ValidationError(f"not a database URL: {url!r} ({error})") from None
+    if name == "sqlite":
+        return "sqlite"
+    if name == "postgresql":
+        return "postgres"
+    raise ValidationError(
+        f"unsupported database {name!r}", expected="sqlite:/// or postgresql+psycopg:// URL"
+    )
+
+
+def _sqlite_path(url: str) -> Path:
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise ValidationError(f"{url!r} names no SQLite file")
+    path = Path(database)
+    if not path.is_file():
+        raise NotFoundError(f"no SQLite database at {path} (run `onward init --db {url}` first)")
+    return path
+
+
+def _live_tables(con: Any, source: str) -> dict[str, Any]:
+    present = set(con.list_tables())
+    missing = [name for name in REQUIRED_TABLES if name not in present]
+    if missing:
+        raise NotFoundError(f"database {source} has no table(s) {', '.join(missing)} (run `onward init`)")
+    return {name: con.table(name) for name in TABLES if name in present}
+
+
+def _sqlite(url: str) -> EventLog:
+    path = _sqlite_path(url)
+    con = ibis.sqlite.connect(str(path))
+    return EventLog("sqlite", _live_tables(con, str(path)), con, str(path))
+
+
+def _postgres(url: str) -> EventLog:
+    from sqlalchemy.engine import make_url
+
+    parts = make_url(url)
+    try:
+        con = ibis.postgres.connect(
+            host=parts.host or "localhost",
+            port=parts.port or 5432,
+            user=parts.username,
+            password=parts.password,
+            database=parts.database,
+        )
+    except Exception as error:
+        raise NotFoundError(
+            f"cannot connect to {parts.render_as_string(hide_password=True)}: {error}"
+        ) from None
+    return EventLog("postgres", _live_tables(con, parts.database or ""), con, parts.database or "")
+
+
+_cache_lock = threading.Lock()
+_live_cache: dict[str, tuple[tuple[int, ...], EventLog]] = {}
+
+
+def _data_version(url: str, dialect: BackendName) -> tuple[int, ...] | None:
+    """A cheap marker that changes when a SQLite file changes (its and its WAL's size and mtime)."""
+    if dialect != "sqlite":
+        return None
+    path = _sqlite_path(url)
+    marks: list[int] = []
+    for candidate in (path, path.with_name(path.name + "-wal")):
+        if candidate.exists():
+            stat = candidate.stat()
+            marks += [stat.st_mtime_ns, stat.st_size]
+    return tuple(marks)
+
+
+def _live_into_duckdb(url: str, dialect: BackendName) -> EventLog:
+    """Copy the live tables into an in-memory DuckDB once per data version, through Arrow."""
+    version = _data_version(url, dialect)
+    with _cache_lock:
+        hit = _live_cache.get(url)
+        if version is not None and hit is not None and hit[0] == version:
+            return hit[1]
+    live = _sqlite(url) if dialect == "sqlite" else _postgres(url)
+    con = ibis.duckdb.connect()
+    tables: dict[str, Any] = {}
+    for name, table in live.tables.items():
+        arrow = table.select(*TABLES[name].column_names).to_pyarrow()
+        tables[name] = con.create_table(name, _conform(arrow, name))
+    log = EventLog("duckdb", tables, con, f"{live.source} (copied into DuckDB)")
+    if version is not None:
+        with _cache_lock:
+            _live_cache[url] = (version, log)
+    return log
+
+
+def _conform(table: pa.Table, name: str) -> pa.Table:
+    """Cast to the contract's Arrow schema (SQLite hands back dates and booleans loosely typed)."""
+    schema = arrow_schema(name)
+    columns = []
+    for field_ in schema:
+        column = table.column(field_.name)
+        if column.type != field_.type:
+            column = column.cast(field_.type)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=pa.schema([f.with_nullable(True) for f in schema]))
+
+
+_spark_lock = threading.Lock()
+_spark: dict[str, Any] = {}
+
+
+def spark_backend() -> Any:
+    """One local SparkSession per process, created on first use (JVM start costs ~5 s)."""
+    with _spark_lock:
+        if "con" not in _spark:
+            from pyspark.sql import SparkSession
+
+            session = (
+                SparkSession.builder.master("local[2]")
+                .appName("onward-metrics")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.driver.memory", "2g")
+                .getOrCreate()
+            )
+            session.sparkContext.setLogLevel("ERROR")
+            _spark["con"] = ibis.pyspark.connect(session)
+        return _spark["con"]
+
+
+def _spark_schema(name: str) -> Any:
+    from pyspark.sql import types as st
+
+    kinds = {
+        "str": st.StringType(),
+        "int": st.LongType(),
+        "date": st.DateType(),
+        "bool": st.BooleanType(),
+        "json": st.StringType(),
+    }
+    return st.StructType([st.StructField(c.name, kinds[c.kind], True) for c in TABLES[name].columns])
+
+
+def _pyspark_folder(folder: Path) -> EventLog:
+    files = _table_files(folder)
+    con = spark_backend()
+    session = con._session
+    prefix = f"onward_{uuid.uuid4().hex[:8]}"
+    tables: dict[str, Any] = {}
+    for name, path in files.items():
+        if path.suffix == ".parquet":
+            frame = session.read.parquet(str(path))
+        else:
+            frame = session.read.csv(
+                str(path), header=True, schema=_spark_schema(name), dateFormat="yyyy-MM-dd"
+            )
+        view = f"{prefix}_{name}"
+        frame.createOrReplaceTempView(view)
+        tables[name] = con.table(view)
+    return EventLog("pyspark", tables, con, str(folder))

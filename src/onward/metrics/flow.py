@@ -1,0 +1,158 @@
+"""Flow metrics ("built to be left"): admissions, discharges, census, graduation, people stuck, re-entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+
+from onward.metrics import thresholds as th
+from onward.metrics.outcomes import GAD7, PHQ9, change_flags
+from onward.metrics.scope import GRADUATED, Bag, Figure, Scope, Tally, days, flag, total
+
+
+def _admissions(scope: Scope) -> Tally:
+    e = scope.episodes()
+    rows = e.filter(scope.in_period(e.start_date))
+    rows = rows.mutate(**scope.keys(program=rows.program_id, when=rows.start_date))
+    return Tally("admissions", scope.aggregate(rows, admissions=rows.episode_id.count()))
+
+
+def _discharges(scope: Scope) -> Tally:
+    e = scope.episodes()
+    rows = e.filter(e.end_date.notnull() & scope.in_period(e.end_date))
+    rows = rows.mutate(
+        **scope.keys(program=rows.program_id, when=rows.end_date),
+        graduated=flag(rows.end_reason == GRADUATED),
+    )
+    return Tally(
+        "discharges",
+        scope.aggregate(rows, discharges=rows.episode_id.count(), graduated=rows.graduated.sum()),
+    )
+
+
+def _open_at_checkpoints(scope: Scope) -> Any:
+    """One row per (episode, checkpoint t) for episodes open at t: start <= t and (no end or end > t)."""
+    e = scope.episodes()
+    cp = scope.checkpoints
+    pairs = e.cross_join(cp)
+    return pairs.filter(
+        (pairs.start_date <= pairs.t) & (pairs.end_date.isnull() | (pairs.end_date > pairs.t))
+    )
+
+
+def _census(scope: Scope) -> Tally:
+    rows = _open_at_checkpoints(scope)
+    rows = rows.mutate(**scope.keys_at_checkpoint(program=rows.program_id, checkpoints=rows))
+    return Tally("census", scope.aggregate(rows, census=rows.episode_id.count()), point_in_time=True)
+
+
+def _measurement_spans(scope: Scope) -> Any:
+    """PHQ-9/GAD-7 measurements of episodes, each with its running count, the episode's first score of
+    that instrument, and the date the next one replaces it as "latest" (None if it is the last)."""
+    m = scope.tables["measurements"]
+    m = m.filter(m.instrument.isin([PHQ9, GAD7]) & m.episode_id.notnull())
+    order = ibis.window(group_by=[m.episode_id, m.instrument], order_by=[m.measured_on, m.measurement_id])
+    ranked = m.mutate(k=ibis.row_number().over(order) + 1, next_date=m.measured_on.lead().over(order))
+    firsts = ranked.filter(ranked.k == 1).select(
+        f_episode=ranked.episode_id, f_instrument=ranked.instrument, first_score=ranked.score
+    )
+    joined = ranked.inner_join(
+        firsts, [ranked.episode_id == firsts.f_episode, ranked.instrument == firsts.f_instrument]
+    )
+    return joined.select(
+        s_episode=joined.episode_id,
+        instrument=joined.instrument,
+        measured_on=joined.measured_on,
+        next_date=joined.next_date,
+        k=joined.k,
+        first_score=joined.first_score,
+        score=joined.score,
+    )
+
+
+def _stuck(scope: Scope) -> Tally:
+    """Stuck at t: open >= 365 days, no planned end after t, no reliable improvement or no recent measure."""
+    open_ = _open_at_checkpoints(scope)
+    candidates = open_.filter(
+        (days(open_.t, open_.start_date) >= th.STUCK_MIN_OPEN_DAYS)
+        & (open_.planned_end_date.isnull() | (open_.planned_end_date <= open_.t))
+    ).select("episode_id", "program_id", "t", "cp_month")
+    spans = _measurement_spans(scope)
+    latest = candidates.inner_join(
+        spans,
+        [
+            candidates.episode_id == spans.s_episode,
+            spans.measured_on <= candidates.t,
+            spans.next_date.isnull() | (spans.next_date > candidates.t),
+        ],
+    )
+    is_phq, is_gad = latest.instrument == PHQ9, latest.instrument == GAD7
+    summary = latest.group_by([latest.episode_id.name("m_episode"), latest.t.name("m_t")]).aggregate(
+        phq_n=latest.k.max(where=is_phq),
+        phq_first=latest.first_score.max(where=is_phq),
+        phq_last=latest.score.max(where=is_phq),
+        gad_n=latest.k.max(where=is_gad),
+        gad_first=latest.first_score.max(where=is_gad),
+        gad_last=latest.score.max(where=is_gad),
+        last_date=latest.measured_on.max(),
+    )
+    rows = candidates.left_join(
+        summary, [candidates.episode_id == summary.m_episode, candidates.t == summary.m_t]
+    )
+    improved = change_flags(
+        phq_n=rows.phq_n,
+        phq_first=rows.phq_first,
+        phq_last=rows.phq_last,
+        gad_n=rows.gad_n,
+        gad_first=rows.gad_first,
+        gad_last=rows.gad_last,
+    )["improved"]
+    recent = rows.last_date.notnull() & (days(rows.t, rows.last_date) < th.STUCK_MEASURE_RECENT_DAYS)
+    rows = rows.mutate(
+        **scope.keys_at_checkpoint(program=rows.program_id, checkpoints=rows),
+        stuck=flag(~(improved.fill_null(False) & recent.fill_null(False))),
+    )
+    return Tally("stuck", scope.aggregate(rows, stuck=rows.stuck.sum()), point_in_time=True)
+
+
+def _reentry(scope: Scope) -> Tally:
+    e = scope.episodes()
+    graduated = e.filter(
+        (e.end_reason == GRADUATED)
+        & e.end_date.notnull()
+        & scope.in_period(e.end_date)
+        & (days(scope.data_end, e.end_date) >= th.REENTRY_WINDOW_DAYS)
+    ).select("episode_id", "person_id", "program_id", "end_date")
+    later = e.select(r_person=e.person_id, r_start=e.start_date)
+    returns = graduated.inner_join(later, graduated.person_id == later.r_person)
+    gap = days(returns.r_start, returns.end_date)
+    returns = returns.filter((gap >= 1) & (gap <= th.REENTRY_WINDOW_DAYS))
+    returned = returns.select(g_episode=returns.episode_id).distinct()
+    rows = graduated.left_join(returned, graduated.episode_id == returned.g_episode)
+    rows = rows.mutate(
+        **scope.keys(program=rows.program_id, when=rows.end_date), returned=flag(rows.g_episode.notnull())
+    )
+    return Tally(
+        "reentry", scope.aggregate(rows, graduates=rows.episode_id.count(), returned=rows.returned.sum())
+    )
+
+
+def tallies(scope: Scope) -> list[Tally]:
+    return [_admissions(scope), _discharges(scope), _census(scope), _stuck(scope), _reentry(scope)]
+
+
+def figures(bag: Bag) -> dict[str, Figure]:
+    discharges, census = total(bag, "discharges", "discharges"), total(bag, "census", "census")
+    stuck = total(bag, "stuck", "stuck")
+    return {
+        "admissions": Figure.count(total(bag, "admissions", "admissions")),
+        "discharges": Figure.count(discharges),
+        "active_census": Figure.count(census),
+        "graduation_rate": Figure.rate(total(bag, "discharges", "graduated"), discharges),
+        "stuck_count": Figure.count(stuck),
+        "stuck_share": Figure.rate(stuck, census),
+        "reentry_12m_rate": Figure.rate(
+            total(bag, "reentry", "returned"), total(bag, "reentry", "graduates")
+        ),
+    }

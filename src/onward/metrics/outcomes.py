@@ -1,0 +1,169 @@
+"""Outcome metrics: NHS Talking Therapies recovery and reliable change, HEDIS DRR-E remission/response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+
+from onward.metrics import thresholds as th
+from onward.metrics.scope import Bag, Figure, Scope, Tally, days, flag, total
+from onward.model.eventlog import Instrument
+
+PHQ9: str = Instrument.PHQ9.value
+GAD7: str = Instrument.GAD7.value
+
+
+def change_flags(
+    *, phq_n: Any, phq_first: Any, phq_last: Any, gad_n: Any, gad_first: Any, gad_last: Any
+) -> dict[str, Any]:
+    """NHS Talking Therapies rules on first vs last of each instrument; one with < 2 measures is ignored."""
+    phq_ok = phq_n.fill_null(0) >= 2
+    gad_ok = gad_n.fill_null(0) >= 2
+
+    def known(condition: Any) -> Any:
+        return condition.fill_null(False)
+
+    case_first = known(phq_ok & (phq_first >= th.PHQ9_CASENESS)) | known(
+        gad_ok & (gad_first >= th.GAD7_CASENESS)
+    )
+    case_last = known(phq_ok & (phq_last >= th.PHQ9_CASENESS)) | known(
+        gad_ok & (gad_last >= th.GAD7_CASENESS)
+    )
+    drop = known(phq_ok & (phq_first - phq_last >= th.PHQ9_RELIABLE_CHANGE)) | known(
+        gad_ok & (gad_first - gad_last >= th.GAD7_RELIABLE_CHANGE)
+    )
+    rise = known(phq_ok & (phq_last - phq_first >= th.PHQ9_RELIABLE_CHANGE)) | known(
+        gad_ok & (gad_last - gad_first >= th.GAD7_RELIABLE_CHANGE)
+    )
+    recovered = case_first & ~case_last
+    improved = drop & ~rise
+    return {
+        "eligible": phq_ok | gad_ok,
+        "case_first": case_first,
+        "recovered": recovered,
+        "improved": improved,
+        "deteriorated": rise & ~drop,
+        "reliably_recovered": recovered & improved,
+    }
+
+
+def _mood_measurements(scope: Scope) -> Any:
+    m = scope.tables["measurements"]
+    return m.filter(m.instrument.isin([PHQ9, GAD7]) & m.episode_id.notnull())
+
+
+def _first_last_per_episode(scope: Scope) -> Any:
+    """Per episode: count, first and last score of PHQ-9 and of GAD-7 (ties broken by measurement_id)."""
+    m = _mood_measurements(scope)
+    ascending = ibis.window(group_by=[m.episode_id, m.instrument], order_by=[m.measured_on, m.measurement_id])
+    descending = ibis.window(
+        group_by=[m.episode_id, m.instrument], order_by=[m.measured_on.desc(), m.measurement_id.desc()]
+    )
+    ranked = m.mutate(rn_first=ibis.row_number().over(ascending), rn_last=ibis.row_number().over(descending))
+    per_instrument = ranked.group_by(["episode_id", "instrument"]).aggregate(
+        n=ranked.measurement_id.count(),
+        first=ranked.score.max(where=ranked.rn_first == 0),
+        last=ranked.score.max(where=ranked.rn_last == 0),
+    )
+    p = per_instrument
+    is_phq, is_gad = p.instrument == PHQ9, p.instrument == GAD7
+    return p.group_by("episode_id").aggregate(
+        phq_n=p.n.sum(where=is_phq),
+        phq_first=p.first.max(where=is_phq),
+        phq_last=p.last.max(where=is_phq),
+        gad_n=p.n.sum(where=is_gad),
+        gad_first=p.first.max(where=is_gad),
+        gad_last=p.last.max(where=is_gad),
+    )
+
+
+def _recovery_tally(scope: Scope) -> Tally:
+    episodes = scope.episodes()
+    ended = episodes.filter(episodes.end_date.notnull() & scope.in_period(episodes.end_date))
+    ended = ended.select("episode_id", "program_id", "end_date")
+    scores = _first_last_per_episode(scope)
+    joined = ended.inner_join(scores, "episode_id")
+    f = change_flags(
+        phq_n=joined.phq_n,
+        phq_first=joined.phq_first,
+        phq_last=joined.phq_last,
+        gad_n=joined.gad_n,
+        gad_first=joined.gad_first,
+        gad_last=joined.gad_last,
+    )
+    rows = joined.mutate(
+        **scope.keys(program=joined.program_id, when=joined.end_date), **{k: flag(v) for k, v in f.items()}
+    )
+    rows = rows.filter(rows.eligible == 1)
+    expr = scope.aggregate(
+        rows,
+        eligible=rows.eligible.sum(),
+        case_first=rows.case_first.sum(),
+        recovered=rows.recovered.sum(),
+        improved=rows.improved.sum(),
+        deteriorated=rows.deteriorated.sum(),
+        reliably_recovered=rows.reliably_recovered.sum(),
+    )
+    return Tally("recovery", expr)
+
+
+def _drr_tally(scope: Scope) -> Tally:
+    """HEDIS DRR-E: one index per person (first PHQ-9 > 9 in the period), last PHQ-9 on days 120-240."""
+    m = scope.tables["measurements"]
+    phq = m.filter(m.instrument == PHQ9)
+    candidates = phq.filter(scope.in_period(phq.measured_on) & (phq.score > th.DRR_INDEX_ABOVE))
+    first = ibis.window(
+        group_by=candidates.person_id, order_by=[candidates.measured_on, candidates.measurement_id]
+    )
+    ranked = candidates.mutate(rn=ibis.row_number().over(first))
+    index = ranked.filter(
+        (ranked.rn == 0) & (days(scope.data_end, ranked.measured_on) >= th.DRR_FOLLOWUP_LAST_DAY)
+    ).select(
+        idx_person=ranked.person_id,
+        idx_date=ranked.measured_on,
+        idx_score=ranked.score,
+        idx_episode=ranked.episode_id,
+    )
+    follow = phq.select(
+        f_person=phq.person_id, f_date=phq.measured_on, f_id=phq.measurement_id, f_score=phq.score
+    )
+    window = follow.inner_join(index, follow.f_person == index.idx_person)
+    offset = days(window.f_date, window.idx_date)
+    window = window.filter((offset >= th.DRR_FOLLOWUP_FIRST_DAY) & (offset <= th.DRR_FOLLOWUP_LAST_DAY))
+    latest = ibis.window(group_by=window.f_person, order_by=[window.f_date.desc(), window.f_id.desc()])
+    last = window.mutate(rn=ibis.row_number().over(latest))
+    last = last.filter(last.rn == 0).select(l_person=last.f_person, l_score=last.f_score)
+    episodes = scope.episodes().select(e_id=ibis._.episode_id, e_program=ibis._.program_id)
+    rows = index.left_join(last, index.idx_person == last.l_person).left_join(
+        episodes, index.idx_episode == episodes.e_id
+    )
+    rows = rows.mutate(
+        **scope.keys(program=rows.e_program, when=rows.idx_date),
+        remitted=flag(rows.l_score < th.DRR_REMISSION_BELOW),
+        responded=flag(rows.l_score * 2 <= rows.idx_score),
+    )
+    expr = scope.aggregate(
+        rows,
+        index_events=rows.idx_person.count(),
+        remitted=rows.remitted.sum(),
+        responded=rows.responded.sum(),
+    )
+    return Tally("drr", expr)
+
+
+def tallies(scope: Scope) -> list[Tally]:
+    return [_recovery_tally(scope), _drr_tally(scope)]
+
+
+def figures(bag: Bag) -> dict[str, Figure]:
+    eligible, case_first = total(bag, "recovery", "eligible"), total(bag, "recovery", "case_first")
+    index_events = total(bag, "drr", "index_events")
+    return {
+        "recovery_rate": Figure.rate(total(bag, "recovery", "recovered"), case_first),
+        "reliable_improvement_rate": Figure.rate(total(bag, "recovery", "improved"), eligible),
+        "reliable_recovery_rate": Figure.rate(total(bag, "recovery", "reliably_recovered"), case_first),
+        "reliable_deterioration_rate": Figure.rate(total(bag, "recovery", "deteriorated"), eligible),
+        "remission_6m": Figure.rate(total(bag, "drr", "remitted"), index_events),
+        "response_6m": Figure.rate(total(bag, "drr", "responded"), index_events),
+    }

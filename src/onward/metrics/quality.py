@@ -1,0 +1,96 @@
+"""US quality measures computed from the event log: HEDIS IET (SUD initiation/engagement) and FUH."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onward.metrics import thresholds as th
+from onward.metrics.scope import INPATIENT, Bag, Figure, Scope, Tally, days, flag, total
+
+
+def _iet_tally(scope: Scope) -> Tally:
+    e = scope.episodes()
+    cohort = e.filter(
+        e.is_sud
+        & scope.in_period(e.start_date)
+        & (days(scope.data_end, e.start_date) >= th.IET_LOOKAHEAD_DAYS)
+    ).select("episode_id", "program_id", "start_date")
+    tx = scope.treatment_services()
+    tx = tx.select(t_episode=tx.episode_id, t_date=tx.service_date)
+    services = cohort.inner_join(tx, cohort.episode_id == tx.t_episode)
+    offset = days(services.t_date, services.start_date)
+    initiation = services.group_by(services.episode_id.name("i_episode")).aggregate(
+        init_date=services.t_date.min(where=(offset >= 0) & (offset <= th.IET_INITIATION_LAST_DAY))
+    )
+    followed = services.inner_join(initiation, services.episode_id == initiation.i_episode)
+    after = days(followed.t_date, followed.init_date)
+    engagement = followed.group_by(followed.episode_id.name("g_episode")).aggregate(
+        more=flag((after >= 1) & (after <= th.IET_ENGAGEMENT_LAST_DAY)).sum()
+    )
+    rows = cohort.left_join(initiation, cohort.episode_id == initiation.i_episode).left_join(
+        engagement, cohort.episode_id == engagement.g_episode
+    )
+    initiated = rows.init_date.notnull()
+    rows = rows.mutate(
+        **scope.keys(program=rows.program_id, when=rows.start_date),
+        initiated=flag(initiated),
+        engaged=flag(initiated & (rows.more.fill_null(0) >= th.IET_ENGAGEMENT_SERVICES)),
+    )
+    expr = scope.aggregate(
+        rows, episodes=rows.episode_id.count(), initiated=rows.initiated.sum(), engaged=rows.engaged.sum()
+    )
+    return Tally("iet", expr)
+
+
+def _inpatient_program_ids(scope: Scope) -> Any:
+    p = scope.tables["programs"]
+    return p.filter(p.kind == INPATIENT).select(ip_program=p.program_id)
+
+
+def _fuh_tally(scope: Scope) -> Tally:
+    e = scope.episodes()
+    inpatient = _inpatient_program_ids(scope)
+    discharges = e.filter(
+        e.end_date.notnull()
+        & scope.in_period(e.end_date)
+        & (days(scope.data_end, e.end_date) >= th.FUH_LONG_DAYS)
+    ).inner_join(inpatient, e.program_id == inpatient.ip_program)
+    discharges = discharges.select("episode_id", "person_id", "program_id", "end_date")
+    programs = scope.tables["programs"]
+    outside = programs.filter(programs.kind != INPATIENT).select(op_program=programs.program_id)
+    services = scope.services_with_program()
+    services = services.inner_join(outside, services.program_id == outside.op_program)
+    services = services.select(s_person=services.person_id, s_date=services.service_date)
+    visits = discharges.inner_join(services, discharges.person_id == services.s_person)
+    gap = days(visits.s_date, visits.end_date)
+    visits = visits.filter((gap >= 1) & (gap <= th.FUH_LONG_DAYS))
+    first_visit = visits.group_by(visits.episode_id.name("v_episode")).aggregate(
+        first_gap=days(visits.s_date, visits.end_date).min()
+    )
+    rows = discharges.left_join(first_visit, discharges.episode_id == first_visit.v_episode)
+    rows = rows.mutate(
+        **scope.keys(program=rows.program_id, when=rows.end_date),
+        within_short=flag(rows.first_gap <= th.FUH_SHORT_DAYS),
+        within_long=flag(rows.first_gap.notnull()),
+    )
+    expr = scope.aggregate(
+        rows,
+        discharges=rows.episode_id.count(),
+        within_short=rows.within_short.sum(),
+        within_long=rows.within_long.sum(),
+    )
+    return Tally("fuh", expr)
+
+
+def tallies(scope: Scope) -> list[Tally]:
+    return [_iet_tally(scope), _fuh_tally(scope)]
+
+
+def figures(bag: Bag) -> dict[str, Figure]:
+    sud, discharges = total(bag, "iet", "episodes"), total(bag, "fuh", "discharges")
+    return {
+        "sud_initiation_14d": Figure.rate(total(bag, "iet", "initiated"), sud),
+        "sud_engagement_34d": Figure.rate(total(bag, "iet", "engaged"), sud),
+        "followup_7d": Figure.rate(total(bag, "fuh", "within_short"), discharges),
+        "followup_30d": Figure.rate(total(bag, "fuh", "within_long"), discharges),
+    }

@@ -1,0 +1,161 @@
+"""The whole metric suite in one call: build every tally, run it on the backend, finish in Python."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from onward.metrics import access, flow, outcomes, quality, service_mix
+from onward.metrics.backends import EventLog
+from onward.metrics.period import Period, ResolvedPeriod
+from onward.metrics.registry import METRICS
+from onward.metrics.scope import (
+    GROUP_COLUMNS,
+    Bag,
+    Figure,
+    GroupKey,
+    Records,
+    Scope,
+    Tally,
+    make_scope,
+    month_label,
+)
+
+_AREAS: tuple[Any, ...] = (flow, service_mix, access, outcomes, quality)
+
+GroupId = tuple[str | None, ...]
+Value = float | int | None
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """One cell of the breakdown: its key ({"program_id": ..., "month": "YYYY-MM"}) and figures."""
+
+    key: dict[str, str | None]
+    figures: dict[str, Figure]
+
+    def values(self) -> dict[str, Value]:
+        return {k: f.value for k, f in self.figures.items()}
+
+
+@dataclass(frozen=True)
+class MetricsResult:
+    """Every metric of DESIGN section 5 for a period, overall and per group."""
+
+    period: ResolvedPeriod
+    by: tuple[GroupKey, ...]
+    figures: dict[str, Figure]
+    groups: list[GroupResult] = field(default_factory=list)
+    backend: str = ""
+
+    @property
+    def metrics(self) -> dict[str, Value]:
+        return {k: f.value for k, f in self.figures.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"period": {...}, "metrics": {key: value}, "groups": [{group keys..., key: value}]}`."""
+        return {
+            "period": self.period.to_json(),
+            "metrics": self.metrics,
+            "groups": [{**g.key, **g.values()} for g in self.groups],
+        }
+
+    def parts_json(self) -> dict[str, Any]:
+        """Numerators and denominators behind every figure (what small-cell suppression acts on)."""
+
+        def parts(figures: dict[str, Figure]) -> dict[str, dict[str, Value]]:
+            return {k: {"numerator": f.numerator, "denominator": f.denominator} for k, f in figures.items()}
+
+        return {
+            "metrics": parts(self.figures),
+            "groups": [{**g.key, **parts(g.figures)} for g in self.groups],
+        }
+
+
+def compute_metrics(
+    log: EventLog,
+    *,
+    period: Period,
+    by: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
+) -> MetricsResult:
+    """Compute the suite on the log's own backend; `progress` is called with each tally's name as it runs."""
+    scope = make_scope(log, period, by)
+    tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope)]
+    results: dict[str, Records] = {}
+    for tally in tallies:
+        if progress is not None:
+            progress(tally.name)
+        results[tally.name] = [_normalise(r) for r in tally.expr.to_pyarrow().to_pylist()]
+    overall, by_group = _bags(scope, tallies, results)
+    figures = _figures(overall)
+    groups = [
+        GroupResult(_key_dict(scope, gid), _figures(by_group.get(gid, {}))) for gid in _grid(scope, by_group)
+    ]
+    return MetricsResult(scope.period, scope.by, figures, groups, log.backend)
+
+
+def _normalise(record: dict[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    if "month" in out:
+        out["month"] = month_label(out["month"])
+    if "program_id" in out and out["program_id"] is not None:
+        out["program_id"] = str(out["program_id"])
+    return out
+
+
+def _group_id(scope: Scope, record: dict[str, Any]) -> GroupId:
+    return tuple(record[GROUP_COLUMNS[k]] for k in scope.by)
+
+
+def _bags(
+    scope: Scope, tallies: Iterable[Tally], results: dict[str, Records]
+) -> tuple[dict[str, Records], dict[GroupId, dict[str, Records]]]:
+    """Split each tally's rows into the overall bag and per-group bags.
+
+    A point-in-time tally grouped by month carries an extra row set with month None: the value at `to`,
+    which is the overall figure (a census is not a sum over months).
+    """
+    overall: dict[str, Records] = defaultdict(list)
+    groups: dict[GroupId, dict[str, Records]] = defaultdict(lambda: defaultdict(list))
+    by_month = "month" in scope.by
+    for tally in tallies:
+        for record in results[tally.name]:
+            at_to = record.get("month") is None
+            if not (tally.point_in_time and by_month) or at_to:
+                overall[tally.name].append(record)
+            if scope.by and not (tally.point_in_time and by_month and at_to):
+                groups[_group_id(scope, record)][tally.name].append(record)
+    return overall, groups
+
+
+def _figures(bag: Bag) -> dict[str, Figure]:
+    computed: dict[str, Figure] = {}
+    for area in _AREAS:
+        computed.update(area.figures(bag))
+    return {key: computed[key] for key in METRICS}
+
+
+def _grid(scope: Scope, seen: dict[GroupId, Any]) -> list[GroupId]:
+    """Every program x every month of the period (empty groups included), then any other key seen."""
+    if not scope.by:
+        return []
+    axes: list[Sequence[str | None]] = []
+    for key in scope.by:
+        if key == "program":
+            programs = scope.tables["programs"]
+            ids = programs.select(programs.program_id).to_pyarrow().column("program_id").to_pylist()
+            axes.append([str(i) for i in sorted(ids)])
+        else:
+            axes.append([month_label(m) for m in scope.period.months()])
+    grid = [tuple(combo) for combo in itertools.product(*axes)]
+    known = set(grid)
+    extra = sorted((g for g in seen if g not in known), key=lambda g: tuple((v is None, v or "") for v in g))
+    return grid + extra
+
+
+def _key_dict(scope: Scope, gid: GroupId) -> dict[str, str | None]:
+    return {GROUP_COLUMNS[k]: v for k, v in zip(scope.by, gid, strict=True)}
