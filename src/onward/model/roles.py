@@ -83,3 +83,12 @@ def parse_role(value: str) -> Role:
     except ValueError:
         names = ", ".join(r.value for r in Role)
         raise ValidationError(f"unknown role {value!r}", column="role", expected=f"one of {names}") from None
+
+
+#: The advisory council's part, in DESIGN's words (section 1 users, section 8 security model).
+COUNCIL_ROLE_TEXT = (
+    "The advisory council brings together clinicians and people with lived experience of services. "
+    "It triages the ideas that people in services and staff submit, decides on them, and follows the plans "
+    "that come of them through to a measured result. Council members see ideas and plans; they do not see "
+    "anyone's clinical record."
+)

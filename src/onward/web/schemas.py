@@ -1,0 +1,55 @@
+"""Pydantic shapes of the JSON API, kept apart from the ORM tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class MeOut(BaseModel):
+    user_id: str
+    username: str
+    display_name: str | None
+    role: str
+    person_id: str | None
+    program_ids: list[str]
+    home: str = Field(description="The path of the role's home page.")
+
+
+class SessionOut(BaseModel):
+    user: MeOut
+    csrf_token: str = Field(description="Send as the X-CSRF-Token header on later writes with this session.")
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    revision: str | None = Field(description="The database's schema revision (None when not initialised).")
+    head: str = Field(description="The newest schema revision this version of Onward knows.")
+
+
+class ProgramOut(BaseModel):
+    program_id: str
+    name: str
+    kind: str
+    level_of_care: int
+    capacity_slots: int
+
+
+class UserOut(BaseModel):
+    user_id: str
+    username: str
+    display_name: str | None
+    role: str
+    is_active: bool
+    person_id: str | None
+    program_ids: list[str]
+    created_at: datetime
+    last_login_at: datetime | None
+    locked_until: datetime | None

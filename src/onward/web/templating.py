@@ -1,0 +1,78 @@
+"""Jinja2 templates and the context every page shares (user, navigation, CSRF token, synthetic banner)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from onward.model.roles import NAVIGATION, NavItem, Role
+from onward.store.tables import User
+from onward.web.sessions import csrf_token
+from onward.web.synthetic import is_synthetic
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+#: CMS cell-size suppression policy: a count from 1 to 10 is never shown (REFERENCES.md, Privacy).
+SMALL_CELL_MAX = 10
+
+
+def small_cell(count: int | None) -> str:
+    """A count for display, with 1..SMALL_CELL_MAX shown as '≤10'; zero and large counts as they are."""
+    if count is None:
+        return "—"
+    if 1 <= count <= SMALL_CELL_MAX:
+        return f"≤{SMALL_CELL_MAX}"
+    return f"{count:,}"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates.env.filters["small_cell"] = small_cell
+    return templates
+
+
+def _route_paths(routes: list[BaseRoute]) -> set[str]:
+    paths: set[str] = set()
+    for route in routes:
+        if isinstance(route, Route | Mount):
+            paths.add(route.path)
+    return paths
+
+
+def navigation_for(request: Request, role: str) -> list[NavItem]:
+    """The role's navigation, leaving out pages this app does not serve (e.g. an area not installed)."""
+    try:
+        items = NAVIGATION[Role(role)]
+    except ValueError:
+        return []
+    installed = _route_paths(list(request.app.routes))
+    return [item for item in items if item.path in installed]
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    user: User | None = None,
+    status_code: int = 200,
+) -> Response:
+    """Render a page with the shared context; the user defaults to the one the request signed in as."""
+    if user is None:
+        user = getattr(request.state, "user", None)
+    shared: dict[str, Any] = {
+        "title": "Onward",
+        "user": user,
+        "nav": navigation_for(request, user.role) if user else [],
+        "role_label": user.role.replace("_", " ") if user else "",
+        "current_path": request.url.path,
+        "csrf_token": csrf_token(request),
+        "synthetic": is_synthetic(request),
+    }
+    shared.update(context or {})
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, name, shared, status_code=status_code)
