@@ -1,0 +1,232 @@
+"""Export the event log to an extract folder and import one back, checked row by row and all-or-nothing.
+
+An import validates every file completely (vectorised, see `validate`) before it writes anything,
+then writes every table in one transaction, upserting by id, so a bad row leaves the database as it
+was and a repeated import changes nothing. Rows that are absent from an extract are kept: an
+extract may be partial (for example last month's services only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import String, insert
+
+from onward.errors import ConfigurationError, ValidationError
+from onward.interop.files import FORMATS, ExtractFormat, find_table_file, table_path, write_table
+from onward.interop.validate import Source, check_references, normalise
+from onward.model.eventlog import EVENT_LOG, TABLES, Table
+from onward.store.bulk import Advance, TableCounts, count_rows, existing_ids, read_sorted, upsert
+from onward.store.engine import create_db_engine, is_sqlite
+from onward.store.migrate import current_revision, upgrade_database
+from onward.store.tables import Base, ImportRecord
+
+REQUIRED_TABLES: tuple[str, ...] = ("people", "programs")
+"""Every extract carries the people and programs its events refer to; the other tables are optional."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What one import did, per table, and the hash of the files it read."""
+
+    source: Path
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+    content_hash: str = ""
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return any(c.inserted or c.updated for c in self.tables.values())
+
+
+# --- progress --------------------------------------------------------------------------------------
+
+MakeTask = Callable[[str, int], Advance]
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[MakeTask]:
+    """Yields `task(description, total) -> advance`; a rich bar per table when enabled, silent otherwise."""
+    if not enabled:
+        yield lambda _description, _total: lambda _n: None
+        return
+    bars = Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    with bars:
+
+        def task(description: str, total: int) -> Advance:
+            task_id = bars.add_task(description, total=total)
+            return lambda n: bars.advance(task_id, n)
+
+        yield task
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def export_extract(
+    url: str, folder: Path, fmt: ExtractFormat = "parquet", *, progress: bool = True
+) -> dict[str, int]:
+    """Write every event-log table to `folder` (one file each, rows sorted by id); returns row counts."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"unknown extract format {fmt!r}", expected=" or ".join(FORMATS))
+    for spec in EVENT_LOG:
+        for other in FORMATS:
+            if other != fmt and table_path(folder, spec.name, other).exists():
+                raise ConfigurationError(
+                    f"{table_path(folder, spec.name, other)} already exists in another format; "
+                    "remove it or export to another folder, so that the folder holds one extract"
+                )
+    _require_initialised(url)
+    engine = create_db_engine(url)
+    counts: dict[str, int] = {}
+    try:
+        # One snapshot for all tables, so the files agree with each other.
+        options = {} if is_sqlite(url) else {"isolation_level": "REPEATABLE READ"}
+        with (
+            engine.connect().execution_options(**options) as connection,
+            connection.begin(),
+            _progress(progress) as task,
+        ):
+            for spec in EVENT_LOG:
+                advance = task(f"export {spec.name}", count_rows(connection, spec.name))
+                data = read_sorted(connection, spec, advance)
+                write_table(data, folder, spec.name, fmt)
+                counts[spec.name] = data.num_rows
+    finally:
+        engine.dispose()
+    return counts
+
+
+def _require_initialised(url: str) -> None:
+    if current_revision(url) is None:
+        raise ConfigurationError("the database has no Onward schema yet; run `onward init` first")
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+
+def _max_lengths(spec: Table) -> dict[str, int | None]:
+    table = Base.metadata.tables[spec.name]
+    return {c.name: c.type.length if isinstance(c.type, String) else None for c in table.columns}
+
+
+def read_table_file(path: Path, spec: Table) -> pa.Table:
+    """The raw contents of one extract file; CSV cells are read as text so each can be checked."""
+    try:
+        if path.suffix == ".parquet":
+            return pq.read_table(path)
+        return pa_csv.read_csv(
+            path,
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in spec.column_names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,  # "" is an empty text, an empty field is missing
+                null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ValidationError(f"cannot read the file: {error}", file=str(path)) from None
+
+
+def _find_files(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        raise ConfigurationError(f"{folder} is not a folder")
+    files = {
+        spec.name: path for spec in EVENT_LOG if (path := find_table_file(folder, spec.name)) is not None
+    }
+    for name in REQUIRED_TABLES:
+        if name not in files:
+            raise ValidationError(
+                f"no {name} file in {folder}",
+                file=str(table_path(folder, name, "parquet")),
+                expected=f"{name}.parquet or {name}.csv: an extract needs people and programs; "
+                "staff, referrals, episodes, services and measurements are optional",
+            )
+    return files
+
+
+def _content_hash(files: dict[str, Path]) -> str:
+    digest = hashlib.sha256()
+    for name, path in files.items():
+        digest.update(f"{name}:{path.suffix}\n".encode())
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportResult:
+    """Check every row of the extract in `folder`, then upsert it all in one transaction.
+
+    Creates or upgrades the schema first, like `onward init`. Raises ValidationError naming the
+    file, row (1 = first data row; CSV also gives the line), column and expectation of the first
+    bad row; nothing is written then.
+    """
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    files = _find_files(folder)
+    content_hash = _content_hash(files)
+    upgrade_database(url)
+    engine = create_db_engine(url)
+    try:
+        with engine.begin() as connection, _progress(progress) as task:
+            checked: dict[str, pa.Table] = {}
+            known: dict[str, pa.Array] = {}
+
+            def known_ids(parent: str) -> pa.Array:
+                if parent not in known:
+                    ids = [existing_ids(connection, parent, TABLES[parent].key)]
+                    if parent in checked:
+                        ids.append(checked[parent].column(TABLES[parent].key).combine_chunks())
+                    known[parent] = pa.concat_arrays(ids).unique()
+                return known[parent]
+
+            check = task("check files", len(files))
+            for spec in EVENT_LOG:
+                if spec.name not in files:
+                    continue
+                path = files[spec.name]
+                source = Source(file=str(path), is_csv=path.suffix == ".csv")
+                data = normalise(read_table_file(path, spec), spec, source, max_lengths=_max_lengths(spec))
+                check_references(data, spec, source, known_ids)
+                checked[spec.name] = data
+                check(1)
+
+            counts: dict[str, TableCounts] = {}
+            for name, data in checked.items():
+                counts[name] = upsert(connection, TABLES[name], data, task(f"import {name}", data.num_rows))
+            connection.execute(
+                insert(ImportRecord).values(
+                    started_at=started_at,
+                    finished_at=datetime.now(UTC),
+                    source=str(folder.resolve()),
+                    tables=json.dumps({n: _counts_json(c) for n, c in counts.items()}),
+                    content_hash=content_hash,
+                )
+            )
+    finally:
+        engine.dispose()
+    return ImportResult(
+        source=folder, tables=counts, content_hash=content_hash, seconds=time.perf_counter() - started
+    )
+
+
+def _counts_json(counts: TableCounts) -> dict[str, int]:
+    return {"inserted": counts.inserted, "updated": counts.updated, "unchanged": counts.unchanged}
