@@ -164,7 +164,7 @@ def _bounds(log: EventLog) -> tuple[date | None, date | None]:
         t["services"].select(d=t["services"].service_date),
         t["measurements"].select(d=t["measurements"].measured_on),
     ]
-    union = ibis.union(*dates, distinct=False)
+    union = ibis.union(*(u.cast({"d": "date"}) for u in dates), distinct=False)
     row = union.aggregate(first=union.d.min(), last=union.d.max()).to_pyarrow().to_pylist()[0]
     return _as_date(row["first"]), _as_date(row["last"])
 

@@ -55,24 +55,27 @@ class MetricsResult:
     def metrics(self) -> dict[str, Value]:
         return {k: f.value for k, f in self.figures.items()}
 
-    def to_json(self) -> dict[str, Any]:
-        """`{"period": {...}, "metrics": {key: value}, "groups": [{group keys..., key: value}]}`."""
+    def to_json(self, *, with_parts: bool = False) -> dict[str, Any]:
+        """`{"period": {...}, "metrics": {key: value}, "groups": [{group keys..., key: value}]}`.
+
+        `with_parts` adds `<key>__numerator` and `<key>__denominator` beside every rate, ratio and day
+        figure: the counts small-cell suppression acts on (for a day figure: treated and all episodes).
+        """
         return {
             "period": self.period.to_json(),
-            "metrics": self.metrics,
-            "groups": [{**g.key, **g.values()} for g in self.groups],
+            "metrics": _flat(self.figures, with_parts),
+            "groups": [{**g.key, **_flat(g.figures, with_parts)} for g in self.groups],
         }
 
-    def parts_json(self) -> dict[str, Any]:
-        """Numerators and denominators behind every figure (what small-cell suppression acts on)."""
 
-        def parts(figures: dict[str, Figure]) -> dict[str, dict[str, Value]]:
-            return {k: {"numerator": f.numerator, "denominator": f.denominator} for k, f in figures.items()}
-
-        return {
-            "metrics": parts(self.figures),
-            "groups": [{**g.key, **parts(g.figures)} for g in self.groups],
-        }
+def _flat(figures: dict[str, Figure], with_parts: bool) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for key, figure in figures.items():
+        out[key] = figure.value
+        if with_parts and METRICS[key].has_parts:
+            out[f"{key}__numerator"] = figure.numerator
+            out[f"{key}__denominator"] = figure.denominator
+    return out
 
 
 def compute_metrics(
@@ -80,16 +83,21 @@ def compute_metrics(
     *,
     period: Period,
     by: Sequence[str] = (),
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> MetricsResult:
-    """Compute the suite on the log's own backend; `progress` is called with each tally's name as it runs."""
+    """Compute the suite on the log's own backend.
+
+    `progress(name, done, total)` is called before each aggregate query runs (and once at the end).
+    """
     scope = make_scope(log, period, by)
     tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope)]
     results: dict[str, Records] = {}
-    for tally in tallies:
+    for done, tally in enumerate(tallies):
         if progress is not None:
-            progress(tally.name)
+            progress(tally.name, done, len(tallies))
         results[tally.name] = [_normalise(r) for r in tally.expr.to_pyarrow().to_pylist()]
+    if progress is not None:
+        progress("done", len(tallies), len(tallies))
     overall, by_group = _bags(scope, tallies, results)
     figures = _figures(overall)
     groups = [
