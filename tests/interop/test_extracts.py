@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +16,8 @@ from onward.model.eventlog import EVENT_LOG
 from onward.store.bulk import TableCounts
 from onward.store.engine import create_db_engine
 from onward.store.tables import ImportRecord
+
+RowCounts = Callable[[str], dict[str, int]]
 
 D = dt.date
 
@@ -91,18 +94,6 @@ def write_extract(folder: Path, fmt: ExtractFormat, tables: dict[str, pa.Table] 
     return folder
 
 
-def row_counts(url: str) -> dict[str, int]:
-    engine = create_db_engine(url)
-    try:
-        with engine.connect() as connection:
-            return {
-                t.name: connection.execute(text(f"SELECT count(*) FROM {t.name}")).scalar_one()
-                for t in EVENT_LOG
-            }
-    finally:
-        engine.dispose()
-
-
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_export_import_export_gives_identical_files(
     database_url: str, tmp_path: Path, fmt: ExtractFormat
@@ -125,7 +116,9 @@ def test_export_import_export_gives_identical_files(
         assert exported.to_pylist() == original[spec.name].sort_by(spec.key).to_pylist(), spec.name
 
 
-def test_import_of_the_same_extract_twice_changes_nothing(database_url: str, tmp_path: Path) -> None:
+def test_import_of_the_same_extract_twice_changes_nothing(
+    database_url: str, tmp_path: Path, row_counts: RowCounts
+) -> None:
     source = write_extract(tmp_path / "in", "parquet")
     first = import_extract(source, database_url, progress=False)
     before = row_counts(database_url)
@@ -142,7 +135,9 @@ def test_import_of_the_same_extract_twice_changes_nothing(database_url: str, tmp
         engine.dispose()
 
 
-def test_a_changed_row_is_updated_and_new_rows_inserted(database_url: str, tmp_path: Path) -> None:
+def test_a_changed_row_is_updated_and_new_rows_inserted(
+    database_url: str, tmp_path: Path, row_counts: RowCounts
+) -> None:
     tables = small_event_log()
     import_extract(write_extract(tmp_path / "v1", "csv", tables), database_url, progress=False)
     episodes = tables["episodes"].to_pylist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,7 +12,7 @@ import pytest
 from onward.errors import ValidationError
 from onward.interop.extracts import import_extract
 
-from .test_extracts import row_counts
+RowCounts = Callable[[str], dict[str, int]]
 
 HEADERS = {
     "people": "person_id,birth_year,sex,postcode_prefix,school_grade,pregnancy_due_date",
@@ -61,7 +62,7 @@ BAD_SECOND_ROWS = [
 
 
 @pytest.fixture
-def loaded(database_url: str, tmp_path: Path) -> tuple[str, dict[str, int]]:
+def loaded(database_url: str, tmp_path: Path, row_counts: RowCounts) -> tuple[str, dict[str, int]]:
     """A database that already holds the good extract, and its row counts."""
     import_extract(write_csv(tmp_path / "good", GOOD), database_url, progress=False)
     return database_url, row_counts(database_url)
@@ -69,7 +70,13 @@ def loaded(database_url: str, tmp_path: Path) -> tuple[str, dict[str, int]]:
 
 @pytest.mark.parametrize(("table", "line", "column", "words"), BAD_SECOND_ROWS, ids=lambda v: str(v)[:30])
 def test_a_bad_value_names_file_row_and_column_and_writes_nothing(
-    loaded: tuple[str, dict[str, int]], tmp_path: Path, table: str, line: str, column: str, words: list[str]
+    loaded: tuple[str, dict[str, int]],
+    tmp_path: Path,
+    row_counts: RowCounts,
+    table: str,
+    line: str,
+    column: str,
+    words: list[str],
 ) -> None:
     url, before = loaded
     rows = {name: list(lines) for name, lines in GOOD.items()}
@@ -91,7 +98,9 @@ def test_a_bad_value_names_file_row_and_column_and_writes_nothing(
     assert row_counts(url) == before
 
 
-def test_a_missing_column_is_named_with_the_expected_columns(sqlite_url: str, tmp_path: Path) -> None:
+def test_a_missing_column_is_named_with_the_expected_columns(
+    sqlite_url: str, tmp_path: Path, row_counts: RowCounts
+) -> None:
     headers = dict(HEADERS, episodes=HEADERS["episodes"].removesuffix(",is_sud"))
     rows = dict(GOOD, episodes=[line.rsplit(",", 1)[0] for line in GOOD["episodes"]])
     with pytest.raises(
