@@ -1,0 +1,136 @@
+"""What a run returns: per-step series, an end-of-run summary, and (optionally) the raw events.
+
+Summary keys (the contract the Monte Carlo runner and reports rely on):
+
+- end-of-run snapshots: ``waiting`` (people on the waiting list), ``in_services`` (people with an
+  open episode: in treatment, case management only, or recovered in service), ``stuck`` (open
+  episodes of at least 12 months whose PHQ-9 is not reliably better than at admission, i.e. fell by
+  fewer than 6 points, the NHS Talking Therapies reliable-change threshold);
+- totals over the recorded run (burn-in excluded): ``graduations`` (moves to graduated),
+  ``recoveries`` (recoveries while in service, from treatment or case management), ``relapses``
+  (recovered-in-service people back into treatment plus graduates who become unwell again),
+  ``new_cases`` (well residents who become unwell), ``admissions`` and ``referrals``;
+- means over the run: ``mean_wait_days`` (days from referral to admission, over admissions from the
+  waiting list: whole steps waited × days per step; NaN when nobody was admitted) and
+  ``treatment_share`` (treatment staff hours delivered / treatment + case-management hours delivered,
+  the simulated counterpart of the metric of DESIGN section 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from onward.sim.parameters import Parameters
+
+IntArray = npt.NDArray[Any]  # int32
+SmallArray = npt.NDArray[Any]  # uint8
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[Any]  # bool
+
+SUMMARY_KEYS: tuple[str, ...] = (
+    "waiting",
+    "mean_wait_days",
+    "in_services",
+    "stuck",
+    "graduations",
+    "recoveries",
+    "relapses",
+    "new_cases",
+    "treatment_share",
+    "admissions",
+    "referrals",
+)
+
+SERIES_KEYS: tuple[str, ...] = (
+    "month",
+    "well",
+    "unwell",
+    "waiting",
+    "in_treatment",
+    "treatment_outpatient",
+    "treatment_intensive",
+    "treatment_residential",
+    "case_management_only",
+    "recovered_in_service",
+    "graduated",
+    "left",
+    "admissions",
+    "exits",
+    "referrals",
+    "new_cases",
+    "recoveries",
+    "graduations",
+    "relapses",
+    "stuck",
+    "treatment_hours",
+    "case_management_hours",
+    "skills_protected",
+)
+"""Stocks (well … left, stuck, skills_protected) are counted at the end of each step; flows
+(admissions … relapses) and hours are totals within the step. ``month`` is the end of the step in
+months since the start (1, 2, … for monthly steps)."""
+
+
+class ReferralReason:
+    """Why a referral happened (codes in EventRecord.ref_reason)."""
+
+    NEW = 0  # an unwell person asks for help
+    STEP_UP = 1  # from case management only back to treatment
+    FAST_RETURN = 2  # a relapsing graduate comes straight back
+
+
+@dataclass(slots=True)
+class EventRecord:
+    """Raw events of a recorded run, as parallel arrays; `onward.sim.eventlog` turns them into tables.
+
+    Steps are 0-based indices of the recorded run; people are indices into the population arrays.
+    Service rows list every person with an open episode at the end of each step.
+    """
+
+    ref_step: IntArray
+    ref_person: IntArray
+    ref_priority: SmallArray  # 0 emergent, 1 urgent, 2 routine
+    ref_reason: SmallArray
+    ref_sud: BoolArray
+    chg_step: IntArray
+    chg_person: IntArray
+    chg_from: SmallArray
+    chg_to: SmallArray
+    svc_step: IntArray
+    svc_person: IntArray
+    svc_state: SmallArray
+    svc_phq: SmallArray
+    svc_sud: BoolArray
+
+
+@dataclass(slots=True)
+class Population:
+    """Fixed attributes of the simulated residents (index = person)."""
+
+    birth_year: npt.NDArray[np.int16]
+    female: BoolArray
+    start_year: int
+
+
+@dataclass(slots=True)
+class RunResult:
+    """One simulation run; see the module docstring for the meaning of every summary key."""
+
+    scenario: str
+    parameters: Parameters
+    people: int
+    years: float
+    seed: int
+    step: str
+    steps_per_month: float
+    days_per_step: float
+    n_steps: int
+    series: dict[str, FloatArray]
+    summary: dict[str, float]
+    population: Population
+    events: EventRecord | None = None
+    final_state: SmallArray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
