@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -14,9 +13,10 @@ def _command_paths() -> list[tuple[str, ...]]:
     root = typer.main.get_command(app)
     paths: list[tuple[str, ...]] = []
 
-    def walk(command: click.Command, path: tuple[str, ...]) -> None:
-        if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
+    def walk(command: object, path: tuple[str, ...]) -> None:
+        subcommands = getattr(command, "commands", None)  # a group (Typer vendors its own click)
+        if subcommands:
+            for name, sub in subcommands.items():
                 walk(sub, (*path, name))
         else:
             paths.append(path)
@@ -40,3 +40,14 @@ def test_help_has_an_example(path: tuple[str, ...]) -> None:
     assert "Usage:" in result.output
     assert "onward " + path[0] in result.output.split("Usage:", 1)[1], "help shows an example invocation"
     assert "example" in result.output.lower()
+
+
+def test_readme_documents_every_command() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    undocumented = sorted(
+        {p[0] for p in _command_paths()} - {w for w in EXPECTED if f"`onward {w}" in readme}
+    )
+    undocumented = [name for name in undocumented if f"`onward {name}" not in readme]
+    assert not undocumented, f"README's command table lacks: {undocumented}"
