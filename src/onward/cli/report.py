@@ -1,5 +1,116 @@
-"""CLI commands: report."""
+"""`onward report`: the published report (self-contained HTML, or the charts as PDF/PNG)."""
 
 from __future__ import annotations
 
-from onward.cli._app import app  # noqa: F401
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from onward.cli._app import DbOption, app
+from onward.errors import ValidationError
+
+_HELP = """Write the report: each metric's value for the period, its trend by
+month, its breakdown by program, its definition and source, with charts.
+HTML is one self-contained file (no network needed to open it); --format
+pdf or png renders the charts, titled with values and definitions, through
+vl-convert.
+
+Small-cell suppression (CMS cell-size policy: counts 1-10 and cells that
+would reveal them) is on by default; --no-suppress is for internal use and
+marks every page so. Synthetic data is labelled: a demo database (demo
+accounts present) or an extract folder holding a SYNTHETIC file (or a
+manifest.json with "synthetic": true) is detected; --synthetic-label or
+--no-synthetic-label overrides the detection.
+
+\b
+Example:
+  onward report --data ./extract --out report.html
+  onward report --db sqlite:///onward-data/onward.sqlite \\
+      --out charts.pdf --format pdf
+  onward report --data ./extract --out q1.html --from 2024-01-01 \\
+      --to 2024-03-31 --as-of 2024-06-30
+"""
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{option} {text!r} is not a date", expected="YYYY-MM-DD") from None
+
+
+@app.command("report", help=_HELP)
+def report_command(
+    out: Annotated[Path, typer.Option("--out", help="File to write (report.html, charts.pdf, charts.png).")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Extract folder (Parquet or CSV, one file per table).")
+    ] = None,
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="html | pdf | png.")] = "html",
+    backend: Annotated[
+        str | None, typer.Option(help="Engine: duckdb | sqlite | postgres | pyspark (default: duckdb).")
+    ] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First day of the period (YYYY-MM-DD).")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Last day of the period (default: data_end).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Treat this day as data_end: later events are ignored.")
+    ] = None,
+    suppress: Annotated[
+        bool, typer.Option("--suppress/--no-suppress", help="Hide small cells (off: internal use only).")
+    ] = True,
+    synthetic_label: Annotated[
+        bool | None,
+        typer.Option(
+            "--synthetic-label/--no-synthetic-label",
+            help="Label the data as synthetic (default: detected from the source).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    from onward.metrics.backends import open_event_log
+    from onward.metrics.period import Period
+    from onward.metrics.report import FORMATS, build_report, gather, is_synthetic_source
+    from onward.settings import load_settings
+
+    if data is not None and db is not None:
+        raise ValidationError("give either --data DIR or --db URL, not both")
+    if fmt not in FORMATS:
+        raise ValidationError(f"--format {fmt!r}", expected=" | ".join(FORMATS))
+    period = Period(_date(from_, "--from"), _date(to, "--to"), _date(as_of, "--as-of"))
+    url = None if data is not None else load_settings(database_url=db).resolved_database_url
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bars:
+        task = bars.add_task("opening the event log", total=None)
+        log = open_event_log(data=data, db=url, backend=backend)
+        synthetic = synthetic_label if synthetic_label is not None else is_synthetic_source(data=data, db=url)
+
+        def advance(step: str, done: int, total: int) -> None:
+            bars.update(task, description=step[:40], completed=done, total=total + 1)
+
+        report_data = gather(log, period=period, progress=advance, synthetic=synthetic)
+        bars.update(task, description=f"writing {fmt}")
+        written = build_report(report_data, out=out, fmt=fmt, suppress=suppress)
+        bars.update(task, completed=bars.tasks[0].total)
+    notes = []
+    if not suppress:
+        notes.append("[bold red]suppression OFF: internal use only[/]")
+    if synthetic:
+        notes.append("labelled synthetic")
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    Console().print(f"wrote {written}{extra}", highlight=False)

@@ -255,7 +255,7 @@ class MetricCells:
 
     `counts` names the count columns (present in the result rows) whose smallness makes this value
     disclosive: a rate's numerator and denominator, a median's number of episodes. `additive` says whether
-    a count adds up over months (admissions do; a census at a date does not).
+    the counts add up over months (admissions do; a census at a date does not).
     """
 
     key: str
@@ -293,7 +293,7 @@ def suppress_result(
         if spec.kind == "count":
             count_keys[spec.key] = count_keys.get(spec.key, True) and spec.additive
         for name in spec.counts:
-            count_keys.setdefault(name, True)
+            count_keys[name] = count_keys.get(name, True) and spec.additive
     for name, additive in count_keys.items():
         for index in _hidden_count_cells(targets, name, rows, columns, row_key, column_key, additive, limit):
             hidden[index].add(name)

@@ -1,0 +1,400 @@
+"""The published report: every metric with its value, monthly trend, breakdown by program, definition and
+source, in one self-contained HTML file (Vega-Lite JavaScript inlined), or its charts as PDF/PNG.
+
+Small-cell suppression (CMS cell-size policy, `onward.security.suppression`) is applied before anything is
+drawn; turning it off marks every page "internal use". Synthetic data is labelled as such.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import altair as alt
+import vl_convert as vlc
+
+from onward.metrics.backends import EventLog
+from onward.metrics.period import Period
+from onward.metrics.registry import METRICS, PROGRAM_GROUPING, MetricDefinition
+from onward.metrics.suite import MetricsResult, compute_metrics
+from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED, MetricCells, suppress_result
+
+ReportFormat = Literal["html", "pdf", "png"]
+FORMATS: tuple[ReportFormat, ...] = ("html", "pdf", "png")
+
+#: Counts that describe a moment (`to`, or a month's last day): they add up over programs, not over months.
+POINT_IN_TIME = frozenset({"active_census", "stuck_count", "stuck_share"})
+#: Figures built on staff minutes, not on counts of people: the CMS rule on people counts does not apply.
+MINUTE_BASED = frozenset({"treatment_share", "cm_per_treatment"})
+#: Label of the group of items that belong to no program (e.g. a DRR-E index measured outside an episode).
+NO_PROGRAM = "(no program)"
+
+
+@dataclass
+class ReportData:
+    """The three breakdowns a report shows (each with the period's overall figures), before suppression."""
+
+    overall: dict[str, Any]
+    by_month: list[dict[str, Any]]
+    by_program: list[dict[str, Any]]
+    by_program_month: list[dict[str, Any]]
+    period: dict[str, Any]
+    programs: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+    synthetic: bool = False
+
+
+def gather(
+    log: EventLog,
+    *,
+    period: Period,
+    progress: Callable[[str, int, int], None] | None = None,
+    synthetic: bool = False,
+) -> ReportData:
+    """Compute the suite by month, by program, and by program and month (the cells suppression needs).
+
+    `progress(step, done, total)` is called as each aggregate query starts.
+    """
+    results: dict[str, MetricsResult] = {}
+    runs = (
+        ("by month", ("month",)),
+        ("by program", ("program",)),
+        ("by program and month", ("program", "month")),
+    )
+    for run, (name, by) in enumerate(runs):
+
+        def step(tally: str, done: int, total: int, run: int = run, name: str = name) -> None:
+            if progress is not None:
+                progress(f"{name}: {tally}", run * total + done, len(runs) * total)
+
+        results[name] = compute_metrics(log, period=period, by=by, progress=step)
+    both = results["by program and month"]
+    programs_table = log.table("programs")
+    rows = programs_table.select("program_id", "name").to_pyarrow().to_pylist()
+    return ReportData(
+        overall=_flat(both.figures),
+        by_month=[{**g.key, **_flat(g.figures)} for g in results["by month"].groups],
+        by_program=[_programmed({**g.key, **_flat(g.figures)}) for g in results["by program"].groups],
+        by_program_month=[_programmed({**g.key, **_flat(g.figures)}) for g in both.groups],
+        period=both.period.to_json(),
+        programs={str(r["program_id"]): str(r["name"]) for r in rows},
+        source=log.source,
+        synthetic=synthetic,
+    )
+
+
+def _flat(figures: dict[str, Any]) -> dict[str, Any]:
+    """Values plus, for rates/ratios/days, `<key>__numerator`, `__denominator` and `__rest` (den - num)."""
+    out: dict[str, Any] = {}
+    for key, figure in figures.items():
+        out[key] = figure.value
+        if METRICS[key].has_parts:
+            num, den = figure.numerator, figure.denominator
+            out[f"{key}__numerator"], out[f"{key}__denominator"] = num, den
+            out[f"{key}__rest"] = None if num is None or den is None else den - num
+    return out
+
+
+def _programmed(group: dict[str, Any]) -> dict[str, Any]:
+    if group.get("program_id") is None:
+        group["program_id"] = NO_PROGRAM
+    return group
+
+
+def suppression_cells() -> list[MetricCells]:
+    """How each metric is protected: a count by itself; other figures by the counts behind them."""
+    cells: list[MetricCells] = []
+    for key, definition in METRICS.items():
+        additive = key not in POINT_IN_TIME
+        if definition.kind == "count":
+            cells.append(MetricCells(key, "count", additive=additive))
+        elif definition.kind == "days":  # a median reveals no count; a tiny cohort is what would disclose
+            cells.append(MetricCells(key, "days", counts=(f"{key}__denominator",), additive=additive))
+        elif key not in MINUTE_BASED:
+            # rate x denominator gives the numerator, (1 - rate) x denominator the rest: all three count.
+            parts = (f"{key}__numerator", f"{key}__denominator", f"{key}__rest")
+            cells.append(MetricCells(key, definition.kind, counts=parts, additive=additive))
+    return cells
+
+
+def published(data: ReportData, *, suppress: bool = True) -> dict[str, Any]:
+    """One `{"metrics", "groups"}` object holding all three breakdowns, suppressed together when asked.
+
+    Together, because the by-program and by-month figures are the totals of the program x month table:
+    suppressing each breakdown alone would let a reader subtract one from another.
+    """
+    groups = [
+        *data.by_program_month,
+        *({**g, "month": None} for g in data.by_program),
+        *({**g, "program_id": None} for g in data.by_month),
+    ]
+    combined = {"period": data.period, "metrics": dict(data.overall), "groups": groups}
+    return suppress_result(combined, suppression_cells()) if suppress else combined
+
+
+def is_synthetic_source(*, data: Path | None = None, db: str | None = None) -> bool:
+    """Whether the source says it is synthetic: a `SYNTHETIC` file or `manifest.json` with
+    `"synthetic": true` in an extract folder; demo accounts (`onward demo`) in a database."""
+    if data is not None:
+        if (data / "SYNTHETIC").exists():
+            return True
+        manifest = data / "manifest.json"
+        try:
+            return bool(json.loads(manifest.read_text(encoding="utf-8")).get("synthetic", False))
+        except (OSError, ValueError, AttributeError):
+            return False
+    if db is None:
+        return False
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from onward.services.users import DEMO_USERNAME_PREFIX
+    from onward.store.engine import create_db_engine
+    from onward.store.tables import User
+
+    engine = create_db_engine(db)
+    try:
+        with engine.connect() as conn:
+            query = select(User.user_id).where(User.username.startswith(DEMO_USERNAME_PREFIX)).limit(1)
+            return conn.execute(query).first() is not None
+    except SQLAlchemyError:  # no users table (e.g. a bare event-log database): nothing says synthetic
+        return False
+    finally:
+        engine.dispose()
+
+
+# --- rendering --------------------------------------------------------------------------------------------
+
+
+def _fmt(definition: MetricDefinition, value: Any, hidden: bool) -> str:
+    if hidden:
+        return "–"
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if definition.kind == "rate" and definition.key not in {"cm_per_treatment"}:
+        return f"{100 * float(value):.1f} %"
+    if definition.kind == "ratio":
+        return f"{float(value):.2f}"
+    if definition.kind == "days":
+        return f"{int(value)} days"
+    return f"{int(value):,}"
+
+
+def _is_hidden(row: dict[str, Any], key: str) -> bool:
+    return key in row.get(SUPPRESSED, ())
+
+
+def _chart_value(definition: MetricDefinition, value: Any) -> float | None:
+    if value is None:
+        return None
+    return 100 * float(value) if definition.kind == "rate" else float(value)
+
+
+def _axis_title(definition: MetricDefinition) -> str:
+    return {"rate": "%", "days": "days", "ratio": "ratio", "count": "count"}[definition.kind]
+
+
+def metric_chart(
+    definition: MetricDefinition, view: dict[str, Any], programs: dict[str, str]
+) -> alt.HConcatChart:
+    """Monthly trend (line) beside the breakdown by program (bars); hidden and empty cells are left out."""
+    key = definition.key
+    months = [g for g in view["groups"] if g.get("program_id") is None and g.get("month") is not None]
+    by_program = [g for g in view["groups"] if g.get("month") is None and g.get("program_id") is not None]
+    trend_rows = [
+        {"month": f"{g['month']}-01", "value": _chart_value(definition, g.get(key))}
+        for g in months
+        if not _is_hidden(g, key) and g.get(key) is not None
+    ]
+    bar_rows = [
+        {
+            "program": programs.get(g["program_id"], g["program_id"]),
+            "value": _chart_value(definition, g.get(key)),
+        }
+        for g in by_program
+        if not _is_hidden(g, key) and g.get(key) is not None
+    ]
+    unit = _axis_title(definition)
+    hidden_months = sum(_is_hidden(g, key) for g in months)
+    hidden_programs = sum(_is_hidden(g, key) for g in by_program)
+    trend = (
+        alt.Chart(_data(trend_rows), title=_titled("By month", hidden_months, "months"))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:T", title=None, timeUnit="yearmonth"),
+            y=alt.Y("value:Q", title=unit),
+            tooltip=[alt.Tooltip("month:T", timeUnit="yearmonth"), alt.Tooltip("value:Q", format=".1f")],
+        )
+        .properties(width=380, height=180)
+    )
+    bars = (
+        alt.Chart(_data(bar_rows), title=_titled("By program", hidden_programs, "programs"))
+        .mark_bar()
+        .encode(
+            y=alt.Y("program:N", title=None, sort="-x"),
+            x=alt.X("value:Q", title=unit),
+            tooltip=["program:N", alt.Tooltip("value:Q", format=".1f")],
+        )
+        .properties(width=300, height=alt.Step(14))
+    )
+    return alt.hconcat(trend, bars)
+
+
+def _data(rows: list[dict[str, Any]]) -> Any:
+    return alt.Data(values=rows)  # type: ignore[no-untyped-call]
+
+
+def _titled(title: str, hidden: int, what: str) -> str:
+    return f"{title} ({hidden} {what} suppressed)" if hidden else title
+
+
+@cache
+def _vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one script, from vl-convert's offline copy (no CDN)."""
+    major_minor = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    expose = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
+    return str(vlc.javascript_bundle(expose, vl_version=f"v{major_minor}")).replace("</script", "<\\/script")
+
+
+def _banner(data: ReportData, suppress: bool) -> str:
+    notes = []
+    if data.synthetic:
+        notes.append(
+            '<p class="banner synthetic">Synthetic data: produced by a simulation, not real people.</p>'
+        )
+    if not suppress:
+        notes.append(
+            '<p class="banner internal">INTERNAL USE ONLY — small-cell suppression is OFF: counts of 1 to '
+            f"{SMALL_CELL_MAX} are shown. Do not publish or share outside the organisation.</p>"
+        )
+    return "\n".join(notes)
+
+
+def _metric_section(
+    index: int, definition: MetricDefinition, view: dict[str, Any], programs: dict[str, str]
+) -> str:
+    key = definition.key
+    overall = view["metrics"]
+    by_program = [g for g in view["groups"] if g.get("month") is None and g.get("program_id") is not None]
+    rows = "\n".join(
+        f"<tr><td>{html.escape(programs.get(g['program_id'], g['program_id']))}</td>"
+        f"<td class=num>{_fmt(definition, g.get(key), _is_hidden(g, key))}</td></tr>"
+        for g in by_program
+    )
+    value = _fmt(definition, overall.get(key), _is_hidden(overall, key))
+    return f"""
+<section id="{key}">
+  <h2>{html.escape(definition.title)} <span class="value">{value}</span></h2>
+  <p class="definition">{html.escape(definition.definition)}</p>
+  <p class="source">Source: {html.escape(definition.source)}.
+    By month: {html.escape(definition.month_grouping)}.</p>
+  <div class="chart" id="chart-{index}"></div>
+  <details><summary>Table by program</summary>
+    <table><thead><tr><th>Program</th><th>{html.escape(definition.title)}</th></tr></thead>
+    <tbody>{rows}</tbody></table>
+  </details>
+</section>"""
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:2em auto;
+  padding:0 1em;color:#222}
+h1{margin-bottom:.2em} h2{border-top:1px solid #ddd;padding-top:.8em;font-size:1.2em}
+h2 .value{float:right;font-size:1.3em;color:#1f4e79}
+.definition{margin:.2em 0}.source,.meta{color:#555;font-size:.9em}
+.banner{padding:.6em 1em;border-radius:4px;font-weight:600}
+.synthetic{background:#fff4d6;border:1px solid #e0b400}.internal{background:#fde2e1;border:1px solid #c0392b}
+table{border-collapse:collapse;margin:.5em 0}
+td,th{border-bottom:1px solid #eee;padding:2px 10px;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+"""
+
+
+def render_html(data: ReportData, *, suppress: bool = True) -> str:
+    """The whole report as one HTML document with every script inlined."""
+    view = published(data, suppress=suppress)
+    period = data.period
+    sections, specs = [], []
+    for index, definition in enumerate(METRICS.values()):
+        sections.append(_metric_section(index, definition, view, data.programs))
+        specs.append(metric_chart(definition, view, data.programs).to_dict())
+    legend = (
+        f"“–” = suppressed: a count from 1 to {SMALL_CELL_MAX}, or a figure from which one could be derived "
+        "(CMS cell-size suppression policy). “n/a” = nothing to measure (an empty denominator)."
+        if suppress
+        else "“n/a” = nothing to measure (an empty denominator)."
+    )
+    script = "\n".join(
+        f"vegaEmbed('#chart-{i}', {json.dumps(spec)}, {{actions: false, renderer: 'svg'}});"
+        for i, spec in enumerate(specs)
+    )
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Onward report {period["from"]} to {period["to"]}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style>
+<script>{_vega_bundle()}</script></head>
+<body>
+<h1>Onward: how the system is doing</h1>
+<p class="meta">Period {period["from"]} to {period["to"]} · data up to {period["data_end"]} · source
+{html.escape(data.source)} · generated {generated}</p>
+{_banner(data, suppress)}
+<p class="meta">{html.escape(legend)} By program: {html.escape(PROGRAM_GROUPING)}</p>
+{"".join(sections)}
+<script>{script}</script>
+</body></html>
+"""
+
+
+def report_chart(data: ReportData, *, suppress: bool = True) -> alt.VConcatChart:
+    """All metric charts stacked, each titled with its value and definition (for PDF/PNG output)."""
+    view = published(data, suppress=suppress)
+    rows = []
+    for definition in METRICS.values():
+        value = _fmt(
+            definition, view["metrics"].get(definition.key), _is_hidden(view["metrics"], definition.key)
+        )
+        chart = metric_chart(definition, view, data.programs).properties(
+            title=alt.TitleParams(
+                f"{definition.title}: {value}", subtitle=_wrap(definition.definition), anchor="start"
+            )
+        )
+        rows.append(chart)
+    head = [f"Period {data.period['from']} to {data.period['to']}"]
+    if data.synthetic:
+        head.append("SYNTHETIC DATA: produced by a simulation, not real people.")
+    if not suppress:
+        head.append("INTERNAL USE ONLY: small-cell suppression is OFF.")
+    return alt.vconcat(*rows, title=alt.TitleParams("Onward: how the system is doing", subtitle=head))
+
+
+def _wrap(text: str, width: int = 110) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines
+
+
+def build_report(data: ReportData, *, out: Path, fmt: ReportFormat = "html", suppress: bool = True) -> Path:
+    """Write the report to `out` as HTML (self-contained), or its charts as one PDF or PNG via vl-convert."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "html":
+        out.write_text(render_html(data, suppress=suppress), encoding="utf-8")
+        return out
+    spec = report_chart(data, suppress=suppress).to_dict()
+    major_minor = "_".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    if fmt == "pdf":
+        out.write_bytes(vlc.vegalite_to_pdf(spec, vl_version=major_minor))
+    else:
+        out.write_bytes(vlc.vegalite_to_png(spec, vl_version=major_minor, scale=1.0))
+    return out
