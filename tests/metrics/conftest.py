@@ -1,158 +1,25 @@
-"""Factory for tiny hand-built event logs written as real extract folders."""
+"""Fixtures for the metric tests; the row builders live in metrics_helpers.py (importable by name)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import date
+import itertools
+import sys
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
-from onward.interop.files import ExtractFormat, arrow_schema, write_table
-from onward.model.eventlog import TABLES
+sys.path.insert(0, str(Path(__file__).parent))
 
-Row = dict[str, Any]
-LogFactory = Callable[..., Path]
-
-DEFAULT_PROGRAMS: list[Row] = [
-    {
-        "program_id": "P1",
-        "name": "Outpatient",
-        "kind": "outpatient",
-        "level_of_care": 1,
-        "capacity_slots": 50,
-    },
-    {"program_id": "P2", "name": "Inpatient", "kind": "inpatient", "level_of_care": 5, "capacity_slots": 10},
-]
-
-
-def d(text: str) -> date:
-    return date.fromisoformat(text)
-
-
-def episode(
-    episode_id: str,
-    person_id: str,
-    start: str,
-    end: str | None = None,
-    *,
-    program_id: str = "P1",
-    referral_id: str | None = None,
-    planned_end: str | None = None,
-    end_reason: str | None = None,
-    is_sud: bool = False,
-) -> Row:
-    return {
-        "episode_id": episode_id,
-        "person_id": person_id,
-        "program_id": program_id,
-        "referral_id": referral_id,
-        "start_date": d(start),
-        "planned_end_date": d(planned_end) if planned_end else None,
-        "end_date": d(end) if end else None,
-        "end_reason": end_reason if end_reason else ("other" if end else None),
-        "is_sud": is_sud,
-    }
-
-
-def service(
-    service_id: str,
-    person_id: str,
-    episode_id: str | None,
-    on: str,
-    category: str = "treatment",
-    minutes: int = 60,
-    staff_id: str | None = None,
-) -> Row:
-    return {
-        "service_id": service_id,
-        "person_id": person_id,
-        "episode_id": episode_id,
-        "staff_id": staff_id,
-        "service_date": d(on),
-        "code": "90837",
-        "minutes": minutes,
-        "category": category,
-    }
-
-
-def measure(
-    measurement_id: str, person_id: str, episode_id: str | None, instrument: str, on: str, score: int
-) -> Row:
-    return {
-        "measurement_id": measurement_id,
-        "person_id": person_id,
-        "episode_id": episode_id,
-        "instrument": instrument,
-        "measured_on": d(on),
-        "score": score,
-        "items": None,
-    }
-
-
-def referral(referral_id: str, person_id: str, on: str, program_id: str = "P1") -> Row:
-    return {
-        "referral_id": referral_id,
-        "person_id": person_id,
-        "program_id": program_id,
-        "referral_date": d(on),
-        "source": "self",
-        "priority": "routine",
-    }
-
-
-def _table(name: str, rows: Iterable[Row]) -> pa.Table:
-    schema = arrow_schema(name)
-    rows = list(rows)
-    return pa.table({f.name: pa.array([r[f.name] for r in rows], f.type) for f in schema}, schema=schema)
+from metrics_helpers import LogFactory, write_log  # noqa: E402
 
 
 @pytest.fixture
 def make_log(tmp_path: Path) -> LogFactory:
-    """`make_log(episodes=[...], services=[...], ...)` writes an extract folder and returns its path."""
-    counter = iter(range(1_000_000))
+    """`make_log(episodes=[...], services=[...], ...)` writes a new extract folder and returns its path."""
+    counter = itertools.count()
 
-    def build(
-        *,
-        episodes: Iterable[Row] = (),
-        services: Iterable[Row] = (),
-        measurements: Iterable[Row] = (),
-        referrals: Iterable[Row] = (),
-        programs: Iterable[Row] | None = None,
-        staff: Iterable[Row] = (),
-        fmt: ExtractFormat = "parquet",
-    ) -> Path:
-        folder = tmp_path / f"log{next(counter)}"
-        tables = {
-            "programs": list(programs) if programs is not None else DEFAULT_PROGRAMS,
-            "staff": list(staff),
-            "referrals": list(referrals),
-            "episodes": list(episodes),
-            "services": list(services),
-            "measurements": list(measurements),
-        }
-        people = sorted(
-            {
-                r["person_id"]
-                for name in ("referrals", "episodes", "services", "measurements")
-                for r in tables[name]
-            }
-        )
-        tables["people"] = [
-            {
-                "person_id": p,
-                "birth_year": 1990,
-                "sex": "unknown",
-                "postcode_prefix": "X1",
-                "school_grade": None,
-                "pregnancy_due_date": None,
-            }
-            for p in people
-        ]
-        for name in TABLES:
-            write_table(_table(name, tables[name]), folder, name, fmt)
-        return folder
+    def build(**tables: Any) -> Path:
+        return write_log(tmp_path / f"log{next(counter)}", **tables)
 
     return build

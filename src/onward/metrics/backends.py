@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import threading
 import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -23,7 +26,9 @@ BackendName = Literal["duckdb", "sqlite", "postgres", "pyspark"]
 BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
 
 #: The tables the metrics read; `people` is not needed.
-REQUIRED_TABLES: tuple[str, ...] = ("programs", "staff", "referrals", "episodes", "services", "measurements")
+METRIC_TABLES: tuple[str, ...] = ("programs", "staff", "referrals", "episodes", "services", "measurements")
+#: An extract folder must hold these; a missing file of the other metric tables means "no rows".
+REQUIRED_TABLES: tuple[str, ...] = ("programs", "episodes")
 
 _DUCKDB_TYPES = {"str": "VARCHAR", "int": "BIGINT", "date": "DATE", "bool": "BOOLEAN", "json": "VARCHAR"}
 
@@ -44,6 +49,16 @@ class EventLog:
             raise NotFoundError(f"the event log at {self.source} has no table {name!r}") from None
 
 
+@contextmanager
+def quiet_engine_warnings() -> Iterator[None]:
+    """Silence ibis 12's use of DuckDB 2.0's deprecated `fetch_arrow_table` (an upstream issue, not ours)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"fetch_arrow_table\(\) is deprecated", category=DeprecationWarning
+        )
+        yield
+
+
 def open_event_log(
     *, data: Path | None = None, db: str | None = None, backend: str | None = None
 ) -> EventLog:
@@ -52,6 +67,11 @@ def open_event_log(
     Defaults: DuckDB for a folder; for a SQLite URL, the live tables copied into an in-memory DuckDB through
     Arrow (cached per data version); PostgreSQL on its own server. `backend` overrides the engine.
     """
+    with quiet_engine_warnings():
+        return _open(data=data, db=db, backend=backend)
+
+
+def _open(*, data: Path | None, db: str | None, backend: str | None) -> EventLog:
     if (data is None) == (db is None):
         raise ValidationError("give exactly one of an extract folder (--data) or a database URL (--db)")
     if backend is not None and backend not in BACKENDS:
@@ -91,6 +111,14 @@ def _table_files(folder: Path) -> dict[str, Path]:
     return {name: path for name, path in files.items() if path is not None}
 
 
+def _with_empty_tables(tables: dict[str, Any]) -> dict[str, Any]:
+    """Stand in an empty table (contract schema) for each metric table the extract does not have."""
+    for name in METRIC_TABLES:
+        if name not in tables:
+            tables[name] = ibis.memtable(arrow_schema(name).empty_table())
+    return tables
+
+
 def _duckdb_folder(folder: Path) -> EventLog:
     con = ibis.duckdb.connect()
     tables: dict[str, Any] = {}
@@ -100,7 +128,7 @@ def _duckdb_folder(folder: Path) -> EventLog:
         else:
             types = {c.name: _DUCKDB_TYPES[c.kind] for c in TABLES[name].columns}
             tables[name] = con.read_csv(str(path), table_name=name, types=types, header=True)
-    return EventLog("duckdb", tables, con, str(folder))
+    return EventLog("duckdb", _with_empty_tables(tables), con, str(folder))
 
 
 def _dialect(url: str) -> BackendName:
@@ -133,7 +161,7 @@ def _sqlite_path(url: str) -> Path:
 
 def _live_tables(con: Any, source: str) -> dict[str, Any]:
     present = set(con.list_tables())
-    missing = [name for name in REQUIRED_TABLES if name not in present]
+    missing = [name for name in METRIC_TABLES if name not in present]
     if missing:
         raise NotFoundError(f"database {source} has no table(s) {', '.join(missing)} (run `onward init`)")
     return {name: con.table(name) for name in TABLES if name in present}
@@ -271,4 +299,4 @@ def _pyspark_folder(folder: Path) -> EventLog:
         view = f"{prefix}_{name}"
         frame.createOrReplaceTempView(view)
         tables[name] = con.table(view)
-    return EventLog("pyspark", tables, con, str(folder))
+    return EventLog("pyspark", _with_empty_tables(tables), con, str(folder))

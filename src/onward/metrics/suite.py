@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onward.metrics import access, flow, outcomes, quality, service_mix
-from onward.metrics.backends import EventLog
+from onward.metrics.backends import EventLog, quiet_engine_warnings
 from onward.metrics.period import Period, ResolvedPeriod
 from onward.metrics.registry import METRICS
 from onward.metrics.scope import (
@@ -89,20 +89,20 @@ def compute_metrics(
 
     `progress(name, done, total)` is called before each aggregate query runs (and once at the end).
     """
-    scope = make_scope(log, period, by)
-    tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope)]
-    results: dict[str, Records] = {}
-    for done, tally in enumerate(tallies):
+    with quiet_engine_warnings():
+        scope = make_scope(log, period, by)
+        tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope)]
+        results: dict[str, Records] = {}
+        for done, tally in enumerate(tallies):
+            if progress is not None:
+                progress(tally.name, done, len(tallies))
+            results[tally.name] = [_normalise(r) for r in tally.expr.to_pyarrow().to_pylist()]
         if progress is not None:
-            progress(tally.name, done, len(tallies))
-        results[tally.name] = [_normalise(r) for r in tally.expr.to_pyarrow().to_pylist()]
-    if progress is not None:
-        progress("done", len(tallies), len(tallies))
+            progress("done", len(tallies), len(tallies))
+        grid = _grid(scope, results)
     overall, by_group = _bags(scope, tallies, results)
     figures = _figures(overall)
-    groups = [
-        GroupResult(_key_dict(scope, gid), _figures(by_group.get(gid, {}))) for gid in _grid(scope, by_group)
-    ]
+    groups = [GroupResult(_key_dict(scope, gid), _figures(by_group.get(gid, {}))) for gid in grid]
     return MetricsResult(scope.period, scope.by, figures, groups, log.backend)
 
 
@@ -117,6 +117,11 @@ def _normalise(record: dict[str, Any]) -> dict[str, Any]:
 
 def _group_id(scope: Scope, record: dict[str, Any]) -> GroupId:
     return tuple(record[GROUP_COLUMNS[k]] for k in scope.by)
+
+
+def _in_groups(scope: Scope, record: dict[str, Any]) -> bool:
+    """False for the rows of point-in-time tallies that carry the overall value at `to` (month None)."""
+    return not ("month" in scope.by and "month" in record and record["month"] is None)
 
 
 def _bags(
@@ -147,10 +152,11 @@ def _figures(bag: Bag) -> dict[str, Figure]:
     return {key: computed[key] for key in METRICS}
 
 
-def _grid(scope: Scope, seen: dict[GroupId, Any]) -> list[GroupId]:
+def _grid(scope: Scope, results: dict[str, Records]) -> list[GroupId]:
     """Every program x every month of the period (empty groups included), then any other key seen."""
     if not scope.by:
         return []
+    seen = {_group_id(scope, r) for records in results.values() for r in records if _in_groups(scope, r)}
     axes: list[Sequence[str | None]] = []
     for key in scope.by:
         if key == "program":
