@@ -1,0 +1,83 @@
+"""Access metrics: Kaplan-Meier days to first treatment with censoring, and the 14-day share."""
+
+from __future__ import annotations
+
+import pytest
+from metrics_helpers import LogFactory, compute, episode, referral, service
+
+from onward.metrics.access import kaplan_meier_quantiles
+
+
+def _access_log(make_log: LogFactory) -> object:
+    return make_log(
+        referrals=[referral("R1", "a", "2024-01-01"), referral("R4", "d", "2024-02-01")],
+        episodes=[
+            episode("A0", "z", "2023-12-31"),  # started before the period
+            episode("A1", "a", "2024-01-05", referral_id="R1"),
+            episode("A2", "b", "2024-01-10"),  # no referral: origin = start
+            episode("A3", "c", "2024-01-20"),
+            episode("A4", "d", "2024-02-10", referral_id="R4"),
+            episode("A5", "e", "2024-03-25"),
+            episode("A6", "f", "2024-02-01"),
+        ],
+        services=[
+            service("s0", "z", "A0", "2024-01-02"),
+            service("s1a", "a", "A1", "2024-01-06", "assessment"),  # not a treatment service
+            service("s1", "a", "A1", "2024-01-11"),  # 10 days after the referral
+            service("s2", "b", "A2", "2024-01-15"),  # 5 days after start
+            service("s3", "c", "A3", "2024-02-09", "medication"),  # 20 days; medication is treatment
+            service("s6", "f", "A6", "2024-03-02"),  # 30 days
+            service("s9", "z", "A0", "2024-03-31", "case_management"),  # sets data_end = 2024-03-31
+        ],
+    )
+
+
+def test_kaplan_meier_median_with_censoring(make_log: LogFactory) -> None:
+    result = compute(_access_log(make_log), start="2024-01-01", end="2024-03-31")  # type: ignore[arg-type]
+    # Events at 5 (A2), 10 (A1), 20 (A3), 30 (A6); censored at 6 (A5: 03-25 to 03-31), 59 (A4: 02-01..03-31).
+    # S(5) = 5/6; A5 leaves at 6; S(10) = 5/6 * 3/4 = 0.625; S(20) = 0.625 * 2/3 = 0.417 <= 0.5 -> median 20.
+    # S(30) = 0.417 * 1/2 = 0.208, then only a censoring: never <= 0.1 -> p90 null.
+    m = result.metrics
+    assert m["days_to_first_treatment_median"] == 20
+    assert m["days_to_first_treatment_p90"] is None
+    figure = result.figures["days_to_first_treatment_median"]
+    assert (figure.numerator, figure.denominator) == (4, 6)  # treated, episodes
+    # Eligible (origin + 14 <= data_end): all but A5; within 14 days: A1 (10), A2 (5).
+    assert m["share_treated_within_14_days"] == pytest.approx(2 / 5)
+
+
+def test_as_of_hides_later_events_and_censors_there(make_log: LogFactory) -> None:
+    result = compute(_access_log(make_log), start="2024-01-01", as_of="2024-02-05")  # type: ignore[arg-type]
+    assert result.period.data_end.isoformat() == "2024-02-05"
+    assert result.period.end.isoformat() == "2024-02-05"
+    # Cohort: A1 (10), A2 (5), A3 (treated 02-09, after as_of: censored at 16), A6 (censored at 4);
+    # A4 and A5 start after as_of. S(5) = 2/3 (A6 left at 4), S(10) = 1/3 -> median 10.
+    m = result.metrics
+    assert m["admissions"] == 4
+    assert m["days_to_first_treatment_median"] == 10
+    # Eligible: A1, A2, A3 (origin 01-20 + 14 <= 02-05); A6 too recent. Within: A1, A2.
+    assert m["share_treated_within_14_days"] == pytest.approx(2 / 3)
+
+
+def test_by_start_month(make_log: LogFactory) -> None:
+    result = compute(_access_log(make_log), start="2024-01-01", end="2024-03-31", by=("month",))  # type: ignore[arg-type]
+    groups = {g["month"]: g for g in result.to_json()["groups"]}
+    # January: A1 (10), A2 (5), A3 (20): S = 2/3, 1/3 -> median 10; S(20) = 0 -> p90 20.
+    assert groups["2024-01"]["days_to_first_treatment_median"] == 10
+    assert groups["2024-01"]["days_to_first_treatment_p90"] == 20
+    # February: A6 (30), A4 censored at 59: S(30) = 1/2 -> median 30.
+    assert groups["2024-02"]["days_to_first_treatment_median"] == 30
+    # March: A5 censored only.
+    assert groups["2024-03"]["days_to_first_treatment_median"] is None
+    assert groups["2024-03"]["share_treated_within_14_days"] is None  # nobody eligible yet
+
+
+def test_kaplan_meier_ties_and_exact_half() -> None:
+    records = [
+        {"duration": 1, "events": 1, "censored": 0},
+        {"duration": 2, "events": 1, "censored": 1},  # censored on day 2 are at risk for day 2's event
+        {"duration": 3, "events": 1, "censored": 0},
+    ]
+    # S(1) = 3/4; S(2) = 3/4 * 2/3 = 0.5 exactly -> median 2; S(3) = 0 -> p90 3.
+    assert kaplan_meier_quantiles(records, (0.5, 0.1)) == [2, 3]
+    assert kaplan_meier_quantiles([], (0.5,)) == [None]
