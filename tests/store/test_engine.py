@@ -152,3 +152,23 @@ def test_users_defaults_and_foreign_keys_are_enforced(database_url: str) -> None
             assert connection.execute(text("SELECT count(*) FROM staff")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_sqlite_begin_immediate_takes_the_write_lock_up_front(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "lock.sqlite"
+    engine = create_db_engine(f"sqlite:///{path.as_posix()}")
+    try:
+        with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection, connection.begin():
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+        with engine.connect() as connection, connection.begin():  # deferred: no lock until the first write
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            other.close()
+    finally:
+        engine.dispose()

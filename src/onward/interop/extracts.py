@@ -28,7 +28,15 @@ from onward.errors import ConfigurationError, ValidationError
 from onward.interop.files import FORMATS, ExtractFormat, find_table_file, table_path, write_table
 from onward.interop.validate import Source, check_references, normalise
 from onward.model.eventlog import EVENT_LOG, TABLES, Table
-from onward.store.bulk import Advance, TableCounts, count_rows, existing_ids, read_sorted, upsert
+from onward.store.bulk import (
+    Advance,
+    TableCounts,
+    count_rows,
+    existing_ids,
+    prepare_bulk,
+    read_sorted,
+    upsert,
+)
 from onward.store.engine import create_db_engine, is_sqlite
 from onward.store.migrate import current_revision, upgrade_database
 from onward.store.tables import Base, ImportRecord
@@ -186,7 +194,11 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
     upgrade_database(url)
     engine = create_db_engine(url)
     try:
-        with engine.begin() as connection, _progress(progress) as task:
+        with (
+            engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection,
+            connection.begin(),
+            _progress(progress) as task,
+        ):
             checked: dict[str, pa.Table] = {}
             known: dict[str, pa.Array] = {}
 
@@ -210,6 +222,7 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
                 check(1)
 
             counts: dict[str, TableCounts] = {}
+            prepare_bulk(connection)
             for name, data in checked.items():
                 counts[name] = upsert(connection, TABLES[name], data, task(f"import {name}", data.num_rows))
             connection.execute(

@@ -15,6 +15,9 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 """Wait this long for another writer's lock before failing (SQLite `busy_timeout`, in ms)."""
 
 
+SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+
+
 def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -70,7 +73,12 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # `connection.execution_options(sqlite_begin="IMMEDIATE")` takes the write lock up front, so a
+        # transaction that reads and then writes cannot fail half-way on another writer's commit.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode not in SQLITE_BEGIN_MODES:
+            raise ValueError(f"sqlite_begin must be one of {', '.join(SQLITE_BEGIN_MODES)}, not {mode!r}")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
