@@ -113,4 +113,4 @@ def report_command(
     if synthetic:
         notes.append("labelled synthetic")
     extra = f" ({'; '.join(notes)})" if notes else ""
-    Console().print(f"wrote {written}{extra}", highlight=False)
+    Console(soft_wrap=True).print(f"wrote {written}{extra}", highlight=False)

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from onward.cli import app
+from onward.interop.files import arrow_schema, write_table
+
+
+def _extract(folder: Path) -> Path:
+    """One program, twelve people admitted in March 2024, each with one treatment session."""
+    tables: dict[str, list[dict[str, object]]] = {
+        "people": [
+            {"person_id": f"u{i}", "birth_year": 1990, "sex": "male", "postcode_prefix": "Z1"}
+            for i in range(12)
+        ],
+        "programs": [
+            {
+                "program_id": "P1",
+                "name": "Outpatient",
+                "kind": "outpatient",
+                "level_of_care": 1,
+                "capacity_slots": 9,
+            }
+        ],
+        "staff": [{"staff_id": "S1", "role": "clinician", "program_id": "P1", "hours_per_week": 30}],
+        "referrals": [],
+        "episodes": [
+            {
+                "episode_id": f"e{i}",
+                "person_id": f"u{i}",
+                "program_id": "P1",
+                "start_date": date(2024, 3, 1 + i),
+            }
+            | {"is_sud": False}
+            for i in range(12)
+        ],
+        "services": [
+            {"service_id": f"s{i}", "person_id": f"u{i}", "episode_id": f"e{i}", "staff_id": "S1"}
+            | {"service_date": date(2024, 3, 2 + i), "code": "90834", "minutes": 45, "category": "treatment"}
+            for i in range(12)
+        ],
+        "measurements": [],
+    }
+    for name, rows in tables.items():
+        write_table(pa.Table.from_pylist(rows, schema=arrow_schema(name)), folder, name, "parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _extract(tmp_path_factory.mktemp("extract"))
+
+
+def test_report_writes_one_html_file(extract: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "report.html"
+    result = CliRunner().invoke(app, ["report", "--data", str(extract), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert "Period 2024-03-01 to 2024-03-13" in text
+    assert "INTERNAL USE ONLY" not in text and "Synthetic data" not in text
+
+
+def test_no_suppress_and_synthetic_label_are_marked(extract: Path, tmp_path: Path) -> None:
+    out = tmp_path / "internal.html"
+    args = ["report", "--data", str(extract), "--out", str(out), "--no-suppress", "--synthetic-label"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "suppression OFF" in result.output and "labelled synthetic" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert "INTERNAL USE ONLY" in text and "Synthetic data" in text
+
+
+def test_period_options_narrow_the_report(extract: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    args = ["report", "--data", str(extract), "--out", str(out), "--from", "2024-03-05", "--to", "2024-03-10"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Period 2024-03-05 to 2024-03-10" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "svg"], "--format 'svg'"),
+        (["--from", "March"], "--from 'March' is not a date"),
+        (["--db", "sqlite:///x.sqlite"], "not both"),
+    ],
+)
+def test_user_errors_are_one_clear_line(extract: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        app, ["report", "--data", str(extract), "--out", str(tmp_path / "r.html"), *args]
+    )
+    assert result.exit_code != 0
+    assert message in str(result.exception) or message in result.output
