@@ -1,0 +1,225 @@
+"""Fixtures for the web tests: a migrated SQLite file, a small county, an app with a movable clock."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from httpx import Response
+from sqlalchemy.orm import Session
+from starlette.exceptions import StarletteDeprecationWarning
+
+from onward.security import passwords
+from onward.services.users import create_user
+from onward.settings import Settings
+from onward.store.engine import create_db_engine, session_factory
+from onward.store.migrate import upgrade_database
+from onward.store.tables import Episode, Measurement, Person, Program, Referral, Service, User
+from onward.web.app import create_app
+
+# Starlette 1.x warns that its TestClient wants the `httpx2` package; plain httpx still works.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+PASSWORD = "a long test password 1"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap Argon2id parameters: these tests are about accounts; test_passwords checks the real cost."""
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+class Clock:
+    """The app's clock in tests: starts at a fixed moment and moves only when told."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    upgrade_database(sqlite_url)
+    return sqlite_url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Session]:
+    engine = create_db_engine(db_url)
+    with session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def county(db: Session) -> None:
+    """Two programs, three people: an open episode with services and measures, an ended one, one waiting."""
+    db.add_all(
+        [
+            Program(
+                program_id="p1",
+                name="Riverside Outpatient",
+                kind="outpatient",
+                level_of_care=1,
+                capacity_slots=2,
+            ),
+            Program(
+                program_id="p2",
+                name="Harbor Residential",
+                kind="residential",
+                level_of_care=4,
+                capacity_slots=10,
+            ),
+            Person(person_id="ana", birth_year=1985, sex="female", postcode_prefix="981"),
+            Person(person_id="ben", birth_year=1990, sex="male", postcode_prefix="981"),
+            Person(person_id="cy", birth_year=2001, sex="other", postcode_prefix="982"),
+        ]
+    )
+    db.flush()
+    db.add_all(
+        [
+            Referral(
+                referral_id="r1",
+                person_id="ana",
+                program_id="p1",
+                referral_date=date(2024, 1, 2),
+                source="primary_care",
+                priority="routine",
+            ),
+            Referral(
+                referral_id="r2",
+                person_id="cy",
+                program_id="p1",
+                referral_date=date(2024, 5, 20),
+                source="self",
+                priority="urgent",
+            ),
+        ]
+    )
+    db.flush()
+    db.add_all(
+        [
+            Episode(
+                episode_id="e1",
+                person_id="ana",
+                program_id="p1",
+                referral_id="r1",
+                start_date=date(2024, 1, 10),
+                planned_end_date=date(2024, 4, 10),
+                is_sud=False,
+            ),
+            Episode(
+                episode_id="e2",
+                person_id="ben",
+                program_id="p2",
+                start_date=date(2023, 6, 1),
+                end_date=date(2023, 12, 1),
+                end_reason="graduated",
+                is_sud=True,
+            ),
+        ]
+    )
+    db.flush()
+    db.add_all(
+        [
+            Service(
+                service_id="s1",
+                person_id="ana",
+                episode_id="e1",
+                service_date=date(2024, 1, 17),
+                code="90834",
+                minutes=45,
+                category="treatment",
+            ),
+            Service(
+                service_id="s2",
+                person_id="ana",
+                episode_id="e1",
+                service_date=date(2024, 2, 1),
+                code="90834",
+                minutes=45,
+                category="treatment",
+            ),
+            Measurement(
+                measurement_id="m1",
+                person_id="ana",
+                episode_id="e1",
+                instrument="phq9",
+                measured_on=date(2024, 1, 10),
+                score=17,
+                items="[2, 2, 2, 2, 2, 2, 2, 2, 1]",
+            ),
+            Measurement(
+                measurement_id="m2",
+                person_id="ana",
+                episode_id="e1",
+                instrument="phq9",
+                measured_on=date(2024, 6, 1),
+                score=8,
+                items="[1, 1, 1, 1, 1, 1, 1, 1, 0]",
+            ),
+        ]
+    )
+    db.commit()
+
+
+@pytest.fixture
+def make_user(db: Session) -> Callable[..., User]:
+    """Create an account with the test password; keyword arguments go to create_user."""
+
+    def make(username: str, role: str, **kwargs: object) -> User:
+        return create_user(
+            session=db,
+            username=username,
+            role=role,
+            password=PASSWORD,
+            display_name=username.title(),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    return make
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2024, 6, 30, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def client(db_url: str, clock: Clock) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=db_url, environment="development"))
+    app.state.clock = clock
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def form_token(html: str) -> str:
+    """The CSRF token a rendered form carries."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no csrf_token field in the page"
+    return found.group(1)
+
+
+@pytest.fixture
+def login(client: TestClient) -> Callable[..., Response]:
+    """Sign in through the login form like a browser; returns the final response."""
+
+    def sign_in(username: str, password: str = PASSWORD) -> Response:
+        token = form_token(client.get("/login").text)
+        response: Response = client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+        return response
+
+    return sign_in
