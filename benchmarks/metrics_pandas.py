@@ -45,18 +45,35 @@ def _month(days: pd.Series) -> pd.Series:
     return pd.Series(stamps.strftime("%Y-%m"), index=days.index)
 
 
-def _km_quantiles(durations: np.ndarray[Any, Any], events: np.ndarray[Any, Any]) -> tuple[Any, Any]:
-    """Kaplan-Meier median and 90th percentile: smallest t with survival <= 0.5 / <= 0.1 (None if never)."""
-    frame = pd.DataFrame({"t": durations, "e": events.astype(int)})
-    table = frame.groupby("t").agg(events=("e", "sum"), leaving=("e", "size")).sort_index()
-    at_risk = table["leaving"][::-1].cumsum()[::-1]
-    survival = (1.0 - table["events"] / at_risk).cumprod()
-    has_events = table["events"] > 0
-    out = []
-    for level in (0.5, 0.1):
-        hit = table.index[has_events & (survival <= level + 1e-12)]
-        out.append(int(hit[0]) if len(hit) else None)
-    return out[0], out[1]
+def _km_quantiles(cohort: pd.DataFrame) -> dict[Key, tuple[Any, Any]]:
+    """Kaplan-Meier median and 90th percentile per group: smallest t with survival <= 0.5 / <= 0.1."""
+    keys = ["program_id", "month"]
+    frame = cohort.assign(e=cohort["treated"].astype(int))
+    table = (
+        frame.groupby([*keys, "duration"], dropna=False)
+        .agg(events=("e", "sum"), leaving=("e", "size"))
+        .reset_index()
+        .sort_values([*keys, "duration"])
+    )
+    grouped = table.groupby(keys, dropna=False, sort=False)
+    # At risk at t: everyone whose time is >= t (censorings at t stay at risk for t's events).
+    table["at_risk"] = grouped["leaving"].transform("sum") - grouped["leaving"].cumsum() + table["leaving"]
+    table["survival"] = (
+        (1.0 - table["events"] / table["at_risk"])
+        .groupby([table[k] for k in keys], dropna=False, sort=False)
+        .cumprod()
+    )
+    out: dict[Key, tuple[Any, Any]] = {}
+    for (program, month), _ in grouped:
+        out[(_program(program), str(month))] = (None, None)
+    for slot, level in enumerate((0.5, 0.1)):
+        hits = table[(table["events"] > 0) & (table["survival"] <= level + 1e-12)]
+        for (program, month), t in hits.groupby(keys, dropna=False)["duration"].min().items():
+            key = (_program(program), str(month))
+            pair = list(out[key])
+            pair[slot] = int(t)
+            out[key] = (pair[0], pair[1])
+    return out
 
 
 def _rate(numerator: float, denominator: float) -> float | None:
@@ -201,11 +218,7 @@ def compute(folder: Path, *, start: date | None = None, end: date | None = None)
     cohort["eligible14"] = eligible.astype(float)
     cohort["within14"] = (eligible & treated & (cohort["first_tx"] - cohort["origin"] <= 14)).astype(float)
     add(_sum_by(cohort, {"eligible14": "eligible14", "within14": "within14"}))
-    km: dict[Key, tuple[Any, Any]] = {}
-    for (program, month), group in cohort.groupby(["program_id", "month"], dropna=False):
-        km[(_program(program), str(month))] = _km_quantiles(
-            group["duration"].to_numpy(), group["treated"].to_numpy()
-        )
+    km = _km_quantiles(cohort)
 
     # Outcomes: NHS Talking Therapies over episodes ended in the period with >= 2 PHQ-9/GAD-7 of one kind.
     mood = measurements[
