@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import Match
 
 from onward.model.roles import NAVIGATION, NavItem, Role
 from onward.store.tables import User
@@ -35,12 +36,10 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
-def _route_paths(routes: list[BaseRoute]) -> set[str]:
-    paths: set[str] = set()
-    for route in routes:
-        if isinstance(route, Route | Mount):
-            paths.add(route.path)
-    return paths
+def serves(app: Starlette, path: str) -> bool:
+    """True when a GET of `path` reaches a route of `app` (asked through the public routing API)."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "path_params": {}}
+    return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
 
 
 def navigation_for(request: Request, role: str) -> list[NavItem]:
@@ -49,8 +48,7 @@ def navigation_for(request: Request, role: str) -> list[NavItem]:
         items = NAVIGATION[Role(role)]
     except ValueError:
         return []
-    installed = _route_paths(list(request.app.routes))
-    return [item for item in items if item.path in installed]
+    return [item for item in items if serves(request.app, item.path)]
 
 
 def render(
