@@ -386,5 +386,6 @@ class Model:
                     new[svc],
                     np.rint(self.phq[svc]).astype(np.uint8),
                     self.sud[svc].copy(),
+                    np.rint(self.phq_base[svc]).astype(np.uint8),
                 )
             )

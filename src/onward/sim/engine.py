@@ -50,6 +50,7 @@ def _events(rec: dict[str, list[tuple[npt.NDArray[Any], ...]]]) -> EventRecord:
         svc_state=cat(svc, 2, np.uint8),
         svc_phq=cat(svc, 3, np.uint8),
         svc_sud=cat(svc, 4, np.bool_),
+        svc_base=cat(svc, 5, np.uint8),
     )
 
 

@@ -105,6 +105,7 @@ class EventRecord:
     svc_state: SmallArray
     svc_phq: SmallArray
     svc_sud: BoolArray
+    svc_base: SmallArray  # PHQ-9 at admission of the open episode
 
 
 @dataclass(slots=True)

@@ -1,0 +1,53 @@
+"""Small vectorised helpers that turn NumPy arrays into contract-typed Arrow columns."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+EPOCH = date(1970, 1, 1)
+
+
+def day_number(d: date) -> int:
+    """Days since 1970-01-01 (Arrow's date32 unit)."""
+    return (d - EPOCH).days
+
+
+def ids(prefix: str, n: int, width: int) -> pa.Array:
+    """Deterministic string ids PREFIX000…1 … PREFIX…n."""
+    numbers = pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), pa.string())
+    return pc.binary_join_element_wise(pa.scalar(prefix), pc.utf8_lpad(numbers, width, "0"), "")
+
+
+def dates(days: npt.NDArray[Any], null: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    """A date32 column from day numbers (optionally with nulls where `null` is true)."""
+    return pa.array(days.astype(np.int32), type=pa.int32(), mask=null).cast(pa.date32())
+
+
+def take(values: pa.Array, index: npt.NDArray[Any], null: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    """values[index] as Arrow, with nulls where `null` is true."""
+    picked = values.take(pa.array(index.astype(np.int64)))
+    if null is None or not null.any():
+        return picked
+    return pc.if_else(pa.array(null), pa.nulls(len(picked), picked.type), picked)
+
+
+def json_digit_lists(items: npt.NDArray[Any]) -> pa.Array:
+    """JSON text lists ("[1, 0, 3]") from a (rows, k) matrix of single-digit item scores."""
+    m, k = items.shape
+    width = 3 * k
+    buf = np.full((m, width), ord(" "), dtype=np.uint8)
+    buf[:, 0], buf[:, -1] = ord("["), ord("]")
+    buf[:, 1 : width - 1 : 3] = items.astype(np.uint8) + ord("0")
+    buf[:, 2 : width - 1 : 3] = ord(",")
+    return pa.array(buf.view(f"S{width}").ravel()).cast(pa.string())
+
+
+def labels(choices: list[str] | tuple[str, ...], codes: npt.NDArray[Any]) -> pa.Array:
+    """Text values from small integer codes into `choices`."""
+    return pa.array(np.asarray(choices, dtype=object)[codes], type=pa.string())

@@ -1,0 +1,334 @@
+"""Services and measurements of a recorded run: what each open episode-month looks like in the records.
+
+Contact volumes and code mixes are anchored on AIHW 2016-17 (≈ 21 community contacts per patient-year,
+mean 36 min) and the service-code catalog; PHQ-9 scores come from the engine's trajectories, GAD-7 is
+drawn correlated with them, AUDIT-C / DAST-10 follow the state of substance-use episodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from onward.model.eventlog import Instrument, ProgramKind, ServiceCategory
+from onward.model.service_codes import default_catalog
+from onward.sim._arrow import dates, ids, labels, take
+from onward.sim._county import County, Staff
+from onward.sim.result import EventRecord
+from onward.sim.states import N_STATES, State
+
+if TYPE_CHECKING:
+    from onward.sim.eventlog import Calendar
+
+Arr = npt.NDArray[Any]
+_CATALOG = default_catalog()
+_CODES = list(_CATALOG)
+_CODE = {c: i for i, c in enumerate(_CODES)}
+_CATEGORIES = [c.value for c in ServiceCategory]
+_CODE_CATEGORY = np.array([_CATEGORIES.index(_CATALOG[c].category.value) for c in _CODES])
+_CODE_MINUTES = np.array([_CATALOG[c].minutes for c in _CODES])
+# category → staff role index (StaffRole order: clinician, prescriber, case_manager, peer_specialist, …)
+_ROLE_OF_CATEGORY = np.array(
+    [{"medication": 1, "case_management": 2, "skills": 2, "peer_support": 3}.get(c, 0) for c in _CATEGORIES]
+)
+
+# Contacts per person-month and code mix by (state, is_sud): (mean, [(code, share, units)]).
+# Assumption anchored on AIHW 2016-17 (≈ 21 contacts per patient-year of 36 min on average).
+_MENUS: dict[tuple[State, bool], tuple[float, list[tuple[str, float, int]]]] = {
+    (State.TREATMENT_OUTPATIENT, False): (
+        3.0,
+        [
+            ("90834", 0.4, 1),
+            ("90837", 0.25, 1),
+            ("90832", 0.15, 1),
+            ("99213", 0.1, 1),
+            ("99214", 0.05, 1),
+            ("90847", 0.05, 1),
+        ],
+    ),
+    (State.TREATMENT_OUTPATIENT, True): (
+        4.0,
+        [
+            ("H0020", 0.25, 1),
+            ("J0572", 0.1, 1),
+            ("H0016", 0.15, 1),
+            ("99213", 0.15, 1),
+            ("H0004", 0.25, 3),
+            ("H0005", 0.1, 1),
+        ],
+    ),
+    (State.TREATMENT_INTENSIVE, False): (
+        10.0,
+        [("90853", 0.65, 1), ("90837", 0.2, 1), ("99214", 0.1, 1), ("H2019", 0.05, 4)],
+    ),
+    (State.TREATMENT_INTENSIVE, True): (
+        10.0,
+        [("H0015", 0.6, 1), ("H0005", 0.2, 1), ("H0004", 0.1, 4), ("99213", 0.1, 1)],
+    ),
+    (State.TREATMENT_RESIDENTIAL, False): (
+        20.0,
+        [("99232", 0.35, 1), ("90853", 0.4, 1), ("90837", 0.15, 1), ("H2019", 0.1, 4)],
+    ),
+    (State.TREATMENT_RESIDENTIAL, True): (
+        20.0,
+        [("H0005", 0.45, 1), ("H0004", 0.3, 4), ("99213", 0.1, 1), ("H0014", 0.05, 1), ("H0038", 0.1, 4)],
+    ),
+    (State.CASE_MANAGEMENT_ONLY, False): (
+        2.5,
+        [("T1017", 0.5, 3), ("T1016", 0.2, 2), ("H0038", 0.15, 4), ("H2014", 0.1, 4), ("G9012", 0.05, 1)],
+    ),
+    (State.CASE_MANAGEMENT_ONLY, True): (
+        2.5,
+        [("H0006", 0.3, 1), ("T1017", 0.3, 3), ("H0038", 0.25, 4), ("H2014", 0.15, 4)],
+    ),
+    (State.RECOVERED_IN_SERVICE, False): (1.0, [("99213", 0.4, 1), ("90832", 0.35, 1), ("T1017", 0.25, 2)]),
+    (State.RECOVERED_IN_SERVICE, True): (
+        1.5,
+        [("H0016", 0.3, 1), ("99213", 0.2, 1), ("H0004", 0.2, 2), ("H0038", 0.3, 4)],
+    ),
+}
+_WIDTH = max(len(m[1]) for m in _MENUS.values())
+_MEAN = np.zeros(N_STATES * 2)
+_MENU_CODE = np.zeros((N_STATES * 2, _WIDTH), dtype=np.int64)
+_MENU_UNITS = np.ones((N_STATES * 2, _WIDTH), dtype=np.int64)
+_MENU_CUM = np.full((N_STATES * 2, _WIDTH), 2.0)
+for (_state, _sud), (_mean, _mix) in _MENUS.items():
+    _m = int(_state) * 2 + int(_sud)
+    _MEAN[_m] = _mean
+    for _j, (_code, _share, _units) in enumerate(_mix):
+        _MENU_CODE[_m, _j], _MENU_UNITS[_m, _j] = _CODE[_code], _units
+    _MENU_CUM[_m, : len(_mix)] = np.cumsum([s for _, s, _ in _mix])
+    _MENU_CUM[_m, len(_mix) - 1] = 1.0
+
+# Chance of a PHQ-9 in an episode-month by state (measurement-based care; NHS Talking Therapies
+# measures at every session); case management and maintenance are measured less often.
+_MEASURE = np.zeros(N_STATES)
+_MEASURE[[State.TREATMENT_OUTPATIENT, State.TREATMENT_INTENSIVE, State.TREATMENT_RESIDENTIAL]] = 0.9
+_MEASURE[[State.CASE_MANAGEMENT_ONLY, State.RECOVERED_IN_SERVICE]] = 0.6
+_INSTRUMENTS = [i.value for i in Instrument]
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Every open episode-month of a run, sorted by person then step."""
+
+    person: npt.NDArray[np.int64]
+    step: npt.NDArray[np.int64]
+    state: npt.NDArray[np.uint8]
+    phq: npt.NDArray[np.int64]
+    base: npt.NDArray[np.int64]
+    sud: npt.NDArray[np.bool_]
+
+    @classmethod
+    def from_events(cls, ev: EventRecord) -> Rows:
+        order = np.lexsort((ev.svc_step, ev.svc_person))
+        return cls(
+            person=ev.svc_person[order].astype(np.int64),
+            step=ev.svc_step[order].astype(np.int64),
+            state=ev.svc_state[order],
+            phq=ev.svc_phq[order].astype(np.int64),
+            base=ev.svc_base[order].astype(np.int64),
+            sud=ev.svc_sud[order],
+        )
+
+
+def _days_in_row(rng: np.random.Generator, cal: Calendar, step: Arr, start_day: Arr) -> Arr:
+    lo = np.maximum(cal.start(step), start_day)
+    hi = np.maximum(cal.start(step + 1) - 1, lo)
+    days: Arr = np.minimum(lo + np.floor(rng.random(step.size) * (hi - lo + 1)).astype(np.int64), cal.end - 1)
+    return days
+
+
+def services_table(
+    rng: np.random.Generator,
+    rows: Rows,
+    info: dict[str, Arr],
+    *,
+    cal: Calendar,
+    county: County,
+    staff: Staff,
+    people_ids: pa.Array,
+    episode_ids: pa.Array,
+    cm_coverage: npt.NDArray[np.float64],
+    crisis: tuple[Arr, Arr],
+    pregnancy_due: Arr,
+) -> pa.Table:
+    """Coded services: regular contacts per episode-month, intake and transfer services, crisis contacts."""
+    menu = rows.state.astype(np.int64) * 2 + rows.sud
+    spm = cal.days_per_step / (365.25 / 12)
+    coverage = np.where(rows.state == State.CASE_MANAGEMENT_ONLY, cm_coverage[rows.step], 1.0)
+    n = rng.poisson(_MEAN[menu] * spm * coverage)
+    n = np.where(info["first_row"], np.maximum(n, 1), n)
+    row = np.repeat(np.arange(n.size), n)
+    j = (rng.random(row.size)[:, None] >= _MENU_CUM[menu[row]]).sum(axis=1)
+    code = _MENU_CODE[menu[row], j]
+    minutes = _CODE_MINUTES[code] * _MENU_UNITS[menu[row], j]
+    day = _days_in_row(rng, cal, rows.step[row], info["start_day"][row])
+    first_contact = (np.cumsum(n) - n)[info["first_row"] & (n > 0)]
+    day[first_contact] = info["start_day"][row[first_contact]]
+    person, episode, program = rows.person[row], info["row_episode"][row], info["row_program"][row]
+
+    # intake (assessment + brief measure) when an episode starts from a referral; service plan on transfers
+    intake = np.flatnonzero(info["first_row"] & info["intake"])
+    transfer = np.flatnonzero(info["first_row"] & ~info["spell_start"])
+    extra_rows = np.concatenate([intake, intake, transfer])
+    assess = np.where(rows.sud[intake], _CODE["H0001"], _CODE["90791"])
+    extra_code = np.concatenate(
+        [assess, np.full(intake.size, _CODE["96127"]), np.full(transfer.size, _CODE["H0032"])]
+    )
+    crisis_person, crisis_day = crisis
+    crisis_code = np.where(rng.random(crisis_person.size) < 0.6, _CODE["90839"], _CODE["H2011"])
+    expecting = np.flatnonzero((pregnancy_due - 84 >= cal.day0) & (pregnancy_due >= 0))
+    perinatal_day = pregnancy_due[expecting] - 84
+    keep = perinatal_day < cal.end
+    expecting, perinatal_day = expecting[keep], perinatal_day[keep]
+
+    all_person = np.concatenate([person, rows.person[extra_rows], crisis_person, expecting])
+    all_episode = np.concatenate(
+        [episode, info["row_episode"][extra_rows], np.full(crisis_person.size + expecting.size, -1)]
+    )
+    all_program = np.concatenate(
+        [
+            program,
+            info["row_program"][extra_rows],
+            np.full(crisis_person.size, county.index(ProgramKind.CRISIS)),
+            np.full(expecting.size, county.index(ProgramKind.PERINATAL)),
+        ]
+    )
+    all_code = np.concatenate([code, extra_code, crisis_code, np.full(expecting.size, _CODE["96127"])])
+    units = np.where(all_code == _CODE["H2011"], 4, 1)
+    all_minutes = np.concatenate([minutes, _CODE_MINUTES[all_code[minutes.size :]] * units[minutes.size :]])
+    all_day = np.concatenate([day, info["start_day"][extra_rows], crisis_day, perinatal_day])
+    category = _CODE_CATEGORY[all_code]
+    staff_idx = staff.pick(all_program, _ROLE_OF_CATEGORY[category], all_person)
+    order = np.lexsort((all_code, all_person, all_day))
+    no_episode = all_episode[order] < 0
+    return pa.table(
+        {
+            "service_id": ids("SVC", order.size, 9),
+            "person_id": take(people_ids, all_person[order]),
+            "episode_id": take(episode_ids, np.maximum(all_episode[order], 0), null=no_episode),
+            "staff_id": take(staff.table["staff_id"].combine_chunks(), staff_idx[order]),
+            "service_date": dates(all_day[order]),
+            "code": labels(_CODES, all_code[order]),
+            "minutes": pa.array(all_minutes[order], pa.int64()),
+            "category": labels(_CATEGORIES, category[order]),
+        }
+    )
+
+
+def _items(rng: np.random.Generator, score: Arr, n_items: int, item_max: int) -> Arr:
+    """Item scores (0..item_max each) that sum to `score`: `score` slots drawn without replacement."""
+    slots = n_items * item_max
+    if score.size == 0:
+        return np.zeros((0, n_items), dtype=np.int64)
+    order = np.argsort(rng.random((score.size, slots)), axis=1)
+    chosen = np.zeros((score.size, slots), dtype=bool)
+    np.put_along_axis(chosen, order, np.arange(slots)[None, :] < score[:, None], axis=1)
+    items: Arr = chosen.reshape(score.size, n_items, item_max).sum(axis=2).astype(np.int64)
+    return items
+
+
+def _json_items(rng: np.random.Generator, instrument: Instrument, score: Arr) -> pa.Array:
+    from onward.sim._arrow import json_digit_lists
+
+    shape = {
+        Instrument.PHQ9: (9, 3),
+        Instrument.GAD7: (7, 3),
+        Instrument.AUDITC: (3, 4),
+        Instrument.DAST10: (10, 1),
+        Instrument.EPDS: (10, 3),
+    }[instrument]
+    return json_digit_lists(_items(rng, score, *shape))
+
+
+def measurements_table(
+    rng: np.random.Generator,
+    rows: Rows,
+    info: dict[str, Arr],
+    *,
+    cal: Calendar,
+    people_ids: pa.Array,
+    episode_ids: pa.Array,
+    pregnancy_due: Arr,
+) -> pa.Table:
+    """PHQ-9 (and GAD-7) at intake and about monthly; AUDIT-C or DAST-10 for SUD; EPDS in pregnancy."""
+    first, spell = info["first_row"], info["spell_start"]
+    take_row = np.where(first, np.where(spell, 1.0, 0.8), _MEASURE[rows.state])
+    r = np.flatnonzero(rng.random(rows.person.size) < take_row)
+    phq_score = np.where(first[r] & spell[r], rows.base[r], rows.phq[r])
+    day = np.where(first[r], info["start_day"][r], _days_in_row(rng, cal, rows.step[r], info["start_day"][r]))
+    g = r[(rng.random(r.size) < 0.8) | first[r]]
+    g_pos = np.searchsorted(r, g)
+    gad_score = np.clip(np.rint(0.75 * phq_score[g_pos] + rng.normal(0, 1.5, g.size)), 0, 21).astype(np.int64)
+
+    s = np.flatnonzero(rows.sud & ((first & spell) | (rng.random(rows.person.size) < 0.25)))
+    s_day = np.where(
+        first[s], info["start_day"][s], _days_in_row(rng, cal, rows.step[s], info["start_day"][s])
+    )
+    alcohol = rows.person[s] % 2 == 0
+    treated = np.isin(
+        rows.state[s], [State.TREATMENT_OUTPATIENT, State.TREATMENT_INTENSIVE, State.TREATMENT_RESIDENTIAL]
+    )
+    recovered = rows.state[s] == State.RECOVERED_IN_SERVICE
+    lo = np.where(
+        alcohol,
+        np.where(treated, 4, np.where(recovered, 0, 3)),
+        np.where(treated, 3, np.where(recovered, 0, 2)),
+    )
+    hi = np.where(
+        alcohol,
+        np.where(treated, 12, np.where(recovered, 3, 9)),
+        np.where(treated, 9, np.where(recovered, 2, 7)),
+    )
+    s_score = rng.integers(lo, hi + 1)
+
+    expecting = np.flatnonzero(pregnancy_due >= 0)
+    e_day = pregnancy_due[expecting] - 84  # about 28 weeks of pregnancy
+    keep = (e_day >= cal.day0) & (e_day < cal.end)
+    expecting, e_day = expecting[keep], e_day[keep]
+    e_score = np.where(
+        rng.random(expecting.size) < 0.8,
+        np.clip(np.rint(rng.normal(5, 3, expecting.size)), 0, 9),
+        rng.integers(10, 21, expecting.size),
+    ).astype(np.int64)
+
+    parts = [
+        (Instrument.PHQ9, rows.person[r], info["row_episode"][r], day, phq_score),
+        (Instrument.GAD7, rows.person[g], info["row_episode"][g], day[g_pos], gad_score),
+        (
+            Instrument.AUDITC,
+            rows.person[s][alcohol],
+            info["row_episode"][s][alcohol],
+            s_day[alcohol],
+            s_score[alcohol],
+        ),
+        (
+            Instrument.DAST10,
+            rows.person[s][~alcohol],
+            info["row_episode"][s][~alcohol],
+            s_day[~alcohol],
+            s_score[~alcohol],
+        ),
+        (Instrument.EPDS, expecting, np.full(expecting.size, -1), e_day, e_score),
+    ]
+    items = pa.concat_arrays([_json_items(rng, inst, score) for inst, _, _, _, score in parts])
+    inst = np.concatenate([np.full(p[1].size, _INSTRUMENTS.index(p[0].value)) for p in parts])
+    person, episode, mday, score = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3, 4))
+    order = np.lexsort((inst, person, mday))
+    no_episode = episode[order] < 0
+    return pa.table(
+        {
+            "measurement_id": ids("MEA", order.size, 9),
+            "person_id": take(people_ids, person[order]),
+            "episode_id": take(episode_ids, np.maximum(episode[order], 0), null=no_episode),
+            "instrument": labels(_INSTRUMENTS, inst[order]),
+            "measured_on": dates(mday[order]),
+            "score": pa.array(score[order].astype(np.int64), pa.int64()),
+            "items": items.take(pa.array(order)),
+        }
+    )

@@ -1,0 +1,166 @@
+"""The synthetic county's fixed structure: programs (by kind and level of care) and their staff."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from onward.model.eventlog import ProgramKind, StaffRole
+from onward.sim._arrow import ids, labels
+
+K = ProgramKind
+_AREAS = (
+    "North",
+    "South",
+    "East",
+    "West",
+    "Central",
+    "Riverside",
+    "Hillside",
+    "Lakeside",
+    "Valley",
+    "Harbor",
+)
+LEVEL_OF_CARE: dict[ProgramKind, int] = {
+    K.SCHOOL: 1,
+    K.PERINATAL: 1,
+    K.OUTPATIENT: 1,
+    K.CASE_MANAGEMENT: 1,
+    K.MEDICATION_FOR_OUD: 1,
+    K.INTENSIVE_OUTPATIENT: 2,
+    K.ACT_TEAM: 2,
+    K.RESIDENTIAL: 3,
+    K.CRISIS: 4,
+    K.INPATIENT: 5,
+}
+PLANNED_DAYS: dict[ProgramKind, int] = {
+    K.OUTPATIENT: 120,  # NHS Talking Therapies: mean 6.9 sessions, weekly to fortnightly ≈ 4 months
+    K.INTENSIVE_OUTPATIENT: 90,
+    K.MEDICATION_FOR_OUD: 365,
+    K.CASE_MANAGEMENT: 180,
+    K.ACT_TEAM: 365,
+    K.RESIDENTIAL: 28,
+    K.INPATIENT: 21,
+    K.CRISIS: 7,
+    K.SCHOOL: 270,
+    K.PERINATAL: 270,
+}
+ROLES = tuple(StaffRole)
+_TREATMENT_MIX = {"clinician": 0.6, "prescriber": 0.12, "case_manager": 0.13, "peer_specialist": 0.1}
+_CM_MIX = {"case_manager": 0.65, "peer_specialist": 0.15, "clinician": 0.1, "prescriber": 0.05}
+HOURS_PER_FTE_MONTH = 40 * 52 / 12
+
+
+@dataclass(frozen=True, slots=True)
+class County:
+    """Programs as parallel arrays (index = program) plus where each kind of care happens."""
+
+    kinds: tuple[ProgramKind, ...]
+    names: tuple[str, ...]
+    clinics: npt.NDArray[np.int64]  # outpatient clinic program indices (people spread over them)
+
+    def index(self, kind: ProgramKind) -> int:
+        return self.kinds.index(kind)
+
+    @property
+    def levels(self) -> npt.NDArray[np.int64]:
+        return np.array([LEVEL_OF_CARE[k] for k in self.kinds])
+
+    @property
+    def planned_days(self) -> npt.NDArray[np.int64]:
+        return np.array([PLANNED_DAYS[k] for k in self.kinds])
+
+    @property
+    def ids(self) -> pa.Array:
+        return ids("PRG", len(self.kinds), 3)
+
+
+def build_county(people: int) -> County:
+    """One outpatient clinic per 50,000 residents (at least one, at most ten), one of every other kind."""
+    n_clinics = min(len(_AREAS), max(1, round(people / 50_000)))
+    kinds: list[ProgramKind] = [K.OUTPATIENT] * n_clinics
+    names = [f"{_AREAS[i]} outpatient clinic" for i in range(n_clinics)]
+    others = (
+        (K.INTENSIVE_OUTPATIENT, "Intensive outpatient program"),
+        (K.ACT_TEAM, "Assertive community treatment team"),
+        (K.CASE_MANAGEMENT, "Community case management"),
+        (K.MEDICATION_FOR_OUD, "Opioid treatment program (medication for OUD)"),
+        (K.RESIDENTIAL, "Residential substance-use treatment"),
+        (K.INPATIENT, "Acute psychiatric inpatient unit"),
+        (K.CRISIS, "Mobile crisis and stabilization"),
+        (K.SCHOOL, "School skills program"),
+        (K.PERINATAL, "Perinatal skills and screening"),
+    )
+    for kind, name in others:
+        kinds.append(kind)
+        names.append(name)
+    return County(tuple(kinds), tuple(names), np.arange(n_clinics))
+
+
+def programs_table(county: County, capacity: npt.NDArray[Any]) -> pa.Table:
+    return pa.table(
+        {
+            "program_id": county.ids,
+            "name": pa.array(county.names, pa.string()),
+            "kind": pa.array([k.value for k in county.kinds], pa.string()),
+            "level_of_care": pa.array(county.levels, pa.int64()),
+            "capacity_slots": pa.array(np.asarray(capacity, dtype=np.int64), pa.int64()),
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    table: pa.Table
+    offset: npt.NDArray[np.int64]  # [program, role] → first staff index
+    count: npt.NDArray[np.int64]  # [program, role] → number of staff (falls back to clinicians)
+
+    def pick(
+        self, program: npt.NDArray[Any], role: npt.NDArray[Any], person: npt.NDArray[Any]
+    ) -> npt.NDArray[Any]:
+        """A stable member of staff per person, program and role (people keep their clinician)."""
+        off, cnt = self.offset[program, role], self.count[program, role]
+        picked: npt.NDArray[Any] = off + (person * 7919 + role) % cnt
+        return picked
+
+
+def build_staff(county: County, monthly_hours: npt.NDArray[Any], *, teachers: int) -> Staff:
+    """Staff per program in proportion to the hours of care it delivers; roles by kind of program."""
+    n_prog, n_role = len(county.kinds), len(ROLES)
+    counts = np.zeros((n_prog, n_role), dtype=np.int64)
+    role_index = {r.value: i for i, r in enumerate(ROLES)}
+    for p, kind in enumerate(county.kinds):
+        fte = float(monthly_hours[p]) / HOURS_PER_FTE_MONTH
+        mix = _CM_MIX if kind in (K.CASE_MANAGEMENT, K.ACT_TEAM) else _TREATMENT_MIX
+        for role, share in mix.items():
+            counts[p, role_index[role]] = max(1, math.ceil(fte * share))
+        counts[p, role_index["manager"]] = 1
+        if kind == K.SCHOOL:
+            counts[p, role_index["teacher"]] = max(1, teachers)
+    counts[0, role_index["leader"]] = 2  # system leaders sit with the first program
+    flat = counts.ravel()
+    n = int(flat.sum())
+    program = np.repeat(np.repeat(np.arange(n_prog), n_role), flat)
+    role_of = np.repeat(np.tile(np.arange(n_role), n_prog), flat)
+    hours = np.full(n, 40)
+    hours[np.arange(n) % 4 == 3] = 32
+    hours[np.arange(n) % 7 == 6] = 20
+    table = pa.table(
+        {
+            "staff_id": ids("STF", n, 5),
+            "role": labels([r.value for r in ROLES], role_of),
+            "program_id": county.ids.take(pa.array(program)),
+            "hours_per_week": pa.array(hours, pa.int64()),
+        }
+    )
+    offset = (np.cumsum(flat) - flat).reshape(n_prog, n_role)
+    clinician = role_index["clinician"]
+    fallback = counts == 0
+    offset = np.where(fallback, offset[:, [clinician]], offset)
+    count = np.where(fallback, counts[:, [clinician]], counts)
+    return Staff(table, offset, count)

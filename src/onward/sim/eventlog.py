@@ -1,0 +1,425 @@
+"""Turn a recorded run into the event log of DESIGN section 4 (the same tables the live system keeps).
+
+The engine records who changed state, who was referred, and who had an open episode at the end of
+each step; this module turns those arrays into people, programs, staff, referrals, episodes,
+services and measurements with the exact columns and Arrow types of `onward.model.eventlog`.
+Every random choice here comes from one Generator seeded from the run's seed, so the same run
+always gives the same tables.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from onward.interop.files import arrow_schema
+from onward.model.eventlog import EndReason, Priority, ProgramKind, ReferralSource, Sex
+from onward.sim._arrow import dates, day_number, ids, labels, take
+from onward.sim._contacts import Rows, measurements_table, services_table
+from onward.sim._county import County, build_county, build_staff, programs_table
+from onward.sim.result import EventRecord, ReferralReason, RunResult
+from onward.sim.states import State
+
+K = ProgramKind
+_PRIORITIES = [p.value for p in Priority]  # emergent, urgent, routine (engine codes 0, 1, 2)
+_SOURCES = [s.value for s in ReferralSource]
+_SRC = {s: i for i, s in enumerate(ReferralSource)}
+# Referral sources by priority (assumption: crisis lines and hospitals refer emergencies; self and
+# primary care most routine referrals).
+_SOURCE_MIX: dict[int, dict[ReferralSource, float]] = {
+    0: {ReferralSource.CRISIS_LINE: 0.45, ReferralSource.HOSPITAL: 0.4, ReferralSource.JUSTICE: 0.15},
+    1: {
+        ReferralSource.PRIMARY_CARE: 0.4,
+        ReferralSource.HOSPITAL: 0.2,
+        ReferralSource.FAMILY: 0.2,
+        ReferralSource.SOCIAL_SERVICES: 0.1,
+        ReferralSource.JUSTICE: 0.1,
+    },
+    2: {
+        ReferralSource.SELF: 0.35,
+        ReferralSource.PRIMARY_CARE: 0.3,
+        ReferralSource.FAMILY: 0.12,
+        ReferralSource.SCHOOL: 0.08,
+        ReferralSource.PERINATAL: 0.05,
+        ReferralSource.SOCIAL_SERVICES: 0.07,
+        ReferralSource.OTHER: 0.03,
+    },
+}
+_END_REASONS = [r.value for r in EndReason]
+_END = {r: i for i, r in enumerate(EndReason)}
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """Step index → day number: step t covers days [start(t), start(t + 1))."""
+
+    day0: int
+    days_per_step: float
+    n_steps: int
+
+    def start(self, step: npt.NDArray[Any] | int) -> npt.NDArray[np.int64]:
+        return self.day0 + np.floor(np.asarray(step) * self.days_per_step).astype(np.int64)
+
+    @property
+    def end(self) -> int:
+        """First day after the recorded run (exclusive)."""
+        return int(self.start(self.n_steps))
+
+    def within(self, step: npt.NDArray[Any], u: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """A day inside each step, at fraction u of it."""
+        lo, hi = self.start(step), self.start(np.asarray(step) + 1)
+        return lo + np.floor(u * (hi - lo)).astype(np.int64)
+
+
+def _l1_program(county: County, person: npt.NDArray[Any], sud: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """Outpatient home of a person: medication for OUD for substance use, else their area's clinic."""
+    clinic = county.clinics[person % county.clinics.size]
+    return np.where(sud, county.index(K.MEDICATION_FOR_OUD), clinic)
+
+
+def _row_programs(county: County, rows: Rows, spell_start: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """Program of every service row; maintenance stays where the person was last seen (or outpatient)."""
+    st, sud, person = rows.state, rows.sud, rows.person
+    l1 = _l1_program(county, person, sud)
+    base = np.select(
+        [
+            st == State.TREATMENT_OUTPATIENT,
+            st == State.TREATMENT_INTENSIVE,
+            st == State.TREATMENT_RESIDENTIAL,
+            st == State.CASE_MANAGEMENT_ONLY,
+        ],
+        [
+            l1,
+            county.index(K.INTENSIVE_OUTPATIENT),
+            np.where(sud, county.index(K.RESIDENTIAL), county.index(K.INPATIENT)),
+            np.where(person % 4 == 0, county.index(K.ACT_TEAM), county.index(K.CASE_MANAGEMENT)),
+        ],
+        default=-1,
+    )
+    kinds = np.array([k.value for k in county.kinds])
+    keeps = np.isin(
+        kinds, [K.OUTPATIENT.value, K.MEDICATION_FOR_OUD.value, K.CASE_MANAGEMENT.value, K.ACT_TEAM.value]
+    )
+    valid = st != State.RECOVERED_IN_SERVICE
+    maintenance = np.where(valid & keeps[np.maximum(base, 0)], base, l1)
+    source = np.maximum.accumulate(np.where(valid | spell_start, np.arange(st.size), 0))
+    return np.where(valid, base, maintenance[source]).astype(np.int64)
+
+
+def _lookup(
+    keys_sorted: npt.NDArray[np.int64], query: npt.NDArray[np.int64], *, exact: bool
+) -> npt.NDArray[np.int64]:
+    """Index of the last key <= query (or == query when exact); -1 when there is none."""
+    i = np.searchsorted(keys_sorted, query, side="right") - 1
+    found = i >= 0
+    if exact:
+        found &= keys_sorted[np.maximum(i, 0)] == query
+    return np.where(found, i, -1)
+
+
+def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[str, pa.Table]:
+    """The full event log of a run made with record_events=True; dates fall in [start, start + years)."""
+    ev = result.events
+    if ev is None:
+        raise ValueError("the run has no events: call engine.run(..., record_events=True)")
+    rng = np.random.default_rng([result.seed, 4])
+    cal = Calendar(day_number(start), result.days_per_step, result.n_steps)
+    county = build_county(result.people)
+    people = _people(result, rng, start, cal)
+    T = result.n_steps
+
+    # -- referrals, ordered by (step, person) --------------------------------------------------
+    r_order = np.lexsort((ev.ref_person, ev.ref_step))
+    r_step, r_person = ev.ref_step[r_order].astype(np.int64), ev.ref_person[r_order].astype(np.int64)
+    r_prio, r_reason, r_sud = ev.ref_priority[r_order], ev.ref_reason[r_order], ev.ref_sud[r_order]
+    r_day = cal.within(r_step, rng.random(r_step.size))
+    l1_ref = _l1_program(county, r_person, r_sud)
+    new = r_reason == ReferralReason.NEW
+    r_prog = np.where(
+        new & (r_prio == 0),
+        np.where(r_sud, county.index(K.RESIDENTIAL), county.index(K.INPATIENT)),
+        np.where(new & (r_prio == 1), county.index(K.INTENSIVE_OUTPATIENT), l1_ref),
+    )
+    r_source = _sources(rng, r_prio, r_reason)
+    r_age = start.year - result.population.birth_year[r_person].astype(np.int64)
+    r_source[(r_source == _SRC[ReferralSource.SCHOOL]) & ((r_age < 5) | (r_age > 18))] = _SRC[
+        ReferralSource.FAMILY
+    ]
+    not_perinatal = ~result.population.female[r_person] | (r_age < 15) | (r_age > 44)
+    r_source[(r_source == _SRC[ReferralSource.PERINATAL]) & not_perinatal] = _SRC[ReferralSource.SELF]
+    by_person = np.lexsort((r_step, r_person))
+    r_keys = (r_person * (T + 1) + r_step)[by_person]
+
+    # -- service rows → episodes ---------------------------------------------------------------
+    rows = Rows.from_events(ev)
+    n_rows = rows.person.size
+    prev_same = np.zeros(n_rows, dtype=bool)
+    prev_same[1:] = rows.person[1:] == rows.person[:-1]
+    spell_start = np.ones(n_rows, dtype=bool)
+    spell_start[1:] = ~prev_same[1:] | (rows.step[1:] != rows.step[:-1] + 1)
+    prog = _row_programs(county, rows, spell_start)
+    ep_break = spell_start.copy()
+    ep_break[1:] |= prog[1:] != prog[:-1]
+    first = np.flatnonzero(ep_break)
+    last = np.append(first[1:] - 1, n_rows - 1).astype(np.int64)
+    e_person, e_prog, e_sud = rows.person[first], prog[first], rows.sud[first]
+    e_a, e_b = rows.step[first], rows.step[last]
+    e_spell = spell_start[first]
+    prev_step = np.where(prev_same[first], rows.step[np.maximum(first - 1, 0)], -1)
+    hit = _lookup(r_keys, e_person * (T + 1) + e_a, exact=False)
+    ref_ok = hit >= 0
+    ref_idx = np.where(ref_ok, by_person[np.maximum(hit, 0)], -1)
+    ref_ok &= (r_person[np.maximum(ref_idx, 0)] == e_person) & (r_step[np.maximum(ref_idx, 0)] > prev_step)
+    ref_idx = np.where(ref_ok, ref_idx, -1)
+    safe_ref = np.maximum(ref_idx, 0)
+    waited = e_a - r_step[safe_ref]
+    from_referral = r_day[safe_ref] + np.floor(waited * cal.days_per_step).astype(np.int64)
+    step_lo, step_hi = cal.start(e_a), cal.start(e_a + 1) - 1
+    golive = e_spell & ~ref_ok & (e_a == 0)
+    e_start = np.where(ref_ok, from_referral, cal.within(e_a, rng.random(e_a.size)))
+    e_start = np.where(golive, cal.day0, np.clip(e_start, step_lo, np.maximum(step_hi, step_lo)))
+
+    # ends: a transfer ends where the next episode starts; an exit ends inside the step after the last row
+    n_ep = first.size
+    transfer_next = np.zeros(n_ep, dtype=bool)
+    transfer_next[:-1] = ~e_spell[1:]
+    is_open = (e_b == T - 1) & ~transfer_next
+    e_end = cal.within(np.minimum(e_b + 1, T - 1), rng.random(n_ep))
+    e_end[:-1] = np.where(transfer_next[:-1], e_start[1:], e_end[:-1])
+    e_end = np.maximum(e_end, e_start)
+    levels = county.levels
+    reason = np.full(n_ep, _END[EndReason.OTHER], dtype=np.int64)
+    nxt = np.minimum(np.arange(n_ep) + 1, n_ep - 1)
+    step_reason = np.select(
+        [levels[e_prog[nxt]] > levels[e_prog], levels[e_prog[nxt]] < levels[e_prog]],
+        [_END[EndReason.STEPPED_UP], _END[EndReason.STEPPED_DOWN]],
+        default=_END[EndReason.TRANSFERRED],
+    )
+    reason = np.where(transfer_next, step_reason, reason)
+    c_order = np.lexsort((ev.chg_step, ev.chg_person))
+    c_keys = ev.chg_person[c_order].astype(np.int64) * (T + 1) + ev.chg_step[c_order]
+    ci = _lookup(c_keys, e_person * (T + 1) + e_b + 1, exact=True)
+    to_state = np.where(ci >= 0, ev.chg_to[c_order][np.maximum(ci, 0)], State.WELL)
+    died = rng.random(n_ep) < 0.2  # of those who leave the county: assumption, most move
+    exit_reason = np.select(
+        [
+            to_state == State.GRADUATED,
+            to_state == State.UNWELL,
+            (to_state == State.LEFT) & died,
+            to_state == State.LEFT,
+            to_state == State.WAITING,
+        ],
+        [
+            _END[EndReason.GRADUATED],
+            _END[EndReason.DISENGAGED],
+            _END[EndReason.DIED],
+            _END[EndReason.MOVED],
+            _END[EndReason.STEPPED_UP],
+        ],
+        default=_END[EndReason.OTHER],
+    )
+    reason = np.where(transfer_next, reason, exit_reason)
+
+    # ids in order of start date, then person
+    e_order = np.lexsort((e_person, e_start))
+    e_rank = np.empty(n_ep, dtype=np.int64)
+    e_rank[e_order] = np.arange(n_ep)
+    episode_ids = ids("EPI", n_ep, 8)
+    referral_ids = ids("REF", r_step.size, 8)
+    program_ids = county.ids
+    planned = e_start + county.planned_days[e_prog]
+    episodes = pa.table(
+        {
+            "episode_id": episode_ids,
+            "person_id": take(people["person_id"], e_person[e_order]),
+            "program_id": take(program_ids, e_prog[e_order]),
+            "referral_id": take(referral_ids, safe_ref[e_order], null=~ref_ok[e_order]),
+            "start_date": dates(e_start[e_order]),
+            "planned_end_date": dates(planned[e_order]),
+            "end_date": dates(e_end[e_order], null=is_open[e_order]),
+            "end_reason": pa.array(
+                np.asarray(_END_REASONS, dtype=object)[reason[e_order]], pa.string(), mask=is_open[e_order]
+            ),
+            "is_sud": pa.array(e_sud[e_order], pa.bool_()),
+        }
+    )
+    referrals = pa.table(
+        {
+            "referral_id": referral_ids,
+            "person_id": take(people["person_id"], r_person),
+            "program_id": take(program_ids, r_prog),
+            "referral_date": dates(r_day),
+            "source": labels(_SOURCES, r_source),
+            "priority": labels(_PRIORITIES, r_prio),
+        }
+    )
+
+    # -- staff, services, measurements -----------------------------------------------------------
+    e_of_row = np.cumsum(ep_break) - 1
+    hours = _program_hours(result, county, rows, prog)
+    age = start.year - result.population.birth_year.astype(np.int64)
+    school_age = int(((age >= 5) & (age <= 18)).sum())
+    due_days = np.asarray(people["pregnancy_due_date"].cast(pa.int32()).fill_null(-1)).astype(np.int64)
+    staff = build_staff(county, hours, teachers=max(1, round(school_age / 400)))
+    episode_info = _EpisodeInfo(
+        row_episode=e_rank[e_of_row],
+        row_program=prog,
+        first_row=ep_break,
+        spell_start=spell_start,
+        start_day=e_start[e_of_row],
+        intake=(e_spell & ~golive)[e_of_row],
+    )
+    services = services_table(
+        rng,
+        rows,
+        episode_info.as_kwargs(),
+        cal=cal,
+        county=county,
+        staff=staff,
+        people_ids=people["person_id"],
+        episode_ids=episode_ids,
+        cm_coverage=_cm_coverage(result),
+        crisis=(r_person[r_prio == 0], r_day[r_prio == 0]),
+        pregnancy_due=due_days,
+    )
+    measurements = measurements_table(
+        rng,
+        rows,
+        episode_info.as_kwargs(),
+        cal=cal,
+        people_ids=people["person_id"],
+        episode_ids=episode_ids,
+        pregnancy_due=due_days,
+    )
+    capacity = _capacity(county, rows, prog, result, r_prio, start_year=start.year)
+    tables = {
+        "people": people,
+        "programs": programs_table(county, capacity),
+        "staff": staff.table,
+        "referrals": referrals,
+        "episodes": episodes,
+        "services": services,
+        "measurements": measurements,
+    }
+    return {name: t.select(arrow_schema(name).names).cast(arrow_schema(name)) for name, t in tables.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _EpisodeInfo:
+    row_episode: npt.NDArray[Any]
+    row_program: npt.NDArray[Any]
+    first_row: npt.NDArray[Any]
+    spell_start: npt.NDArray[Any]
+    start_day: npt.NDArray[Any]
+    intake: npt.NDArray[Any]
+
+    def as_kwargs(self) -> dict[str, npt.NDArray[Any]]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def _sources(
+    rng: np.random.Generator, prio: npt.NDArray[Any], reason: npt.NDArray[Any]
+) -> npt.NDArray[np.int64]:
+    out = np.full(prio.size, _SRC[ReferralSource.OTHER], dtype=np.int64)
+    for level, mix in _SOURCE_MIX.items():
+        sel = np.flatnonzero((prio == level) & (reason == ReferralReason.NEW))
+        codes = np.array([_SRC[s] for s in mix])
+        out[sel] = codes[rng.choice(codes.size, size=sel.size, p=np.array(list(mix.values())))]
+    out[reason == ReferralReason.FAST_RETURN] = _SRC[ReferralSource.SELF]
+    return out
+
+
+def _people(result: RunResult, rng: np.random.Generator, start: date, cal: Calendar) -> pa.Table:
+    pop, n = result.population, result.people
+    birth = pop.birth_year.astype(np.int64)
+    age = start.year - birth
+    u = rng.random(n)
+    sex = np.where(pop.female, 0, 1)  # Sex order: female, male, other, unknown
+    sex = np.where(u < 0.003, 2, np.where(u < 0.01, 3, sex))
+    n_prefix = max(2, min(10, n // 40_000))
+    prefix = np.array([f"97{i}" for i in range(n_prefix)], dtype=object)[rng.integers(0, n_prefix, n)]
+    grade = np.clip(age - 5, 0, 12)
+    in_school = (age >= 5) & (age <= 18)
+    # CDC NCHS 2023: 54.5 births per 1,000 women aged 15-44 per year → share with a due date in the window
+    years = result.years
+    expecting = pop.female & (age >= 15) & (age <= 44) & (rng.random(n) < min(1.0, 0.0545 * years))
+    due = cal.day0 + np.floor(rng.random(n) * (cal.end - cal.day0)).astype(np.int64)
+    return pa.table(
+        {
+            "person_id": ids("PER", n, 7),
+            "birth_year": pa.array(birth, pa.int64()),
+            "sex": labels([s.value for s in Sex], sex),
+            "postcode_prefix": pa.array(prefix, pa.string()),
+            "school_grade": pa.array(grade, pa.int64(), mask=~in_school),
+            "pregnancy_due_date": dates(due, null=~expecting),
+        }
+    )
+
+
+def _program_hours(
+    result: RunResult, county: County, rows: Rows, prog: npt.NDArray[Any]
+) -> npt.NDArray[np.float64]:
+    """Mean monthly staff hours each program delivers (sizes its staff)."""
+    p = result.parameters
+    per_state = np.zeros(len(State))
+    per_state[[State.TREATMENT_OUTPATIENT, State.TREATMENT_INTENSIVE, State.TREATMENT_RESIDENTIAL]] = (
+        p.hours_outpatient,
+        p.hours_intensive,
+        p.hours_residential,
+    )
+    per_state[State.CASE_MANAGEMENT_ONLY] = p.hours_case_management
+    per_state[State.RECOVERED_IN_SERVICE] = p.hours_maintenance + p.hours_maintenance_case_management
+    months = max(1.0, result.n_steps / result.steps_per_month)
+    hours = (
+        np.bincount(prog, weights=per_state[rows.state], minlength=len(county.kinds)) / result.steps_per_month
+    )
+    hours = hours / months
+    for kind in (K.CRISIS, K.SCHOOL, K.PERINATAL):
+        hours[county.index(kind)] = max(hours[county.index(kind)], HOURS_SMALL_PROGRAM)
+    return hours
+
+
+HOURS_SMALL_PROGRAM = 4 * 173.0  # programs without episodes get a small team (assumption)
+
+
+def _capacity(
+    county: County,
+    rows: Rows,
+    prog: npt.NDArray[Any],
+    result: RunResult,
+    r_prio: npt.NDArray[Any],
+    *,
+    start_year: int,
+) -> npt.NDArray[Any]:
+    """Slots: 10 % above each program's busiest step; skills programs sized to their population."""
+    n_prog, T = len(county.kinds), result.n_steps
+    occupancy = np.bincount(prog * T + rows.step, minlength=n_prog * T).reshape(n_prog, T)
+    slots = np.ceil(occupancy.max(axis=1) * 1.1).astype(np.int64)
+    ages = start_year - result.population.birth_year.astype(np.int64)
+    slots[county.index(K.SCHOOL)] = max(1, int(((ages >= 5) & (ages <= 18)).sum() * 0.25))
+    women = int((result.population.female & (ages >= 15) & (ages <= 44)).sum())
+    slots[county.index(K.PERINATAL)] = max(1, math.ceil(women * 0.0545 / 2))
+    emergent_per_step = float((r_prio == 0).sum()) / max(1, T)
+    slots[county.index(K.CRISIS)] = max(1, math.ceil(emergent_per_step * 1.5))
+    out: npt.NDArray[Any] = slots
+    return out
+
+
+def _cm_coverage(result: RunResult) -> npt.NDArray[np.float64]:
+    """Per step, the share of case-management demand that staff hours could meet (scales CM contacts)."""
+    p, s = result.parameters, result.series
+    demand = (
+        s["case_management_only"] * p.hours_case_management
+        + s["recovered_in_service"] * p.hours_maintenance_case_management
+    ) / result.steps_per_month
+    delivered = s["case_management_hours"]
+    return np.where(demand > 0, np.minimum(1.0, delivered / np.maximum(demand, 1e-9)), 1.0)
+
+
+__all__ = ["Calendar", "EventRecord", "to_event_log"]
