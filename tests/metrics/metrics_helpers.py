@@ -176,3 +176,98 @@ def group(result: MetricsResult, **key: str | None) -> dict[str, Any]:
     found = [g for g in result.to_json()["groups"] if all(g[k] == v for k, v in key.items())]
     assert len(found) == 1, f"{len(found)} groups match {key}"
     return found[0]
+
+
+def random_tables(seed: int, people: int = 40) -> dict[str, list[Row]]:
+    """A small but varied event log (every metric has cases) for comparing engines, from one seed."""
+    import random
+    from datetime import timedelta
+
+    rng = random.Random(seed)
+    first = date(2023, 1, 1)
+
+    def day(offset: int) -> str:
+        return (first + timedelta(days=offset)).isoformat()
+
+    programs = [
+        *DEFAULT_PROGRAMS,
+        {
+            "program_id": "P3",
+            "name": "MOUD",
+            "kind": "medication_for_oud",
+            "level_of_care": 2,
+            "capacity_slots": 20,
+        },
+    ]
+    staff = [{"staff_id": "ST1", "role": "case_manager", "program_id": "P3", "hours_per_week": 30}]
+    tables: dict[str, list[Row]] = {"referrals": [], "episodes": [], "services": [], "measurements": []}
+    categories = ["treatment", "medication", "case_management", "assessment", "peer_support"]
+    for p in range(people):
+        person = f"p{p:03d}"
+        offset = rng.randrange(0, 500)
+        for k in range(rng.choice([1, 2, 2])):
+            eid = f"e{p:03d}{k}"
+            program = rng.choice(["P1", "P1", "P2", "P3"])
+            ref_id = None
+            if rng.random() < 0.7:
+                ref_id = f"r{p:03d}{k}"
+                tables["referrals"].append(
+                    referral(ref_id, person, day(offset - rng.randrange(0, 30)), program)
+                )
+            length = rng.randrange(5, 500)
+            closed = rng.random() < 0.6
+            reason = rng.choice(["graduated", "graduated", "disengaged", "stepped_down"])
+            planned = day(offset + rng.randrange(100, 600)) if rng.random() < 0.3 else None
+            tables["episodes"].append(
+                episode(
+                    eid,
+                    person,
+                    day(offset),
+                    day(offset + length) if closed else None,
+                    program_id=program,
+                    referral_id=ref_id,
+                    planned_end=planned,
+                    end_reason=reason if closed else None,
+                    is_sud=program == "P3" or rng.random() < 0.2,
+                )
+            )
+            if rng.random() < 0.9:  # most episodes get a first treatment within three weeks
+                first_tx = rng.randrange(0, 21)
+                burst = [first_tx, first_tx + 3, first_tx + 9] if rng.random() < 0.5 else [first_tx]
+                for b, when in enumerate(burst):
+                    tables["services"].append(service(f"t{p:03d}{k}{b}", person, eid, day(offset + when)))
+            if program == "P2" and closed and rng.random() < 0.7:  # follow-up after a hospital stay
+                after = length + rng.choice([0, 2, 6, 7, 8, 15, 30, 31])
+                tables["services"].append(
+                    service(f"f{p:03d}{k}", person, None, day(offset + after), "case_management", 30, "ST1")
+                )
+            for s in range(rng.randrange(0, 12)):
+                tables["services"].append(
+                    service(
+                        f"s{p:03d}{k}{s:02d}",
+                        person,
+                        eid if rng.random() < 0.9 else None,
+                        day(offset + rng.randrange(0, length + 40)),
+                        rng.choice(categories),
+                        rng.choice([15, 30, 45, 60]),
+                        staff_id="ST1" if rng.random() < 0.2 else None,
+                    )
+                )
+            score = rng.randrange(6, 25)
+            low, high = rng.choice([(-8, 4), (-8, 4), (-2, 8)])  # most improve, some deteriorate
+            when = sorted(rng.randrange(0, length + 1) for _ in range(rng.randrange(0, 6)))
+            for j, at in enumerate(when):
+                instrument = rng.choice(["phq9", "phq9", "gad7"])
+                score = max(0, min(27, score + rng.randrange(low, high)))
+                tables["measurements"].append(
+                    measure(
+                        f"m{p:03d}{k}{j}",
+                        person,
+                        eid if rng.random() < 0.9 else None,
+                        instrument,
+                        day(offset + at),
+                        min(score, 21) if instrument == "gad7" else score,
+                    )
+                )
+            offset += length + rng.randrange(1, 400)
+    return {"programs": programs, "staff": staff, **tables}

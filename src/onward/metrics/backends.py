@@ -51,8 +51,10 @@ class EventLog:
 
 @contextmanager
 def quiet_engine_warnings() -> Iterator[None]:
-    """Silence ibis 12's use of DuckDB 2.0's deprecated `fetch_arrow_table` (an upstream issue, not ours)."""
+    """Silence deprecations raised inside ibis 12 by DuckDB 2.0 (`fetch_arrow_table`) and pandas 3
+    (`future.infer_string`): upstream issues, not ours; pytest turns warnings into errors."""
     with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"The 'future\.infer_string' option is deprecated")
         warnings.filterwarnings(
             "ignore", message=r"fetch_arrow_table\(\) is deprecated", category=DeprecationWarning
         )
