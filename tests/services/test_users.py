@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from onward.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
 from onward.model.roles import Role
 from onward.security import passwords
+from onward.security.audit import verify_audit_chain
 from onward.services.users import (
     LOCKOUT,
     MAX_FAILED_LOGINS,
@@ -23,7 +24,7 @@ from onward.services.users import (
 )
 from onward.store.engine import create_db_engine, session_factory
 from onward.store.migrate import upgrade_database
-from onward.store.tables import Episode, Person, Program, User
+from onward.store.tables import AuditEntry, Episode, Person, Program, User
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PASSWORD = "twelve chars or more"
@@ -123,6 +124,29 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(session: Session) ->
         authenticate(session=session, username="carla", password=PASSWORD, now=NOW + LOCKOUT).username
         == "carla"
     )
+
+
+def test_creation_and_sign_in_attempts_are_audited(session: Session) -> None:
+    user = create_user(
+        session=session,
+        username="amir",
+        role="admin",
+        password=PASSWORD,
+        display_name="Amir",
+        actor_id="someone",
+    )
+    authenticate(session=session, username="amir", password=PASSWORD, now=NOW)
+    with pytest.raises(AuthenticationError):
+        authenticate(session=session, username="amir", password="wrong", now=NOW)
+    with pytest.raises(AuthenticationError):
+        authenticate(session=session, username="nobody", password="amir's password", now=NOW)
+    entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.entry_id)))
+    assert [(e.user_id, e.action, e.entity_id, e.detail) for e in entries] == [
+        ("someone", "create", user.user_id, "amir as admin"),
+        (user.user_id, "login", user.user_id, "ok"),
+        (user.user_id, "login", user.user_id, "failed: wrong password"),
+    ]
+    assert verify_audit_chain(session=session) is None
 
 
 def test_inactive_accounts_cannot_sign_in(session: Session) -> None:

@@ -130,6 +130,20 @@ def test_an_idle_session_ends(
     assert client.get("/system", follow_redirects=False).status_code == 303
 
 
+def test_a_session_ends_after_twelve_hours_even_when_active(
+    client: TestClient, make_user: Callable[..., Any], login: Login, clock: Any
+) -> None:
+    make_user("lena", "leader")
+    login("lena")
+    for _ in range(12 * 4):  # a request every 15 minutes for 12 hours
+        clock.advance(minutes=15)
+        if client.get("/system", follow_redirects=False).status_code != 200:
+            break
+    assert clock.now.hour == 21  # 09:00 + 12 h: it lasted all day
+    clock.advance(minutes=15)
+    assert client.get("/system", follow_redirects=False).status_code == 303
+
+
 def test_logout_ends_the_session(client: TestClient, make_user: Callable[..., Any], login: Login) -> None:
     make_user("lena", "leader")
     page = login("lena")

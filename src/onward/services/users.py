@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from onward.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
 from onward.model.roles import PROGRAM_ROLES, STAFF_ROLES, Role, parse_role
+from onward.security.audit import append_audit
 from onward.security.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from onward.store.tables import Episode, Person, Program, User, UserProgram
 
@@ -77,8 +78,12 @@ def create_user(
     program_ids: Iterable[str] = (),
     person_id: str | None = None,
     now: datetime | None = None,
+    actor_id: str | None = None,
 ) -> User:
-    """Create an account after checking the username, role, password policy, programs and person."""
+    """Create an account after checking the username, role, password policy, programs and person.
+
+    The creation is written to the audit log with `actor_id` (the administrator; None from the CLI).
+    """
     name = normalise_username(username)
     if not _USERNAME.match(name):
         raise ValidationError(
@@ -117,11 +122,34 @@ def create_user(
         session.add(user)
         session.flush()
         session.add_all(UserProgram(user_id=user.user_id, program_id=p) for p in programs)
+        append_audit(
+            session=session,
+            at=user.created_at,
+            user_id=actor_id,
+            action="create",
+            entity="user",
+            entity_id=user.user_id,
+            detail=f"{name} as {known_role.value}" + (f" in {', '.join(programs)}" if programs else ""),
+        )
         session.commit()
     except BaseException:
         session.rollback()
         raise
     return user
+
+
+def _audit_login(session: Session, user: User, now: datetime, outcome: str) -> None:
+    """Sign-in attempts on real accounts go to the audit log (HIPAA 164.312(b)); unknown names do not,
+    since a mistyped password in the username field would end up in the log."""
+    append_audit(
+        session=session,
+        at=now,
+        user_id=user.user_id,
+        action="login",
+        entity="user",
+        entity_id=user.user_id,
+        detail=outcome,
+    )
 
 
 def authenticate(*, session: Session, username: str, password: str, now: datetime) -> User:
@@ -137,12 +165,17 @@ def authenticate(*, session: Session, username: str, password: str, now: datetim
             raise AuthenticationError(_LOGIN_FAILED)
         locked_until = _aware(user.locked_until)
         if locked_until is not None and locked_until > now:
+            _audit_login(session, user, now, "refused: account locked")
+            session.commit()
             raise AuthenticationError(_LOGIN_FAILED)
         if not verify_password(user.password_hash, password):
             user.failed_logins = (user.failed_logins or 0) + 1
+            outcome = "failed: wrong password"
             if user.failed_logins >= MAX_FAILED_LOGINS:
                 user.locked_until = now + LOCKOUT
                 user.failed_logins = 0
+                outcome += f"; locked until {user.locked_until.isoformat()}"
+            _audit_login(session, user, now, outcome)
             session.commit()
             raise AuthenticationError(_LOGIN_FAILED)
         user.failed_logins = 0
@@ -150,6 +183,7 @@ def authenticate(*, session: Session, username: str, password: str, now: datetim
         user.last_login_at = now
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
+        _audit_login(session, user, now, "ok")
         session.commit()
     except BaseException:
         session.rollback()

@@ -16,6 +16,9 @@ from onward.errors import PermissionDeniedError
 
 USER_KEY = "uid"
 SEEN_KEY = "seen"
+STARTED_KEY = "started"
+#: OWASP ASVS 4.0.3 V3.3.2 (level 2): sign in again at least every 12 hours, whatever the activity.
+ABSOLUTE_LIFETIME_HOURS = 12
 CSRF_KEY = "csrf"
 SESSION_ID_KEY = "sid"
 CSRF_FIELD = "csrf_token"
@@ -53,6 +56,7 @@ def start_session(request: Request, *, user_id: str, now: datetime) -> str:
     session[SESSION_ID_KEY] = secrets.token_urlsafe(16)
     session[USER_KEY] = user_id
     session[SEEN_KEY] = now.timestamp()
+    session[STARTED_KEY] = now.timestamp()
     token = secrets.token_urlsafe(32)
     session[CSRF_KEY] = token
     return token
@@ -63,13 +67,19 @@ def end_session(request: Request) -> None:
 
 
 def session_user_id(request: Request, *, now: datetime, idle_minutes: int) -> str | None:
-    """The signed-in user's id, or None; an idle session is ended, an active one has its clock reset."""
+    """The signed-in user's id, or None; an idle or too old session ends, an active one's clock resets."""
     session = _session(request)
     user_id = session.get(USER_KEY)
     seen = session.get(SEEN_KEY)
-    if not isinstance(user_id, str) or not isinstance(seen, int | float):
+    started = session.get(STARTED_KEY)
+    if (
+        not isinstance(user_id, str)
+        or not isinstance(seen, int | float)
+        or not isinstance(started, int | float)
+    ):
         return None
-    if now.timestamp() - seen > idle_minutes * 60:
+    moment = now.timestamp()
+    if moment - seen > idle_minutes * 60 or moment - started > ABSOLUTE_LIFETIME_HOURS * 3600:
         session.clear()
         return None
     session[SEEN_KEY] = now.timestamp()

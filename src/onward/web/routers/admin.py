@@ -72,6 +72,7 @@ def add_user(
             program_ids=program_ids or (),
             person_id=person_id.strip() or None,
             now=now,
+            actor_id=user.user_id,
         )
     except OnwardError as error:
         return _page(request, user, session, form=form, error=str(error), status_code=error.http_status)
