@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,18 @@ def small_cell(count: int | None) -> str:
     return f"{count:,}"
 
 
+def utc_minute(moment: datetime | None) -> str:
+    """A timestamp for people: UTC, to the minute (naive values are UTC already, as SQLite returns them)."""
+    if moment is None:
+        return "never"
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.filters["small_cell"] = small_cell
+    templates.env.filters["utc_minute"] = utc_minute
     return templates
 
 
