@@ -1,7 +1,8 @@
 """Services and measurements of a recorded run: what each open episode-month looks like in the records.
 
-Contact volumes and code mixes are anchored on AIHW 2016-17 (≈ 21 community contacts per patient-year,
-mean 36 min) and the service-code catalog; PHQ-9 scores come from the engine's trajectories, GAD-7 is
+Contact volumes follow the engine's staff hours per state (so metrics on the log agree with the run),
+code mixes follow the service-code catalog, and the result is checked against AIHW 2016-17 (≈ 21
+community contacts per patient-year, mean 36 min); PHQ-9 scores come from the engine's trajectories, GAD-7 is
 drawn correlated with them, AUDIT-C / DAST-10 follow the state of substance-use episodes.
 """
 
@@ -18,6 +19,7 @@ from onward.model.eventlog import Instrument, ProgramKind, ServiceCategory
 from onward.model.service_codes import default_catalog
 from onward.sim._arrow import dates, ids, labels, take
 from onward.sim._county import County, Staff
+from onward.sim.parameters import Parameters
 from onward.sim.result import EventRecord
 from onward.sim.states import N_STATES, State
 
@@ -36,73 +38,89 @@ _ROLE_OF_CATEGORY = np.array(
     [{"medication": 1, "case_management": 2, "skills": 2, "peer_support": 3}.get(c, 0) for c in _CATEGORIES]
 )
 
-# Contacts per person-month and code mix by (state, is_sud): (mean, [(code, share, units)]).
-# Assumption anchored on AIHW 2016-17 (≈ 21 contacts per patient-year of 36 min on average).
-_MENUS: dict[tuple[State, bool], tuple[float, list[tuple[str, float, int]]]] = {
-    (State.TREATMENT_OUTPATIENT, False): (
-        3.0,
-        [
-            ("90834", 0.4, 1),
-            ("90837", 0.25, 1),
-            ("90832", 0.15, 1),
-            ("99213", 0.1, 1),
-            ("99214", 0.05, 1),
-            ("90847", 0.05, 1),
-        ],
-    ),
-    (State.TREATMENT_OUTPATIENT, True): (
-        4.0,
-        [
-            ("H0020", 0.25, 1),
-            ("J0572", 0.1, 1),
-            ("H0016", 0.15, 1),
-            ("99213", 0.15, 1),
-            ("H0004", 0.25, 3),
-            ("H0005", 0.1, 1),
-        ],
-    ),
-    (State.TREATMENT_INTENSIVE, False): (
-        10.0,
-        [("90853", 0.65, 1), ("90837", 0.2, 1), ("99214", 0.1, 1), ("H2019", 0.05, 4)],
-    ),
-    (State.TREATMENT_INTENSIVE, True): (
-        10.0,
-        [("H0015", 0.6, 1), ("H0005", 0.2, 1), ("H0004", 0.1, 4), ("99213", 0.1, 1)],
-    ),
-    (State.TREATMENT_RESIDENTIAL, False): (
-        20.0,
-        [("99232", 0.35, 1), ("90853", 0.4, 1), ("90837", 0.15, 1), ("H2019", 0.1, 4)],
-    ),
-    (State.TREATMENT_RESIDENTIAL, True): (
-        20.0,
-        [("H0005", 0.45, 1), ("H0004", 0.3, 4), ("99213", 0.1, 1), ("H0014", 0.05, 1), ("H0038", 0.1, 4)],
-    ),
-    (State.CASE_MANAGEMENT_ONLY, False): (
-        2.5,
-        [("T1017", 0.5, 3), ("T1016", 0.2, 2), ("H0038", 0.15, 4), ("H2014", 0.1, 4), ("G9012", 0.05, 1)],
-    ),
-    (State.CASE_MANAGEMENT_ONLY, True): (
-        2.5,
-        [("H0006", 0.3, 1), ("T1017", 0.3, 3), ("H0038", 0.25, 4), ("H2014", 0.15, 4)],
-    ),
-    (State.RECOVERED_IN_SERVICE, False): (1.0, [("99213", 0.4, 1), ("90832", 0.35, 1), ("T1017", 0.25, 2)]),
-    (State.RECOVERED_IN_SERVICE, True): (
-        1.5,
-        [("H0016", 0.3, 1), ("99213", 0.2, 1), ("H0004", 0.2, 2), ("H0038", 0.3, 4)],
-    ),
+# Code mixes per (state, is_sud) in three groups. Treatment and case-management contacts are as many
+# as it takes to deliver the engine's staff hours for that state (parameters hours_*), so the log's
+# treatment share matches the engine's; peer and skills contacts come on top (monthly mean given).
+Mix = list[tuple[str, float, int]]  # (code, share, units)
+_L1, _L2, _L3 = State.TREATMENT_OUTPATIENT, State.TREATMENT_INTENSIVE, State.TREATMENT_RESIDENTIAL
+_CMO, _RIS = State.CASE_MANAGEMENT_ONLY, State.RECOVERED_IN_SERVICE
+_TREATMENT_MIX: dict[tuple[State, bool], Mix] = {
+    (_L1, False): [
+        ("90834", 0.45, 1),
+        ("90837", 0.2, 1),
+        ("90832", 0.15, 1),
+        ("99213", 0.1, 1),
+        ("99214", 0.05, 1),
+        ("90847", 0.05, 1),
+    ],
+    (_L1, True): [
+        ("H0020", 0.25, 1),
+        ("J0572", 0.1, 1),
+        ("H0016", 0.15, 1),
+        ("99213", 0.15, 1),
+        ("H0004", 0.25, 3),
+        ("H0005", 0.1, 1),
+    ],
+    (_L2, False): [("90853", 0.7, 1), ("90837", 0.2, 1), ("99214", 0.1, 1)],
+    (_L2, True): [("H0015", 0.6, 1), ("H0005", 0.2, 1), ("H0004", 0.1, 4), ("99213", 0.1, 1)],
+    (_L3, False): [("99232", 0.35, 1), ("90853", 0.4, 1), ("90837", 0.15, 1), ("H2019", 0.1, 4)],
+    (_L3, True): [("H0005", 0.5, 1), ("H0004", 0.3, 4), ("99213", 0.15, 1), ("H0014", 0.05, 1)],
+    (_RIS, False): [("99213", 0.5, 1), ("90832", 0.5, 1)],
+    (_RIS, True): [("H0016", 0.4, 1), ("99213", 0.3, 1), ("H0004", 0.3, 2)],
 }
-_WIDTH = max(len(m[1]) for m in _MENUS.values())
-_MEAN = np.zeros(N_STATES * 2)
-_MENU_CODE = np.zeros((N_STATES * 2, _WIDTH), dtype=np.int64)
-_MENU_UNITS = np.ones((N_STATES * 2, _WIDTH), dtype=np.int64)
-_MENU_CUM = np.full((N_STATES * 2, _WIDTH), 2.0)
-for (_state, _sud), (_mean, _mix) in _MENUS.items():
-    _m = int(_state) * 2 + int(_sud)
-    _MEAN[_m] = _mean
-    for _j, (_code, _share, _units) in enumerate(_mix):
-        _MENU_CODE[_m, _j], _MENU_UNITS[_m, _j] = _CODE[_code], _units
-    _MENU_CUM[_m, : len(_mix)] = np.cumsum([s for _, s, _ in _mix])
-    _MENU_CUM[_m, len(_mix) - 1] = 1.0
+_CM_MIX: dict[tuple[State, bool], Mix] = {
+    (_CMO, False): [("T1017", 0.6, 3), ("T1016", 0.3, 2), ("G9012", 0.1, 1)],
+    (_CMO, True): [("H0006", 0.4, 1), ("T1017", 0.6, 3)],
+    (_RIS, False): [("T1017", 1.0, 2)],
+    (_RIS, True): [("H0006", 0.5, 1), ("T1017", 0.5, 2)],
+}
+_SUPPORT: dict[tuple[State, bool], tuple[float, Mix]] = {
+    (_CMO, False): (0.5, [("H0038", 0.6, 4), ("H2014", 0.4, 4)]),
+    (_CMO, True): (0.8, [("H0038", 0.7, 4), ("H2014", 0.3, 4)]),
+    (_L1, True): (0.3, [("H0038", 1.0, 4)]),
+    (_L3, True): (2.0, [("H0038", 1.0, 4)]),
+    (_RIS, True): (0.3, [("H0038", 1.0, 4)]),
+}
+_GROUPS = 3  # treatment, case management, support
+_N_MENUS = N_STATES * 2 * _GROUPS
+_WIDTH = 6
+_MENU_CODE = np.zeros((_N_MENUS, _WIDTH), dtype=np.int64)
+_MENU_UNITS = np.ones((_N_MENUS, _WIDTH), dtype=np.int64)
+_MENU_CUM = np.full((_N_MENUS, _WIDTH), 2.0)
+_MENU_MINUTES = np.zeros(_N_MENUS)  # expected minutes of one contact
+_SUPPORT_MEAN = np.zeros(_N_MENUS)
+
+
+def _menu(state: State, sud: bool, group: int) -> int:
+    return (int(state) * 2 + int(sud)) * _GROUPS + group
+
+
+for _group, _table in enumerate((_TREATMENT_MIX, _CM_MIX, {k: v[1] for k, v in _SUPPORT.items()})):
+    for (_state, _sud), _mix in _table.items():
+        _m = _menu(_state, _sud, _group)
+        for _j, (_code, _share, _units) in enumerate(_mix):
+            _MENU_CODE[_m, _j], _MENU_UNITS[_m, _j] = _CODE[_code], _units
+            _MENU_MINUTES[_m] += _share * _CODE_MINUTES[_CODE[_code]] * _units
+        _MENU_CUM[_m, : len(_mix)] = np.cumsum([s for _, s, _ in _mix])
+        _MENU_CUM[_m, len(_mix) - 1] = 1.0
+for (_state, _sud), (_mean, _) in _SUPPORT.items():
+    _SUPPORT_MEAN[_menu(_state, _sud, 2)] = _mean
+
+
+def contact_means(params: Parameters) -> npt.NDArray[np.float64]:
+    """Expected contacts per person-month for every menu: face-to-face staff minutes / minutes per contact."""
+    hours = np.zeros((N_STATES, _GROUPS))
+    hours[[_L1, _L2, _L3, _RIS], 0] = (
+        params.hours_outpatient,
+        params.hours_intensive,
+        params.hours_residential,
+        params.hours_maintenance,
+    )
+    hours[[_CMO, _RIS], 1] = (params.hours_case_management, params.hours_maintenance_case_management)
+    minutes = np.repeat(hours, 2, axis=0).ravel() * 60.0 * params.direct_care_share
+    means = np.divide(minutes, _MENU_MINUTES, out=np.zeros(_N_MENUS), where=_MENU_MINUTES > 0)
+    return means + _SUPPORT_MEAN
+
 
 # Chance of a PHQ-9 in an episode-month by state (measurement-based care; NHS Talking Therapies
 # measures at every session); case management and maintenance are measured less often.
@@ -154,22 +172,29 @@ def services_table(
     people_ids: pa.Array,
     episode_ids: pa.Array,
     cm_coverage: npt.NDArray[np.float64],
+    params: Parameters,
     crisis: tuple[Arr, Arr],
     pregnancy_due: Arr,
 ) -> pa.Table:
     """Coded services: regular contacts per episode-month, intake and transfer services, crisis contacts."""
-    menu = rows.state.astype(np.int64) * 2 + rows.sud
     spm = cal.days_per_step / (365.25 / 12)
-    coverage = np.where(rows.state == State.CASE_MANAGEMENT_ONLY, cm_coverage[rows.step], 1.0)
-    n = rng.poisson(_MEAN[menu] * spm * coverage)
-    n = np.where(info["first_row"], np.maximum(n, 1), n)
-    row = np.repeat(np.arange(n.size), n)
-    j = (rng.random(row.size)[:, None] >= _MENU_CUM[menu[row]]).sum(axis=1)
-    code = _MENU_CODE[menu[row], j]
-    minutes = _CODE_MINUTES[code] * _MENU_UNITS[menu[row], j]
+    base = (rows.state.astype(np.int64) * 2 + rows.sud) * _GROUPS
+    menu = (base[:, None] + np.arange(_GROUPS)[None, :]).ravel()  # every row × (treatment, cm, support)
+    cell_row = np.repeat(np.arange(base.size), _GROUPS)
+    coverage = np.where(menu % _GROUPS == 1, cm_coverage[rows.step[cell_row]], 1.0)
+    n = rng.poisson(contact_means(params)[menu] * spm * coverage)
+    # an episode's first month always has its main contact (treatment, or case management) on day one
+    main = np.where(rows.state == _CMO, 1, 0)
+    first_cell = np.flatnonzero(info["first_row"]) * _GROUPS + main[info["first_row"]]
+    n[first_cell] = np.maximum(n[first_cell], 1)
+    contact_cell = np.repeat(np.arange(n.size), n)
+    row = cell_row[contact_cell]
+    cm = menu[contact_cell]
+    j = (rng.random(row.size)[:, None] >= _MENU_CUM[cm]).sum(axis=1)
+    code = _MENU_CODE[cm, j]
+    minutes = _CODE_MINUTES[code] * _MENU_UNITS[cm, j]
     day = _days_in_row(rng, cal, rows.step[row], info["start_day"][row])
-    first_contact = (np.cumsum(n) - n)[info["first_row"] & (n > 0)]
-    day[first_contact] = info["start_day"][row[first_contact]]
+    day[(np.cumsum(n) - n)[first_cell]] = info["start_day"][row[(np.cumsum(n) - n)[first_cell]]]
     person, episode, program = rows.person[row], info["row_episode"][row], info["row_program"][row]
 
     # intake (assessment + brief measure) when an episode starts from a referral; service plan on transfers

@@ -22,6 +22,7 @@ DAYS_PER_MONTH = 365.25 / 12
 RELIABLE_CHANGE_PHQ9 = 6  # NHS Talking Therapies reliable change on PHQ-9 (REFERENCES.md)
 STUCK_MONTHS = 12  # DESIGN section 5: open >= 365 days without reliable improvement
 BURN_IN_MONTHS = 60  # fills waiting list, caseloads and maintenance before the recorded run starts
+CM_STRETCH = 3.0  # assumption: case management expands to at most 3x its basic hours per person
 
 # US age structure (Census 2020: under 5 ≈ 6 %, 5-17 ≈ 16.5 %, 18-64 ≈ 61 %, 65+ ≈ 16.5 %).
 _AGE_BANDS = np.array([[0, 5], [5, 18], [18, 45], [45, 65], [65, 90]])
@@ -365,7 +366,9 @@ class Model:
             counts[_CM] * self.p.hours_case_management
             + counts[_RIS] * self.p.hours_maintenance_case_management
         )
-        out["case_management_hours"][t] = min(self.cm_capacity, cm_demand) / self.spm
+        # Case-management time fills the hours set aside for it (caseloads absorb the time), up to
+        # CM_STRETCH times the basic need of the people in case management or maintenance.
+        out["case_management_hours"][t] = min(self.cm_capacity, CM_STRETCH * cm_demand) / self.spm
         out["skills_protected"][t] = (
             np.count_nonzero(self.protected_until > self.t_global) if self.skills else 0
         )

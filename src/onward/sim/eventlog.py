@@ -285,6 +285,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
         people_ids=people["person_id"],
         episode_ids=episode_ids,
         cm_coverage=_cm_coverage(result),
+        params=result.parameters,
         crisis=(r_person[r_prio == 0], r_day[r_prio == 0]),
         pregnancy_due=due_days,
     )
@@ -412,14 +413,14 @@ def _capacity(
 
 
 def _cm_coverage(result: RunResult) -> npt.NDArray[np.float64]:
-    """Per step, the share of case-management demand that staff hours could meet (scales CM contacts)."""
+    """Per step, delivered / basic case-management hours (scales case-management contacts; 0 to 3)."""
     p, s = result.parameters, result.series
     demand = (
         s["case_management_only"] * p.hours_case_management
         + s["recovered_in_service"] * p.hours_maintenance_case_management
     ) / result.steps_per_month
     delivered = s["case_management_hours"]
-    return np.where(demand > 0, np.minimum(1.0, delivered / np.maximum(demand, 1e-9)), 1.0)
+    return np.where(demand > 0, delivered / np.maximum(demand, 1e-9), 1.0)
 
 
 __all__ = ["Calendar", "EventRecord", "to_event_log"]

@@ -87,6 +87,8 @@ class Parameters:
     """Clinical staff hours per month per 1,000 residents."""
     case_management_share: float
     """Lever: share of staff hours spent on case management."""
+    direct_care_share: float
+    """Share of clinical staff hours spent face to face (coded services in the event log)."""
     hours_outpatient: float
     """Staff hours per person-month, outpatient treatment."""
     hours_intensive: float

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from onward.interop.files import arrow_schema
+from onward.model.eventlog import EVENT_LOG, TABLES
+from onward.model.instruments import INSTRUMENTS
+from onward.model.service_codes import default_catalog
+from onward.sim.engine import run
+from onward.sim.eventlog import to_event_log
+from onward.sim.result import RunResult
+from onward.sim.scenario import load_scenario
+
+START = date(2024, 1, 1)
+YEARS = 3
+
+
+@pytest.fixture(scope="module")
+def result() -> RunResult:
+    return run(load_scenario("status-quo"), people=6_000, years=YEARS, seed=5, record_events=True)
+
+
+@pytest.fixture(scope="module")
+def log(result: RunResult) -> dict[str, pa.Table]:
+    return to_event_log(result, start=START)
+
+
+def _py(table: pa.Table, column: str) -> list[object]:
+    values: list[object] = table.column(column).to_pylist()
+    return values
+
+
+def test_every_table_matches_the_contract(log: dict[str, pa.Table]) -> None:
+    assert list(log) == [t.name for t in EVENT_LOG]
+    for spec in EVENT_LOG:
+        table = log[spec.name]
+        assert table.schema.equals(arrow_schema(spec)), spec.name
+        assert table.num_rows > 0, spec.name
+        ids = table.column(spec.key)
+        assert pc.count_distinct(ids).as_py() == table.num_rows, f"{spec.name} ids repeat"
+        for column in spec.columns:
+            values = table.column(column.name)
+            if not column.nullable:
+                assert values.null_count == 0, f"{spec.name}.{column.name} has nulls"
+            if column.choices is not None:
+                seen = set(pc.unique(values.drop_null()).to_pylist())
+                assert seen <= set(column.choices), f"{spec.name}.{column.name}: {seen - set(column.choices)}"
+            if column.minimum is not None and len(values.drop_null()):
+                assert pc.min(values).as_py() >= column.minimum, f"{spec.name}.{column.name}"
+            if column.maximum is not None and len(values.drop_null()):
+                assert pc.max(values).as_py() <= column.maximum, f"{spec.name}.{column.name}"
+            if column.references is not None:
+                target_table, target_column = column.references.split(".")
+                target = set(_py(log[target_table], target_column))
+                missing = set(values.drop_null().to_pylist()) - target
+                assert not missing, f"{spec.name}.{column.name} → {column.references}: {list(missing)[:3]}"
+
+
+def test_dates_fall_inside_the_simulated_period(log: dict[str, pa.Table]) -> None:
+    end = date(START.year + YEARS, 1, 1)
+    for name, column in (
+        ("referrals", "referral_date"),
+        ("episodes", "start_date"),
+        ("episodes", "end_date"),
+        ("services", "service_date"),
+        ("measurements", "measured_on"),
+        ("people", "pregnancy_due_date"),
+    ):
+        values = log[name].column(column).drop_null()
+        assert pc.min(values).as_py() >= START and pc.max(values).as_py() < end, (name, column)
+
+
+def test_measurement_items_sum_to_the_score(log: dict[str, pa.Table]) -> None:
+    m = log["measurements"]
+    for instrument, items, score in zip(_py(m, "instrument"), _py(m, "items"), _py(m, "score"), strict=True):
+        values = json.loads(str(items))
+        spec = INSTRUMENTS[instrument]  # type: ignore[index]
+        assert len(values) == spec.n_items and sum(values) == score
+        assert all(v in allowed for v, allowed in zip(values, spec.item_values, strict=True))
+    assert set(_py(m, "instrument")) == {"phq9", "gad7", "auditc", "dast10", "epds"}
+
+
+def test_episodes_are_ordered_in_time_and_linked_to_referrals(log: dict[str, pa.Table]) -> None:
+    ep = log["episodes"].to_pandas()
+    ref = log["referrals"].to_pandas().set_index("referral_id")
+    closed = ep.dropna(subset=["end_date"])
+    assert (closed["end_date"] >= closed["start_date"]).all()
+    assert (ep["end_date"].isna() == ep["end_reason"].isna()).all()
+    assert (ep["planned_end_date"] > ep["start_date"]).all()
+    linked = ep.dropna(subset=["referral_id"])
+    referral_dates = ref.loc[linked["referral_id"], "referral_date"].to_numpy()
+    assert (linked["start_date"].to_numpy() >= referral_dates).all()
+    assert (ref.loc[linked["referral_id"], "person_id"].to_numpy() == linked["person_id"].to_numpy()).all()
+    assert set(closed["end_reason"]) >= {"graduated", "stepped_down", "disengaged", "moved"}
+
+
+def test_services_use_the_catalog_and_happen_during_their_episode(log: dict[str, pa.Table]) -> None:
+    catalog = default_catalog()
+    sv = log["services"].to_pandas()
+    assert all(
+        catalog.category(code).value == cat for code, cat in zip(sv["code"], sv["category"], strict=True)
+    )
+    assert {"90834", "90837", "90853", "H0015", "T1017", "99213", "90791", "96127", "H0020", "90839"} <= set(
+        sv["code"]
+    )
+    ep = log["episodes"].to_pandas().set_index("episode_id")
+    inside = sv.dropna(subset=["episode_id"])
+    starts = ep.loc[inside["episode_id"], "start_date"].to_numpy()
+    ends = ep.loc[inside["episode_id"], "end_date"].to_numpy()
+    assert (inside["service_date"].to_numpy() >= starts).all()
+    closed = ~np.array([e is None for e in ends])
+    assert (inside["service_date"].to_numpy()[closed] <= ends[closed]).all()
+
+
+def test_contacts_are_near_the_aihw_anchor(log: dict[str, pa.Table], result: RunResult) -> None:
+    # AIHW 2016-17: ≈ 21 community contacts per patient-year, mean 36 minutes.
+    sv = log["services"].to_pandas()
+    in_service_months = (result.events.svc_step.size if result.events else 0) / result.steps_per_month
+    contacts_per_year = len(sv.dropna(subset=["episode_id"])) / (in_service_months / 12)
+    assert 12 <= contacts_per_year <= 36
+    timed = sv[sv["minutes"] > 0]
+    assert 25 <= timed["minutes"].mean() <= 60
+
+
+def test_sud_episodes_are_in_sud_programs_with_sud_instruments(log: dict[str, pa.Table]) -> None:
+    ep = log["episodes"].to_pandas()
+    kinds = log["programs"].to_pandas().set_index("program_id")["kind"]
+    sud_kinds = set(kinds.loc[ep.loc[ep["is_sud"], "program_id"]])
+    assert sud_kinds >= {"medication_for_oud", "residential", "intensive_outpatient"}
+    assert "inpatient" not in sud_kinds
+    m = log["measurements"].to_pandas()
+    sud_measures = m[m["instrument"].isin(["auditc", "dast10"])]
+    assert ep.set_index("episode_id").loc[sud_measures["episode_id"], "is_sud"].all()
+
+
+def test_the_county_shows_stuck_people_reentries_and_follow_up(log: dict[str, pa.Table]) -> None:
+    ep = log["episodes"].to_pandas()
+    end = date(START.year + YEARS, 1, 1)
+    open_long = ep[ep["end_date"].isna() & (ep["start_date"] <= end - timedelta(days=365))]
+    assert len(open_long) > 10  # long open episodes (candidates for "stuck")
+    graduated = ep[ep["end_reason"] == "graduated"]
+    later = ep.merge(graduated[["person_id", "end_date"]], on="person_id", suffixes=("", "_grad"))
+    assert (later["start_date"] > later["end_date_grad"]).any()  # re-entries after graduating
+    kinds = log["programs"].to_pandas().set_index("program_id")["kind"]
+    inpatient = ep[(kinds.loc[ep["program_id"]].to_numpy() == "inpatient") & ep["end_date"].notna()]
+    assert len(inpatient) > 0 and set(inpatient["end_reason"]) & {"stepped_down", "disengaged", "graduated"}
+
+
+def test_waits_in_the_log_match_the_engine(log: dict[str, pa.Table], result: RunResult) -> None:
+    ep = log["episodes"].to_pandas()
+    ref = log["referrals"].to_pandas().set_index("referral_id")
+    linked = ep.dropna(subset=["referral_id"])
+    first = linked.groupby("referral_id")["start_date"].min()
+    waits = np.array(
+        [(s - r).days for s, r in zip(first, ref.loc[first.index, "referral_date"], strict=True)]
+    )
+    assert waits.mean() == pytest.approx(result.summary["mean_wait_days"], rel=0.15, abs=3)
+
+
+def test_same_run_gives_identical_tables(result: RunResult, log: dict[str, pa.Table]) -> None:
+    again = to_event_log(result, start=START)
+    for name in TABLES:
+        assert again[name].equals(log[name]), name
+
+
+def test_needs_recorded_events() -> None:
+    plain = run(load_scenario("status-quo"), people=100, years=1, seed=1)
+    with pytest.raises(ValueError, match="record_events"):
+        to_event_log(plain)
