@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from onward.security.audit import GENESIS_HASH, append_audit, canonical_entry, verify_audit_chain
@@ -78,3 +79,34 @@ def test_canonical_form_treats_naive_times_as_utc() -> None:
     other_zone = T0.astimezone(timezone(timedelta(hours=-5)))
     aware = canonical_entry(at=other_zone, user_id=None, action="a", entity="e", entity_id=None, detail=None)
     assert naive == aware
+
+
+def test_concurrent_appends_keep_one_unbroken_chain(database_url: str) -> None:
+    upgrade_database(database_url)
+    engine = create_db_engine(database_url)
+    factory = session_factory(engine)
+
+    def writer(worker: int) -> None:
+        for i in range(8):
+            with factory() as session:
+                append_audit(
+                    session=session,
+                    at=T0,
+                    user_id=f"w{worker}",
+                    action="read",
+                    entity="person",
+                    entity_id=str(i),
+                )
+                session.commit()
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with factory() as session:
+        entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.entry_id)))
+        assert len(entries) == 32
+        assert len({e.prev_hash for e in entries}) == 32  # no two entries claim the same predecessor
+        assert verify_audit_chain(session=session) is None
+    engine.dispose()
