@@ -8,7 +8,7 @@ from typing import Any
 import ibis
 
 from onward.metrics import thresholds as th
-from onward.metrics.scope import Bag, Figure, Records, Scope, Tally, days, flag, total
+from onward.metrics.scope import Bag, Figure, Records, Scope, Tally, days, flag
 
 #: Tolerance for "survival <= 0.5": products of fractions drift by ~1e-16 in floating point.
 _EPSILON = 1e-12
@@ -38,22 +38,19 @@ def _cohort(scope: Scope) -> Any:
     )
 
 
-def _survival_tally(scope: Scope) -> Tally:
-    """Per group and day: treatments (events) and censorings, the whole input of Kaplan-Meier."""
+def _waits_tally(scope: Scope) -> Tally:
+    """Per group, day and 14-day eligibility: treatments (events) and censorings.
+
+    Everything Kaplan-Meier and the 14-day share need, in one small table: an episode is eligible for
+    the share when origin + 14 <= data_end; it is treated within 14 days when it is an event on day <= 14.
+    """
     rows = _cohort(scope)
-    columns = [*scope.group_columns, "duration"]
+    rows = rows.mutate(eligible=flag(days(scope.data_end, rows.origin) >= th.TREATED_WITHIN_DAYS))
+    columns = [*scope.group_columns, "duration", "eligible"]
     expr = rows.group_by(columns).aggregate(
         events=flag(rows.treated).sum(), censored=flag(~rows.treated).sum()
     )
     return Tally("waits", expr)
-
-
-def _within_tally(scope: Scope) -> Tally:
-    rows = _cohort(scope)
-    eligible = days(scope.data_end, rows.origin) >= th.TREATED_WITHIN_DAYS
-    within = eligible & rows.treated & (days(rows.first_tx, rows.origin) <= th.TREATED_WITHIN_DAYS)
-    rows = rows.mutate(eligible=flag(eligible), within=flag(within))
-    return Tally("within_14", scope.aggregate(rows, eligible=rows.eligible.sum(), within=rows.within.sum()))
 
 
 def kaplan_meier_quantiles(records: Records, survival_levels: tuple[float, ...]) -> list[int | None]:
@@ -80,7 +77,7 @@ def kaplan_meier_quantiles(records: Records, survival_levels: tuple[float, ...])
 
 
 def tallies(scope: Scope) -> list[Tally]:
-    return [_survival_tally(scope), _within_tally(scope)]
+    return [_waits_tally(scope)]
 
 
 def figures(bag: Bag) -> dict[str, Figure]:
@@ -88,10 +85,11 @@ def figures(bag: Bag) -> dict[str, Figure]:
     median, p90 = kaplan_meier_quantiles(waits, (0.5, 0.1))
     treated = sum(int(r["events"] or 0) for r in waits)
     episodes = treated + sum(int(r["censored"] or 0) for r in waits)
+    eligible_rows = [r for r in waits if r["eligible"]]
+    eligible = sum(int(r["events"] or 0) + int(r["censored"] or 0) for r in eligible_rows)
+    within = sum(int(r["events"] or 0) for r in eligible_rows if r["duration"] <= th.TREATED_WITHIN_DAYS)
     return {
         "days_to_first_treatment_median": Figure(median, treated, episodes),
         "days_to_first_treatment_p90": Figure(p90, treated, episodes),
-        "share_treated_within_14_days": Figure.rate(
-            total(bag, "within_14", "within"), total(bag, "within_14", "eligible")
-        ),
+        "share_treated_within_14_days": Figure.rate(within, eligible),
     }

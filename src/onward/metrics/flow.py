@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import ibis
 
 from onward.metrics import thresholds as th
 from onward.metrics.outcomes import GAD7, PHQ9, change_flags
-from onward.metrics.scope import GRADUATED, Bag, Figure, Scope, Tally, days, flag, total
+from onward.metrics.scope import FAR_FUTURE, FAR_PAST, GRADUATED, Bag, Figure, Scope, Tally, days, flag, total
 
 
 def _admissions(scope: Scope) -> Tally:
@@ -31,29 +32,30 @@ def _discharges(scope: Scope) -> Tally:
     )
 
 
-def _open_at_checkpoints(scope: Scope) -> Any:
+def _open_at_checkpoints(scope: Scope, episodes: Any) -> Any:
     """One row per (episode, checkpoint t) for episodes open at t: start <= t and (no end or end > t)."""
-    e = scope.episodes()
     cp = scope.checkpoints
-    pairs = e.cross_join(cp)
-    return pairs.filter(
-        (pairs.start_date <= pairs.t) & (pairs.end_date.isnull() | (pairs.end_date > pairs.t))
-    )
+    never = ibis.literal(FAR_FUTURE, type="date")
+    return episodes.inner_join(cp, [episodes.start_date <= cp.t, episodes.end_date.coalesce(never) > cp.t])
 
 
 def _census(scope: Scope) -> Tally:
-    rows = _open_at_checkpoints(scope)
+    rows = _open_at_checkpoints(scope, scope.episodes())
     rows = rows.mutate(**scope.keys_at_checkpoint(program=rows.program_id, checkpoints=rows))
     return Tally("census", scope.aggregate(rows, census=rows.episode_id.count()), point_in_time=True)
 
 
-def _measurement_spans(scope: Scope) -> Any:
-    """PHQ-9/GAD-7 measurements of episodes, each with its running count, the episode's first score of
-    that instrument, and the date the next one replaces it as "latest" (None if it is the last)."""
+def _measurement_spans(scope: Scope, episode_ids: Any) -> Any:
+    """PHQ-9/GAD-7 measurements of the given episodes, each with its running count, the first score of that
+    instrument, and the day the next one replaces it as "latest" (FAR_FUTURE if it is the last)."""
     m = scope.tables["measurements"]
-    m = m.filter(m.instrument.isin([PHQ9, GAD7]) & m.episode_id.notnull())
+    m = m.filter(m.instrument.isin([PHQ9, GAD7]))
+    m = m.inner_join(episode_ids, m.episode_id == episode_ids.c_episode).drop("c_episode")
     order = ibis.window(group_by=[m.episode_id, m.instrument], order_by=[m.measured_on, m.measurement_id])
-    ranked = m.mutate(k=ibis.row_number().over(order) + 1, next_date=m.measured_on.lead().over(order))
+    ranked = m.mutate(
+        k=ibis.row_number().over(order) + 1,
+        next_date=m.measured_on.lead().over(order).coalesce(ibis.literal(FAR_FUTURE, type="date")),
+    )
     firsts = ranked.filter(ranked.k == 1).select(
         f_episode=ranked.episode_id, f_instrument=ranked.instrument, first_score=ranked.score
     )
@@ -73,18 +75,32 @@ def _measurement_spans(scope: Scope) -> Any:
 
 def _stuck(scope: Scope) -> Tally:
     """Stuck at t: open >= 365 days, no planned end after t, no reliable improvement or no recent measure."""
-    open_ = _open_at_checkpoints(scope)
-    candidates = open_.filter(
-        (days(open_.t, open_.start_date) >= th.STUCK_MIN_OPEN_DAYS)
-        & (open_.planned_end_date.isnull() | (open_.planned_end_date <= open_.t))
-    ).select("episode_id", "program_id", "t", "cp_month")
-    spans = _measurement_spans(scope)
+    e = scope.episodes()
+    # Only episodes that can be a year old at `to` and still open at the first checkpoint matter.
+    first_checkpoint = (
+        min(t for _, t in scope.period.month_ends()) if "month" in scope.by else scope.period.end
+    )
+    old = e.filter(
+        (e.start_date <= ibis.literal(scope.period.end - timedelta(days=th.STUCK_MIN_OPEN_DAYS), type="date"))
+        & (e.end_date.isnull() | (e.end_date > ibis.literal(first_checkpoint, type="date")))
+    )
+    cp = scope.checkpoints
+    never, always = ibis.literal(FAR_FUTURE, type="date"), ibis.literal(FAR_PAST, type="date")
+    candidates = old.inner_join(
+        cp,
+        [
+            old.start_date <= cp.t_open,
+            old.end_date.coalesce(never) > cp.t,
+            old.planned_end_date.coalesce(always) <= cp.t,
+        ],
+    ).select("episode_id", "program_id", "t", "cp_month", "t_recent")
+    spans = _measurement_spans(scope, old.select(c_episode=old.episode_id))
     latest = candidates.inner_join(
         spans,
         [
             candidates.episode_id == spans.s_episode,
             spans.measured_on <= candidates.t,
-            spans.next_date.isnull() | (spans.next_date > candidates.t),
+            spans.next_date > candidates.t,
         ],
     )
     is_phq, is_gad = latest.instrument == PHQ9, latest.instrument == GAD7
@@ -108,7 +124,7 @@ def _stuck(scope: Scope) -> Tally:
         gad_first=rows.gad_first,
         gad_last=rows.gad_last,
     )["improved"]
-    recent = rows.last_date.notnull() & (days(rows.t, rows.last_date) < th.STUCK_MEASURE_RECENT_DAYS)
+    recent = rows.last_date.notnull() & (rows.last_date >= rows.t_recent)
     rows = rows.mutate(
         **scope.keys_at_checkpoint(program=rows.program_id, checkpoints=rows),
         stuck=flag(~(improved.fill_null(False) & recent.fill_null(False))),

@@ -53,9 +53,11 @@ def _mood_measurements(scope: Scope) -> Any:
     return m.filter(m.instrument.isin([PHQ9, GAD7]) & m.episode_id.notnull())
 
 
-def _first_last_per_episode(scope: Scope) -> Any:
-    """Per episode: count, first and last score of PHQ-9 and of GAD-7 (ties broken by measurement_id)."""
+def _first_last_per_episode(scope: Scope, episode_ids: Any) -> Any:
+    """Per episode of `episode_ids` (column c_episode): count, first and last score of PHQ-9 and of GAD-7
+    (ties on a day broken by measurement_id)."""
     m = _mood_measurements(scope)
+    m = m.inner_join(episode_ids, m.episode_id == episode_ids.c_episode).drop("c_episode")
     ascending = ibis.window(group_by=[m.episode_id, m.instrument], order_by=[m.measured_on, m.measurement_id])
     descending = ibis.window(
         group_by=[m.episode_id, m.instrument], order_by=[m.measured_on.desc(), m.measurement_id.desc()]
@@ -82,7 +84,7 @@ def _recovery_tally(scope: Scope) -> Tally:
     episodes = scope.episodes()
     ended = episodes.filter(episodes.end_date.notnull() & scope.in_period(episodes.end_date))
     ended = ended.select("episode_id", "program_id", "end_date")
-    scores = _first_last_per_episode(scope)
+    scores = _first_last_per_episode(scope, ended.select(c_episode=ended.episode_id))
     joined = ended.inner_join(scores, "episode_id")
     f = change_flags(
         phq_n=joined.phq_n,

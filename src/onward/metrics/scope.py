@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 import ibis
@@ -18,11 +18,16 @@ import pyarrow as pa
 from onward.errors import ValidationError
 from onward.metrics.backends import EventLog
 from onward.metrics.period import Period, ResolvedPeriod
+from onward.metrics.thresholds import STUCK_MEASURE_RECENT_DAYS, STUCK_MIN_OPEN_DAYS
 from onward.model.eventlog import EndReason, ProgramKind, ServiceCategory
 
 GroupKey = Literal["program", "month"]
 GROUP_KEYS: tuple[GroupKey, ...] = ("program", "month")
 GROUP_COLUMNS: dict[GroupKey, str] = {"program": "program_id", "month": "month"}
+
+#: Stand-ins that turn "no end date" / "no planned end" into plain comparisons that range joins can use.
+FAR_FUTURE = date(9999, 12, 31)
+FAR_PAST = date(1, 1, 1)
 
 #: DESIGN section 5: "Treatment service" means category treatment or medication.
 TREATMENT_CATEGORIES: tuple[str, ...] = (ServiceCategory.TREATMENT.value, ServiceCategory.MEDICATION.value)
@@ -85,7 +90,7 @@ class Scope:
     period: ResolvedPeriod
     by: tuple[GroupKey, ...]
     tables: dict[str, Any]
-    checkpoints: Any  # ibis table: t (date), month (date or null for the overall value at `to`)
+    checkpoints: Any  # ibis table: t, cp_month (null: the overall value at `to`), t_open, t_recent
     backend: str
 
     @property
@@ -213,6 +218,12 @@ def make_scope(log: EventLog, period: Period, by: Sequence[str]) -> Scope:
             {
                 "t": pa.array([r[0] for r in rows], pa.date32()),
                 "cp_month": pa.array([r[1] for r in rows], pa.date32()),
+                # Window edges as plain dates, so joins compare columns (range joins; no date arithmetic,
+                # which SQLite 3.40 refuses): opened on or before t_open, measured on or after t_recent.
+                "t_open": pa.array([r[0] - timedelta(days=STUCK_MIN_OPEN_DAYS) for r in rows], pa.date32()),
+                "t_recent": pa.array(
+                    [r[0] - timedelta(days=STUCK_MEASURE_RECENT_DAYS - 1) for r in rows], pa.date32()
+                ),
             }
         )
     )
