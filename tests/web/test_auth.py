@@ -183,3 +183,17 @@ def test_a_deactivated_account_loses_its_session(
     db.get(User, user.user_id).is_active = False  # type: ignore[union-attr]
     db.commit()
     assert client.get("/system", follow_redirects=False).status_code == 303
+
+
+def test_production_cookies_are_secure(db_url: str, make_user: Callable[..., Any]) -> None:
+    from onward.settings import Settings
+    from onward.web.app import create_app
+
+    make_user("lena", "leader")
+    settings = Settings(database_url=db_url, environment="production", secret_key="k" * 48)
+    with TestClient(create_app(settings), base_url="https://testserver") as secure_client:
+        response = secure_client.post(
+            "/api/v1/session", json={"username": "lena", "password": "a long test password 1"}
+        )
+    assert response.status_code == 200
+    assert "; secure" in response.headers["set-cookie"].lower()
