@@ -189,7 +189,7 @@ def main() -> None:
     steps = timed["steps"]
     onward_rate = BIG_PEOPLE * steps / timed["cpu"]
     print(
-        f"  wall {timed['seconds']:.2f} s, CPU {timed['cpu']:.2f} s (target <= 15 s), {steps:.0f} monthly steps "
+        f"  wall {timed['seconds']:.2f} s, CPU {timed['cpu']:.2f} s (target <= 15 s), {steps:.0f} steps "
         f"(incl. {steps - YEARS * 12:.0f} burn-in); {onward_rate / 1e6:.1f} M person-months per CPU second"
     )
     print(
