@@ -8,7 +8,12 @@
 from __future__ import annotations
 
 import json
+import os
+import resource
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -251,10 +256,226 @@ def cached_extract(people: int, services_target: int) -> Path:
     return folder
 
 
+# --- timed tasks, each run in a fresh child process -------------------------------------------------------
+
+PERIOD_BY = ("program", "month")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _task_onward(folder: str) -> dict[str, Any]:
+    """The whole suite by program and month on DuckDB, with when each aggregate query started."""
+    from onward.metrics.backends import open_event_log
+    from onward.metrics.period import Period
+    from onward.metrics.suite import compute_metrics
+
+    started = time.perf_counter()
+    marks: list[tuple[str, float]] = []
+    log = open_event_log(data=Path(folder))
+    result = compute_metrics(
+        log,
+        period=Period(),
+        by=PERIOD_BY,
+        progress=lambda name, done, total: marks.append((name, time.perf_counter() - started)),
+    )
+    seconds = time.perf_counter() - started
+    marks = [("finish in Python" if name == "done" else name, at) for name, at in marks]
+    steps = [*marks, ("end", seconds)]
+    profile = {name: round(steps[i + 1][1] - at, 2) for i, (name, at) in enumerate(steps[:-1])}
+    return {
+        "seconds": seconds,
+        "groups": len(result.groups),
+        "profile": {"open": round(marks[0][1], 2), **profile},
+    }
+
+
+def _task_pandas(folder: str) -> dict[str, Any]:
+    from benchmarks import metrics_pandas
+
+    started = time.perf_counter()
+    groups = metrics_pandas.compute(Path(folder))
+    return {"seconds": time.perf_counter() - started, "groups": len(groups)}
+
+
+def _task_sql(folder: str) -> dict[str, Any]:
+    """Hand-written SQL for the three metrics (data_end included, as the Ibis path computes it too)."""
+    from benchmarks import metrics_sql
+
+    started = time.perf_counter()
+    con = metrics_sql.connect(Path(folder))
+    end = metrics_sql.data_end(con)
+    rows = metrics_sql.compute(Path(folder), start=FIRST_DAY, end=end, data_end=end, con=con)
+    return {"seconds": time.perf_counter() - started, "rows": sum(len(r) for r in rows.values())}
+
+
+def _task_ibis(folder: str) -> dict[str, Any]:
+    """Onward's own Ibis tallies for the same three metrics, run and finished as the suite does."""
+    from onward.metrics import access, flow, service_mix
+    from onward.metrics.backends import open_event_log
+    from onward.metrics.period import Period
+    from onward.metrics.scope import make_scope
+    from onward.metrics.suite import _bags, _normalise
+
+    started = time.perf_counter()
+    scope = make_scope(open_event_log(data=Path(folder)), Period(), PERIOD_BY)
+    wanted = {"minutes", "discharges", "waits"}
+    tallies = [t for area in (flow, service_mix, access) for t in area.tallies(scope) if t.name in wanted]
+    results = {t.name: [_normalise(r) for r in t.expr.to_pyarrow().to_pylist()] for t in tallies}
+    _, groups = _bags(scope, tallies, results)
+    values = 0
+    for bag in groups.values():
+        figures = {**flow.figures(bag), **service_mix.figures(bag), **access.figures(bag)}
+        keys = ("treatment_share", "graduation_rate", "days_to_first_treatment_median")
+        values += sum(figures[k].value is not None for k in keys)
+    return {"seconds": time.perf_counter() - started, "values": values}
+
+
+def _task_live(url: str) -> dict[str, Any]:
+    """The live-database path: the suite over the SQLite store, as Onward opens it by default (which may
+    copy it into DuckDB) and on SQLite's own engine; ungrouped and by program and month."""
+    from onward.metrics.backends import open_event_log
+    from onward.metrics.period import Period
+    from onward.metrics.suite import compute_metrics
+
+    out: dict[str, Any] = {}
+    for engine in ("default", "sqlite"):
+        for label, by in (("overall", ()), ("by_program_month", PERIOD_BY)):
+            started = time.perf_counter()
+            log = open_event_log(db=url, backend=None if engine == "default" else engine)
+            compute_metrics(log, period=Period(), by=by)
+            out[f"{engine}_{label}"] = time.perf_counter() - started
+    out["seconds"] = out["default_overall"]
+    return out
+
+
+TASKS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "onward": _task_onward,
+    "pandas": _task_pandas,
+    "sql": _task_sql,
+    "ibis": _task_ibis,
+    "live": _task_live,
+}
+
+
+def _run_child(task: str, argument: str) -> dict[str, Any]:
+    """Run one task in a fresh interpreter; its peak RSS is its own."""
+    root = Path(__file__).resolve().parent.parent
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_metrics", task, argument],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"benchmark task {task} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _best(task: str, argument: str, repeats: int) -> dict[str, Any]:
+    runs = [_run_child(task, argument) for _ in range(repeats)]
+    best = min(runs, key=lambda r: r["seconds"])
+    best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    return best
+
+
+def live_county_database(people: int = 20_000) -> str:
+    """A SQLite store holding a 20,000-person county (3 years of services), built once with onward import."""
+    folder = cached_extract(people, people * 12)
+    database = OUTPUT / f"live-{people}.sqlite"
+    url = f"sqlite:///{database.as_posix()}"
+    if not database.exists():
+        onward = [sys.executable, "-m", "onward"]
+        subprocess.run([*onward, "init", "--db", url], check=True, capture_output=True)
+        subprocess.run(
+            [*onward, "import", str(folder), "--db", url, "--no-progress"], check=True, capture_output=True
+        )
+    return url
+
+
 def main() -> None:
-    folder = cached_extract(1_000_000, 10_500_000)
-    print(json.loads((folder / "rows.json").read_text()))
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console()
+    with Progress(console=console, transient=True) as progress:
+        step = progress.add_task("metrics benchmark", total=7)
+        folder = str(cached_extract(1_000_000, 10_500_000))
+        progress.advance(step)
+        rows = json.loads((Path(folder) / "rows.json").read_text())
+        onward = _best("onward", folder, 2)
+        progress.advance(step)
+        ibis = _best("ibis", folder, 3)
+        progress.advance(step)
+        sql = _best("sql", folder, 3)
+        progress.advance(step)
+        pandas = _best("pandas", folder, 1)
+        progress.advance(step)
+        url = live_county_database()
+        progress.advance(step)
+        live = _best("live", url, 3)
+        progress.advance(step)
+
+    speedup = pandas["seconds"] / onward["seconds"]
+    overhead = ibis["seconds"] / sql["seconds"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"extract: {rows['people']:,} people, {rows['episodes']:,} episodes, {rows['services']:,} services, "
+        f"{rows['measurements']:,} measurements"
+    )
+    print(
+        f"Onward suite by program x month on DuckDB: {onward['seconds']:.1f} s, peak RSS "
+        f"{onward['peak_rss_mb'] / 1024:.2f} GiB, {onward['groups']} groups (target <= 10 s, <= 4 GB)"
+    )
+    print(
+        f"pandas baseline, same suite:                {pandas['seconds']:.1f} s, peak RSS "
+        f"{pandas['peak_rss_mb'] / 1024:.2f} GiB"
+    )
+    print(f"3 metrics, Onward Ibis tallies:             {ibis['seconds']:.2f} s")
+    print(f"3 metrics, hand-written DuckDB SQL:         {sql['seconds']:.2f} s")
+    print(
+        f"live SQLite store, 20,000 people, full suite (target <= 2 s): default path "
+        f"{live['default_overall']:.2f} s ungrouped, {live['default_by_program_month']:.2f} s by program x month; "
+        f"SQLite engine {live['sqlite_overall']:.2f} s / {live['sqlite_by_program_month']:.2f} s"
+    )
+    print(f"(wall times: best of the repeats; load average at the end {load} on {os.cpu_count()} cores)")
+    print(
+        f"CPU seconds: Onward {onward['cpu_seconds']:.1f}, pandas {pandas['cpu_seconds']:.1f}, "
+        f"Ibis 3 metrics {ibis['cpu_seconds']:.2f}, SQL 3 metrics {sql['cpu_seconds']:.2f}"
+    )
+    print("ratios:")
+    print(f"  suite wall time / 10 s target:  {onward['seconds'] / 10:.2f}x")
+    print(f"  Onward speed-up over pandas:    {speedup:.1f}x (target >= 5x)")
+    print(f"  Ibis overhead over SQL:         {overhead:.2f}x (target <= 1.3x)")
+    print("Onward suite profile (seconds per aggregate query, in order):")
+    print("  " + ", ".join(f"{k} {v}" for k, v in onward["profile"].items()))
+    summary = {
+        "load_average": os.getloadavg(),
+        "rows": rows,
+        "onward": onward,
+        "pandas": pandas,
+        "ibis": ibis,
+        "sql": sql,
+        "live": live,
+    }
+    (OUTPUT / "metrics-latest.json").write_text(json.dumps(summary, indent=2))
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its threads: a fairer yardstick than wall time on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] in TASKS:
+        cpu_before = _cpu_seconds()
+        answer = TASKS[sys.argv[1]](sys.argv[2])
+        answer["cpu_seconds"] = _cpu_seconds() - cpu_before
+        answer["peak_rss_mb"] = _peak_rss_mb()
+        print(json.dumps(answer))
+    else:
+        main()
