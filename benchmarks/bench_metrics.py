@@ -438,7 +438,8 @@ def main() -> None:
     print(f"3 metrics, hand-written DuckDB SQL:         {sql['seconds']:.2f} s")
     print(
         f"live SQLite store, 20,000 people, full suite (target <= 2 s): default path "
-        f"{live['default_overall']:.2f} s ungrouped, {live['default_by_program_month']:.2f} s by program x month; "
+        f"{live['default_overall']:.2f} s ungrouped, "
+        f"{live['default_by_program_month']:.2f} s by program x month; "
         f"SQLite engine {live['sqlite_overall']:.2f} s / {live['sqlite_by_program_month']:.2f} s"
     )
     print(f"(wall times: best of the repeats; load average at the end {load} on {os.cpu_count()} cores)")
