@@ -80,9 +80,12 @@ def test_admission_order_is_priority_then_longest_wait() -> None:
     model.admit_level[waiting] = State.TREATMENT_OUTPATIENT
     model.in_state[waiting] = [5, 9, 1, 3, 2, 0]
     admitted, waited, _ = model._admit(new)
-    assert admitted == 3
-    chosen = set(np.flatnonzero(new == State.TREATMENT_OUTPATIENT).tolist())
-    assert chosen == {4, 2, 1}  # both urgent (longest first), then the routine person who waited 9
+    assert admitted.tolist() == [
+        4,
+        2,
+        1,
+    ]  # both urgent (longest wait first), then the routine one who waited 9
+    assert set(np.flatnonzero(new == State.TREATMENT_OUTPATIENT).tolist()) == {4, 2, 1}
     assert waited == 2 + 1 + 9
 
 
@@ -93,7 +96,7 @@ def test_emergent_referrals_are_admitted_even_without_free_hours() -> None:
     model.priority[[0, 1]] = [0, 2]
     model.admit_level[[0, 1]] = [State.TREATMENT_RESIDENTIAL, State.TREATMENT_OUTPATIENT]
     admitted, _, _ = model._admit(new)
-    assert admitted == 1 and new[0] == State.TREATMENT_RESIDENTIAL and new[1] == State.WAITING
+    assert admitted.tolist() == [0] and new[0] == State.TREATMENT_RESIDENTIAL and new[1] == State.WAITING
 
 
 def test_per_step_conversion_compounds_back_to_the_monthly_probability() -> None:

@@ -184,9 +184,13 @@ class Model:
             self._skills()
         u = rng.random(self.n, dtype=np.float32)
         new = s.copy()
-        order = np.argsort(s, kind="stable")
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(s, minlength=N_STATES))))
+        # Group people by state: most are well, so only the others need sorting.
+        others = np.flatnonzero(s != _W)
+        order = others[np.argsort(s[others], kind="stable")]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(s[order], minlength=N_STATES))))
         group = [order[bounds[k] : bounds[k + 1]] for k in range(N_STATES)]
+        group[_W] = np.flatnonzero(s == _W)
+        moved: list[npt.NDArray[np.intp]] = []
         flows = dict.fromkeys(("new_cases", "recoveries", "graduations", "relapses"), 0)
         self.t_rec, self.referrals_this_step = t, 0
 
@@ -195,6 +199,7 @@ class Model:
         ) -> npt.NDArray[np.intp]:
             chosen: npt.NDArray[np.intp] = idx[outcome == j]
             new[chosen] = to
+            moved.append(chosen)
             return chosen
 
         # well: new case, leave
@@ -291,29 +296,31 @@ class Model:
         flows["relapses"] += back.size + unwell.size
         move(g, o, 2, _X)
 
-        changed = new != s
-        self.in_state = np.where(changed, 0, self.in_state + 1).astype(np.int32)
+        changed = np.concatenate(moved)
+        self.in_state += 1
+        self.in_state[changed] = 0
         self.ep_steps += 1
-        admissions, wait_steps, treat_hours = self._admit(new)
-        entering = IN_SERVICE[new] & ~IN_SERVICE[s]
-        self.ep_steps[entering] = 0
+        admitted, wait_steps, treat_hours = self._admit(new)
+        self.ep_steps[admitted] = 0  # admission is the only way into service from outside
         self.state = new
         if out is None:
             return
-        self._record_step(out, t, s, new, flows, admissions, wait_steps, treat_hours)
+        # Admitted people who were already waiting did not move before; everyone else who moved did.
+        changed = np.concatenate((changed, admitted[s[admitted] == _Q]))
+        self._record_step(out, t, s, new, changed, flows, admitted.size, wait_steps, treat_hours)
 
-    def _admit(self, new: npt.NDArray[np.uint8]) -> tuple[int, int, float]:
+    def _admit(self, new: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.intp], int, float]:
         """Admit from the waiting list into free treatment hours: priority first, then longest wait.
 
         Emergent referrals are always admitted (crisis beds overflow rather than turn people away).
-        Returns (admissions, total steps waited by those admitted, treatment hours now in use).
+        Returns (people admitted, total steps they waited, treatment hours now in use).
         """
         counts = np.bincount(new, minlength=N_STATES)
         used = float(counts @ self.level_hours)
         free = self.treatment_capacity - used
         waiting = np.flatnonzero(new == _Q)
         if waiting.size == 0:
-            return 0, 0, used
+            return waiting, 0, used
         order = np.lexsort((-self.in_state[waiting], self.priority[waiting]))
         ranked = waiting[order]
         need = np.cumsum(self.level_hours[self.admit_level[ranked]])
@@ -326,7 +333,7 @@ class Model:
         self.in_state[admitted] = 0
         self.phq_base[admitted] = self.phq[admitted]
         used += float(need[take - 1]) if take else 0.0
-        return take, waited, used
+        return admitted, waited, used
 
     def _record_step(
         self,
@@ -334,6 +341,7 @@ class Model:
         t: int,
         old: npt.NDArray[np.uint8],
         new: npt.NDArray[np.uint8],
+        changed: npt.NDArray[np.intp],
         flows: dict[str, int],
         admissions: int,
         wait_steps: int,
@@ -359,7 +367,7 @@ class Model:
             out[key][t] = value
         out["referrals"][t] = self.referrals_this_step
         out["admissions"][t] = admissions
-        out["exits"][t] = np.count_nonzero(IN_SERVICE[old] & ~IN_SERVICE[new])
+        out["exits"][t] = np.count_nonzero(IN_SERVICE[old[changed]] & ~IN_SERVICE[new[changed]])
         out["wait_steps"][t] = wait_steps
         out["treatment_hours"][t] = treat_hours / self.spm
         cm_demand = (
@@ -378,7 +386,7 @@ class Model:
             & (np.rint(self.phq_base[svc] - self.phq[svc]) < RELIABLE_CHANGE_PHQ9)
         )
         if self.rec is not None:
-            moved = np.flatnonzero(new != old)
+            moved = changed
             self.rec["chg"].append(
                 (np.full(moved.size, t, np.int32), moved.astype(np.int32), old[moved], new[moved])
             )
