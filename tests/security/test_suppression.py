@@ -252,3 +252,31 @@ def test_metric_result_one_way_grouping_protects_the_period_total() -> None:
     # With the total shown, hiding only the 4 would give it back as 70 - 66.
     assert [g["admissions"] for g in out["groups"]] == [None, None]
     assert out["metrics"]["admissions"] == 70
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables)
+def test_metric_result_tables_leave_nothing_recoverable(counts: NDArray[np.int64]) -> None:
+    rows, cols = counts.shape
+    full = with_totals(counts)
+    groups: list[dict[str, Any]] = [
+        {"program_id": f"p{i}", "month": f"2024-{j + 1:02d}", "n": int(counts[i, j])}
+        for i in range(rows)
+        for j in range(cols)
+    ]
+    groups += [{"program_id": f"p{i}", "month": None, "n": int(full[i, cols])} for i in range(rows)]
+    groups += [
+        {"program_id": None, "month": f"2024-{j + 1:02d}", "n": int(full[rows, j])} for j in range(cols)
+    ]
+    result = {"period": {}, "metrics": {"n": int(full[rows, cols])}, "groups": groups}
+    out = suppress_result(result, [MetricCells("n", "count")])
+    shown = np.ones_like(full, dtype=bool)
+    for g in out["groups"]:
+        i = rows if g["program_id"] is None else int(g["program_id"][1:])
+        j = cols if g["month"] is None else int(g["month"][5:]) - 1
+        shown[i, j] = g["n"] is not None
+        assert g["n"] is None or g["n"] == full[i, j]
+    shown[rows, cols] = out["metrics"]["n"] is not None
+    assert not (shown & (full >= 1) & (full <= 10)).any()
+    for (i, j), (low, high) in _ranges(full, shown).items():
+        assert high - low >= 1 - 1e-6, f"cell {(i, j)} = {full[i, j]} pinned to [{low}, {high}]"
