@@ -189,7 +189,6 @@ class Model:
         order = others[np.argsort(s[others], kind="stable")]
         bounds = np.concatenate(([0], np.cumsum(np.bincount(s[order], minlength=N_STATES))))
         group = [order[bounds[k] : bounds[k + 1]] for k in range(N_STATES)]
-        group[_W] = np.flatnonzero(s == _W)
         moved: list[npt.NDArray[np.intp]] = []
         flows = dict.fromkeys(("new_cases", "recoveries", "graduations", "relapses"), 0)
         self.t_rec, self.referrals_this_step = t, 0
@@ -202,8 +201,9 @@ class Model:
             moved.append(chosen)
             return chosen
 
-        # well: new case, leave
-        g = group[_W]
+        # well: new case, leave (only people whose draw is below the largest total risk can move)
+        g = np.flatnonzero(u < q["incidence"] + q["leave"])
+        g = g[s[g] == _W]
         onset: npt.NDArray[np.float64] | float = q["incidence"]
         if self.skills:
             protected = self.protected_until[g] > self.t_global
