@@ -41,6 +41,8 @@ class EventLog:
     tables: dict[str, Any]  # table name -> ibis.Table
     connection: Any = field(repr=False)
     source: str = ""
+    #: Changes whenever the underlying data changes (SQLite file size/mtime); None when unknown.
+    version: tuple[int, ...] | None = None
 
     def table(self, name: str) -> Any:
         try:
@@ -218,21 +220,62 @@ def _live_into_duckdb(url: str, dialect: BackendName) -> EventLog:
         hit = _live_cache.get(url)
         if version is not None and hit is not None and hit[0] == version:
             return hit[1]
-    live = _sqlite(url) if dialect == "sqlite" else _postgres(url)
     con = ibis.duckdb.connect()
+    raw = con.con  # the duckdb connection: CREATE TABLE from a registered Arrow table
+    if dialect == "sqlite":
+        arrows, source = _read_sqlite(_sqlite_path(url)), str(_sqlite_path(url))
+    else:
+        live = _postgres(url)
+        arrows = {name: t.select(*TABLES[name].column_names).to_pyarrow() for name, t in live.tables.items()}
+        source = live.source
     tables: dict[str, Any] = {}
-    for name, table in live.tables.items():
-        arrow = table.select(*TABLES[name].column_names).to_pyarrow()
-        raw = con.con  # the duckdb connection: CREATE TABLE from a registered Arrow table, no copy via pandas
+    for name, arrow in arrows.items():
         raw.register("_onward_arrow", _conform(arrow, name))
         raw.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _onward_arrow')
         raw.unregister("_onward_arrow")
         tables[name] = con.table(name)
-    log = EventLog("duckdb", tables, con, f"{live.source} (copied into DuckDB)")
+    log = EventLog("duckdb", tables, con, f"{source} (copied into DuckDB)", version)
     if version is not None:
         with _cache_lock:
             _live_cache[url] = (version, log)
     return log
+
+
+def _read_sqlite(path: Path) -> dict[str, pa.Table]:
+    """The metric tables of a SQLite store as Arrow, read with the stdlib driver (no pandas on the way)."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        present = {
+            row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        missing = [name for name in METRIC_TABLES if name not in present]
+        if missing:
+            raise NotFoundError(f"database {path} has no table(s) {', '.join(missing)} (run `onward init`)")
+        out: dict[str, pa.Table] = {}
+        for name in METRIC_TABLES:
+            spec = TABLES[name]
+            names = spec.column_names
+            rows = connection.execute(f'SELECT {", ".join(names)} FROM "{name}"').fetchall()
+            columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+            arrays = []
+            for column, values in zip(spec.columns, columns, strict=True):
+                # Dates arrive as ISO text and booleans as 0/1: read them as such, then cast.
+                arrays.append(pa.array(values, _ARROW_LOOSE[column.kind]))
+            out[name] = pa.Table.from_arrays(arrays, names=list(names))
+        return out
+    finally:
+        connection.close()
+
+
+_ARROW_LOOSE = {
+    "str": pa.string(),
+    "int": pa.int64(),
+    "json": pa.string(),
+    "date": pa.string(),
+    "bool": pa.int64(),
+}
 
 
 def _conform(table: pa.Table, name: str) -> pa.Table:

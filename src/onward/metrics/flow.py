@@ -95,7 +95,7 @@ def _stuck(scope: Scope) -> Tally:
         ],
     ).select("episode_id", "program_id", "t", "cp_month", "t_recent")
     spans = _measurement_spans(scope, old.select(c_episode=old.episode_id))
-    latest = candidates.inner_join(
+    latest = candidates.left_join(
         spans,
         [
             candidates.episode_id == spans.s_episode,
@@ -104,7 +104,7 @@ def _stuck(scope: Scope) -> Tally:
         ],
     )
     is_phq, is_gad = latest.instrument == PHQ9, latest.instrument == GAD7
-    summary = latest.group_by([latest.episode_id.name("m_episode"), latest.t.name("m_t")]).aggregate(
+    rows = latest.group_by(["episode_id", "t", "program_id", "cp_month", "t_recent"]).aggregate(
         phq_n=latest.k.max(where=is_phq),
         phq_first=latest.first_score.max(where=is_phq),
         phq_last=latest.score.max(where=is_phq),
@@ -112,9 +112,6 @@ def _stuck(scope: Scope) -> Tally:
         gad_first=latest.first_score.max(where=is_gad),
         gad_last=latest.score.max(where=is_gad),
         last_date=latest.measured_on.max(),
-    )
-    rows = candidates.left_join(
-        summary, [candidates.episode_id == summary.m_episode, candidates.t == summary.m_t]
     )
     improved = change_flags(
         phq_n=rows.phq_n,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
+
 from onward.metrics import thresholds as th
 from onward.metrics.scope import INPATIENT, Bag, Figure, Scope, Tally, days, flag, total
 
@@ -56,14 +58,27 @@ def _fuh_tally(scope: Scope) -> Tally:
         & (days(scope.data_end, e.end_date) >= th.FUH_LONG_DAYS)
     ).inner_join(inpatient, e.program_id == inpatient.ip_program)
     discharges = discharges.select("episode_id", "person_id", "program_id", "end_date")
-    programs = scope.tables["programs"]
-    outside = programs.filter(programs.kind != INPATIENT).select(op_program=programs.program_id)
-    services = scope.services_with_program()
-    services = services.inner_join(outside, services.program_id == outside.op_program)
-    services = services.select(s_person=services.person_id, s_date=services.service_date)
-    visits = discharges.inner_join(services, discharges.person_id == services.s_person)
+    # Services of discharged people on days 1-30 first (small), then the program each counts for.
+    services = scope.tables["services"]
+    attended = services.select(
+        s_person=services.person_id,
+        s_date=services.service_date,
+        s_episode=services.episode_id,
+        s_staff=services.staff_id,
+    )
+    visits = discharges.inner_join(attended, discharges.person_id == attended.s_person)
     gap = days(visits.s_date, visits.end_date)
     visits = visits.filter((gap >= 1) & (gap <= th.FUH_LONG_DAYS))
+    episodes = scope.episodes().select(v_ep=ibis._.episode_id, v_ep_program=ibis._.program_id)
+    staff = scope.tables["staff"].select(v_st=ibis._.staff_id, v_st_program=ibis._.program_id)
+    visits = visits.left_join(episodes, visits.s_episode == episodes.v_ep).left_join(
+        staff, visits.s_staff == staff.v_st
+    )
+    programs = scope.tables["programs"]
+    outside = programs.filter(programs.kind != INPATIENT).select(op_program=programs.program_id)
+    visits = visits.inner_join(
+        outside, visits.v_ep_program.coalesce(visits.v_st_program) == outside.op_program
+    )
     first_visit = visits.group_by(visits.episode_id.name("v_episode")).aggregate(
         first_gap=days(visits.s_date, visits.end_date).min()
     )

@@ -162,16 +162,26 @@ def _col(name: str) -> Any:
 def _bounds(log: EventLog) -> tuple[date | None, date | None]:
     """Earliest and latest recorded event date (planned dates do not count), in one query."""
     t = log.tables
-    dates = [
-        t["referrals"].select(d=t["referrals"].referral_date),
-        t["episodes"].select(d=t["episodes"].start_date),
-        t["episodes"].select(d=t["episodes"].end_date),
-        t["services"].select(d=t["services"].service_date),
-        t["measurements"].select(d=t["measurements"].measured_on),
+    columns = [
+        (t["referrals"], "referral_date"),
+        (t["episodes"], "start_date"),
+        (t["episodes"], "end_date"),
+        (t["services"], "service_date"),
+        (t["measurements"], "measured_on"),
     ]
-    union = ibis.union(*(u.cast({"d": "date"}) for u in dates), distinct=False)
-    row = union.aggregate(first=union.d.min(), last=union.d.max()).to_pyarrow().to_pylist()[0]
-    return _as_date(row["first"]), _as_date(row["last"])
+    parts = [
+        table.aggregate(**{f"first{i}": table[c].min(), f"last{i}": table[c].max()})
+        for i, (table, c) in enumerate(columns)
+    ]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.cross_join(part)
+    row = joined.to_pyarrow().to_pylist()[0]
+    firsts = [_as_date(row[f"first{i}"]) for i in range(len(columns))]
+    lasts = [_as_date(row[f"last{i}"]) for i in range(len(columns))]
+    known_firsts = [d for d in firsts if d is not None]
+    known_lasts = [d for d in lasts if d is not None]
+    return (min(known_firsts) if known_firsts else None, max(known_lasts) if known_lasts else None)
 
 
 def _as_date(value: Any) -> date | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -88,7 +89,38 @@ def compute_metrics(
     """Compute the suite on the log's own backend.
 
     `progress(name, done, total)` is called before each aggregate query runs (and once at the end).
+    Results over a log with a known data version (a SQLite store) are cached until the data changes;
+    treat the returned object as read-only.
     """
+    key = (log.source, log.version, period, tuple(by)) if log.version is not None else None
+    if key is not None:
+        with _cache_lock:
+            hit = _results.get(key)
+        if hit is not None:
+            if progress is not None:
+                progress("cached", 1, 1)
+            return hit
+    result = _compute(log, period=period, by=by, progress=progress)
+    if key is not None:
+        with _cache_lock:
+            _results[key] = result
+            while len(_results) > _CACHE_SIZE:
+                _results.pop(next(iter(_results)))
+    return result
+
+
+_CACHE_SIZE = 64
+_cache_lock = threading.Lock()
+_results: dict[tuple[Any, ...], MetricsResult] = {}
+
+
+def _compute(
+    log: EventLog,
+    *,
+    period: Period,
+    by: Sequence[str],
+    progress: Callable[[str, int, int], None] | None,
+) -> MetricsResult:
     with quiet_engine_warnings():
         scope = make_scope(log, period, by)
         tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope)]
