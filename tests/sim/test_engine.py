@@ -50,7 +50,17 @@ def test_everyone_is_in_exactly_one_state_each_step(step: str) -> None:
     )
     np.testing.assert_array_equal(parts, result.series["in_treatment"])
     assert result.n_steps == (12 if step == "month" else 52)
-    assert np.bincount(result.final_state, minlength=len(State)).sum() == 3_000
+    final = np.bincount(result.final_state, minlength=len(State))
+    for key, state in (
+        ("well", State.WELL),
+        ("unwell", State.UNWELL),
+        ("waiting", State.WAITING),
+        ("case_management_only", State.CASE_MANAGEMENT_ONLY),
+        ("graduated", State.GRADUATED),
+        ("recovered_in_service", State.RECOVERED_IN_SERVICE),
+        ("left", State.LEFT),
+    ):
+        assert result.series[key][-1] == final[state], key
 
 
 def test_admissions_never_exceed_free_treatment_hours() -> None:
@@ -78,8 +88,10 @@ def test_admission_order_is_priority_then_longest_wait() -> None:
     new[waiting] = State.WAITING
     model.priority[waiting] = [2, 2, 1, 2, 1, 2]  # urgent: 2 and 4
     model.admit_level[waiting] = State.TREATMENT_OUTPATIENT
-    model.in_state[waiting] = [5, 9, 1, 3, 2, 0]
-    admitted, waited, _ = model._admit(new)
+    model.t_global = 10
+    model.entered[waiting] = 10 - np.array([5, 9, 1, 3, 2, 0])  # waited 5, 9, 1, 3, 2, 0 steps
+    counts = np.bincount(new, minlength=len(State))
+    admitted, waited, _ = model._admit(new, np.arange(8), counts)
     assert admitted.tolist() == [
         4,
         2,
@@ -87,6 +99,8 @@ def test_admission_order_is_priority_then_longest_wait() -> None:
     ]  # both urgent (longest wait first), then the routine one who waited 9
     assert set(np.flatnonzero(new == State.TREATMENT_OUTPATIENT).tolist()) == {4, 2, 1}
     assert waited == 2 + 1 + 9
+    assert counts[State.WAITING] == 3 and counts[State.TREATMENT_OUTPATIENT] == 3
+    np.testing.assert_array_equal(counts, np.bincount(new, minlength=len(State)))
 
 
 def test_emergent_referrals_are_admitted_even_without_free_hours() -> None:
@@ -95,7 +109,7 @@ def test_emergent_referrals_are_admitted_even_without_free_hours() -> None:
     new[[0, 1]] = State.WAITING
     model.priority[[0, 1]] = [0, 2]
     model.admit_level[[0, 1]] = [State.TREATMENT_RESIDENTIAL, State.TREATMENT_OUTPATIENT]
-    admitted, _, _ = model._admit(new)
+    admitted, _, _ = model._admit(new, np.arange(8), np.bincount(new, minlength=len(State)))
     assert admitted.tolist() == [0] and new[0] == State.TREATMENT_RESIDENTIAL and new[1] == State.WAITING
 
 

@@ -66,8 +66,10 @@ class Model:
             start_year=start_year,
         )
         self.state = np.where(rng.random(people) < params.prevalence, _U, _W).astype(np.uint8)
-        self.in_state = np.zeros(people, dtype=np.int32)  # steps spent in the current state
-        self.ep_steps = np.zeros(people, dtype=np.int32)  # steps since admission (open episodes)
+        # Step (t_global) in which each person's current state began, and their admission step: time in
+        # state is t - entered - 1 at the start of step t, so nothing needs updating every step.
+        self.entered = np.full(people, -1, dtype=np.int32)
+        self.admitted_at = np.full(people, -1, dtype=np.int32)
         self.priority = np.full(people, 2, dtype=np.uint8)
         self.admit_level = np.full(people, _L1, dtype=np.uint8)  # treatment state on admission
         self.sud = rng.random(people) < params.sud_share
@@ -212,7 +214,7 @@ class Model:
         cases = move(g, o, 0, _U)
         self._new_case(cases)
         flows["new_cases"] = cases.size
-        move(g, o, 1, _X)
+        well_left = move(g, o, 1, _X).size
         # unwell, not in contact: referral, remission, leave
         g = group[_U]
         o = _choose(u[g], [q["help_seeking"], q["remission_untreated"], q["leave"]])
@@ -231,7 +233,7 @@ class Model:
         # treatment, by level
         for level in (_L1, _L2, _L3):
             g = group[level]
-            past = (self.in_state[g] + 1) >= {
+            past = (self.t_global - self.entered[g]) >= {
                 _L1: self.course,
                 _L2: self.intensive_course,
                 _L3: self.residential_stay,
@@ -259,7 +261,8 @@ class Model:
             self.phq[stay] = np.clip(self.phq[stay] + drift, 0, 27)
         # case management only: remission, disengage, step up, leave
         g = group[_CM]
-        review = (self.in_state[g] + 1 >= self.cm_review) if self.cm_review else np.zeros(g.size, bool)
+        in_cm = self.t_global - self.entered[g]
+        review = (in_cm >= self.cm_review) if self.cm_review else np.zeros(g.size, bool)
         risks = [q["cm_recovery"], q["cm_disengage"], q["cm_step_up"], q["leave"], np.where(review, 1.0, 0.0)]
         o = _choose(u[g], risks)
         rec = move(g, o, 0, _RIS)
@@ -274,7 +277,8 @@ class Model:
         )
         # recovered in service: relapse, discharge, leave; built to be left graduates after N stable steps
         g = group[_RIS]
-        due = (self.in_state[g] + 1 >= self.graduate_after) if self.graduate_after else np.zeros(g.size, bool)
+        stable = self.t_global - self.entered[g]
+        due = (stable >= self.graduate_after) if self.graduate_after else np.zeros(g.size, bool)
         o = _choose(
             u[g], [q["relapse_in_service"], q["maintenance_discharge"], q["leave"], np.where(due, 1.0, 0.0)]
         )
@@ -297,31 +301,36 @@ class Model:
         move(g, o, 2, _X)
 
         changed = np.concatenate(moved)
-        self.in_state += 1
-        self.in_state[changed] = 0
-        self.ep_steps += 1
-        admitted, wait_steps, treat_hours = self._admit(new)
-        self.ep_steps[admitted] = 0  # admission is the only way into service from outside
+        self.entered[changed] = self.t_global
+        # Counts after the transitions: `others` were not well at the start; the well either stayed or moved.
+        counts = np.bincount(new[others], minlength=N_STATES)
+        counts[_W] += self.n - others.size - cases.size - well_left
+        counts[_U] += cases.size
+        counts[_X] += well_left
+        admitted, wait_steps, treat_hours = self._admit(new, others, counts)
         self.state = new
         if out is None:
             return
         # Admitted people who were already waiting did not move before; everyone else who moved did.
         changed = np.concatenate((changed, admitted[s[admitted] == _Q]))
-        self._record_step(out, t, s, new, changed, flows, admitted.size, wait_steps, treat_hours)
+        self._record_step(
+            out, t, s, new, others, counts, changed, flows, admitted.size, wait_steps, treat_hours
+        )
 
-    def _admit(self, new: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.intp], int, float]:
+    def _admit(
+        self, new: npt.NDArray[np.uint8], others: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.intp], int, float]:
         """Admit from the waiting list into free treatment hours: priority first, then longest wait.
 
         Emergent referrals are always admitted (crisis beds overflow rather than turn people away).
-        Returns (people admitted, total steps they waited, treatment hours now in use).
+        Updates `counts` in place. Returns (people admitted, total steps they waited, treatment hours in use).
         """
-        counts = np.bincount(new, minlength=N_STATES)
         used = float(counts @ self.level_hours)
         free = self.treatment_capacity - used
-        waiting = np.flatnonzero(new == _Q)
+        waiting = others[new[others] == _Q]  # nobody goes from well to waiting in one step
         if waiting.size == 0:
             return waiting, 0, used
-        order = np.lexsort((-self.in_state[waiting], self.priority[waiting]))
+        order = np.lexsort((self.entered[waiting], self.priority[waiting]))
         ranked = waiting[order]
         need = np.cumsum(self.level_hours[self.admit_level[ranked]])
         take = max(
@@ -329,8 +338,12 @@ class Model:
         )
         admitted = ranked[:take]
         new[admitted] = self.admit_level[admitted]
-        waited = int(self.in_state[admitted].sum())
-        self.in_state[admitted] = 0
+        t = self.t_global
+        waited = int((t - self.entered[admitted]).sum())
+        self.entered[admitted] = t
+        self.admitted_at[admitted] = t  # admission is the only way into service from outside
+        np.add.at(counts, new[admitted], 1)
+        counts[_Q] -= admitted.size
         self.phq_base[admitted] = self.phq[admitted]
         used += float(need[take - 1]) if take else 0.0
         return admitted, waited, used
@@ -341,13 +354,14 @@ class Model:
         t: int,
         old: npt.NDArray[np.uint8],
         new: npt.NDArray[np.uint8],
+        others: npt.NDArray[np.intp],
+        counts: npt.NDArray[np.intp],
         changed: npt.NDArray[np.intp],
         flows: dict[str, int],
         admissions: int,
         wait_steps: int,
         treat_hours: float,
     ) -> None:
-        counts = np.bincount(new, minlength=N_STATES)
         for key, state in (
             ("well", _W),
             ("unwell", _U),
@@ -380,9 +394,9 @@ class Model:
         out["skills_protected"][t] = (
             np.count_nonzero(self.protected_until > self.t_global) if self.skills else 0
         )
-        svc = np.flatnonzero(IN_SERVICE[new])
+        svc = others[IN_SERVICE[new[others]]]  # nobody goes from well into service in one step
         out["stuck"][t] = np.count_nonzero(
-            (self.ep_steps[svc] >= self.stuck_steps)
+            (self.t_global - self.admitted_at[svc] >= self.stuck_steps)
             & (np.rint(self.phq_base[svc] - self.phq[svc]) < RELIABLE_CHANGE_PHQ9)
         )
         if self.rec is not None:
