@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import ibis
 
 from onward.metrics import thresholds as th
-from onward.metrics.scope import Bag, Figure, Records, Scope, Tally, days, flag
+from onward.metrics.scope import Bag, Figure, Records, Scope, Tally, days, flag, total
 
 #: Tolerance for "survival <= 0.5": products of fractions drift by ~1e-16 in floating point.
 _EPSILON = 1e-12
@@ -39,16 +38,20 @@ def _cohort(scope: Scope) -> Any:
 
 
 def _waits_tally(scope: Scope) -> Tally:
-    """Per group, day and 14-day eligibility: treatments (events) and censorings.
+    """Per group and day: treatments (events) and censorings, plus the 14-day share's counts.
 
     Everything Kaplan-Meier and the 14-day share need, in one small table: an episode is eligible for
-    the share when origin + 14 <= data_end; it is treated within 14 days when it is an event on day <= 14.
+    the share when origin + 14 <= data_end, and treated within 14 days when also an event on day <= 14.
     """
     rows = _cohort(scope)
-    rows = rows.mutate(eligible=flag(days(scope.data_end, rows.origin) >= th.TREATED_WITHIN_DAYS))
-    columns = [*scope.group_columns, "duration", "eligible"]
+    eligible = days(scope.data_end, rows.origin) >= th.TREATED_WITHIN_DAYS
+    within = eligible & rows.treated & (rows.duration <= th.TREATED_WITHIN_DAYS)
+    columns = [*scope.group_columns, "duration"]
     expr = rows.group_by(columns).aggregate(
-        events=flag(rows.treated).sum(), censored=flag(~rows.treated).sum()
+        events=flag(rows.treated).sum(),
+        censored=flag(~rows.treated).sum(),
+        eligible=flag(eligible).sum(),
+        within=flag(within).sum(),
     )
     return Tally("waits", expr)
 
@@ -58,21 +61,24 @@ def kaplan_meier_quantiles(records: Records, survival_levels: tuple[float, ...])
 
     Censorings on a day stay at risk for that day's events (the usual convention).
     """
-    events: dict[int, int] = defaultdict(int)
-    censored: dict[int, int] = defaultdict(int)
+    by_day: dict[int, list[int]] = {}
+    at_risk = 0
     for r in records:
-        events[int(r["duration"])] += int(r["events"] or 0)
-        censored[int(r["duration"])] += int(r["censored"] or 0)
-    at_risk = sum(events.values()) + sum(censored.values())
+        counts = by_day.setdefault(int(r["duration"]), [0, 0])
+        events, censored = int(r["events"] or 0), int(r["censored"] or 0)
+        counts[0] += events
+        counts[1] += censored
+        at_risk += events + censored
     survival = 1.0
     answers: list[int | None] = [None] * len(survival_levels)
-    for day in sorted(set(events) | set(censored)):
-        if events[day] and at_risk:
-            survival *= 1.0 - events[day] / at_risk
+    for day in sorted(by_day):
+        events, censored = by_day[day]
+        if events and at_risk:
+            survival *= 1.0 - events / at_risk
             for i, level in enumerate(survival_levels):
                 if answers[i] is None and survival <= level + _EPSILON:
                     answers[i] = day
-        at_risk -= events[day] + censored[day]
+        at_risk -= events + censored
     return answers
 
 
@@ -83,13 +89,12 @@ def tallies(scope: Scope) -> list[Tally]:
 def figures(bag: Bag) -> dict[str, Figure]:
     waits = bag.get("waits", [])
     median, p90 = kaplan_meier_quantiles(waits, (0.5, 0.1))
-    treated = sum(int(r["events"] or 0) for r in waits)
-    episodes = treated + sum(int(r["censored"] or 0) for r in waits)
-    eligible_rows = [r for r in waits if r["eligible"]]
-    eligible = sum(int(r["events"] or 0) + int(r["censored"] or 0) for r in eligible_rows)
-    within = sum(int(r["events"] or 0) for r in eligible_rows if r["duration"] <= th.TREATED_WITHIN_DAYS)
+    treated, censored = total(bag, "waits", "events"), total(bag, "waits", "censored")
+    episodes = treated + censored
     return {
         "days_to_first_treatment_median": Figure(median, treated, episodes),
         "days_to_first_treatment_p90": Figure(p90, treated, episodes),
-        "share_treated_within_14_days": Figure.rate(within, eligible),
+        "share_treated_within_14_days": Figure.rate(
+            total(bag, "waits", "within"), total(bag, "waits", "eligible")
+        ),
     }

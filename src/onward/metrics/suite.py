@@ -9,6 +9,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from onward.metrics import access, flow, outcomes, quality, service_mix
 from onward.metrics.backends import EventLog, quiet_engine_warnings
 from onward.metrics.period import Period, ResolvedPeriod
@@ -128,32 +131,39 @@ def _compute(
         for done, tally in enumerate(tallies):
             if progress is not None:
                 progress(tally.name, done, len(tallies))
-            results[tally.name] = [_normalise(r) for r in tally.expr.to_pyarrow().to_pylist()]
+            results[tally.name] = _records(tally.expr.to_pyarrow())
         if progress is not None:
             progress("done", len(tallies), len(tallies))
-        grid = _grid(scope, results)
+        programs = scope.tables["programs"].select("program_id").to_pyarrow().column(0).to_pylist()
     overall, by_group = _bags(scope, tallies, results)
+    grid = _grid(scope, programs, by_group)
     figures = _figures(overall)
     groups = [GroupResult(_key_dict(scope, gid), _figures(by_group.get(gid, {}))) for gid in grid]
     return MetricsResult(scope.period, scope.by, figures, groups, log.backend)
 
 
-def _normalise(record: dict[str, Any]) -> dict[str, Any]:
-    out = dict(record)
-    if "month" in out:
-        out["month"] = month_label(out["month"])
-    if "program_id" in out and out["program_id"] is not None:
-        out["program_id"] = str(out["program_id"])
-    return out
+def _records(table: pa.Table) -> Records:
+    """Rows as dicts, with month as 'YYYY-MM' and program_id as text, converted column-wise (fast)."""
+    names = table.column_names
+    if "month" in names:
+        table = table.set_column(names.index("month"), "month", _month_labels(table.column("month")))
+    if "program_id" in names and not pa.types.is_string(table.schema.field("program_id").type):
+        table = table.set_column(
+            names.index("program_id"), "program_id", table.column("program_id").cast(pa.string())
+        )
+    return table.to_pylist()  # type: ignore[no-any-return]
+
+
+def _month_labels(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.utf8_slice_codeunits(column, 0, 7)
+    if pa.types.is_date(column.type):
+        column = column.cast(pa.timestamp("s"))
+    return pc.strftime(column, format="%Y-%m")
 
 
 def _group_id(scope: Scope, record: dict[str, Any]) -> GroupId:
     return tuple(record[GROUP_COLUMNS[k]] for k in scope.by)
-
-
-def _in_groups(scope: Scope, record: dict[str, Any]) -> bool:
-    """False for the rows of point-in-time tallies that carry the overall value at `to` (month None)."""
-    return not ("month" in scope.by and "month" in record and record["month"] is None)
 
 
 def _bags(
@@ -167,13 +177,16 @@ def _bags(
     overall: dict[str, Records] = defaultdict(list)
     groups: dict[GroupId, dict[str, Records]] = defaultdict(lambda: defaultdict(list))
     by_month = "month" in scope.by
+    columns = [GROUP_COLUMNS[k] for k in scope.by]
     for tally in tallies:
+        split = tally.point_in_time and by_month
+        everything = overall[tally.name]
         for record in results[tally.name]:
-            at_to = record.get("month") is None
-            if not (tally.point_in_time and by_month) or at_to:
-                overall[tally.name].append(record)
-            if scope.by and not (tally.point_in_time and by_month and at_to):
-                groups[_group_id(scope, record)][tally.name].append(record)
+            at_to = split and record["month"] is None
+            if at_to or not split:
+                everything.append(record)
+            if columns and not at_to:
+                groups[tuple(record[c] for c in columns)][tally.name].append(record)
     return overall, groups
 
 
@@ -184,17 +197,14 @@ def _figures(bag: Bag) -> dict[str, Figure]:
     return {key: computed[key] for key in METRICS}
 
 
-def _grid(scope: Scope, results: dict[str, Records]) -> list[GroupId]:
+def _grid(scope: Scope, programs: Sequence[Any], seen: Iterable[GroupId]) -> list[GroupId]:
     """Every program x every month of the period (empty groups included), then any other key seen."""
     if not scope.by:
         return []
-    seen = {_group_id(scope, r) for records in results.values() for r in records if _in_groups(scope, r)}
     axes: list[Sequence[str | None]] = []
     for key in scope.by:
         if key == "program":
-            programs = scope.tables["programs"]
-            ids = programs.select(programs.program_id).to_pyarrow().column("program_id").to_pylist()
-            axes.append([str(i) for i in sorted(ids)])
+            axes.append([str(i) for i in sorted(programs)])
         else:
             axes.append([month_label(m) for m in scope.period.months()])
     grid = [tuple(combo) for combo in itertools.product(*axes)]
