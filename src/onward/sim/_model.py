@@ -58,14 +58,16 @@ class Model:
         self.p, self.n, self.spm = params, people, spm
         self.rng = np.random.default_rng(seed)
         rng = self.rng
-        band = rng.choice(len(_AGE_SHARES), size=people, p=_AGE_SHARES)
-        age = rng.integers(_AGE_BANDS[band, 0], _AGE_BANDS[band, 1])
+        band = np.searchsorted(np.cumsum(_AGE_SHARES), rng.random(people) * _AGE_SHARES.sum(), side="right")
+        low, high = _AGE_BANDS[band, 0], _AGE_BANDS[band, 1]
+        age = low + np.floor(rng.random(people) * (high - low)).astype(np.int64)
         self.population = Population(
             birth_year=(start_year - age).astype(np.int16),
             female=rng.random(people) < _FEMALE_SHARE,
             start_year=start_year,
         )
         self.state = np.where(rng.random(people) < params.prevalence, _U, _W).astype(np.uint8)
+        self.counts = np.bincount(self.state, minlength=N_STATES)  # people per state, kept up to date
         # Step (t_global) in which each person's current state began, and their admission step: time in
         # state is t - entered - 1 at the start of step t, so nothing needs updating every step.
         self.entered = np.full(people, -1, dtype=np.int32)
@@ -187,7 +189,8 @@ class Model:
         u = rng.random(self.n, dtype=np.float32)
         new = s.copy()
         # Group people by state: most are well, so only the others need sorting.
-        others = np.flatnonzero(s != _W)
+        # Only people neither well nor gone are grouped (states 1-8: the uint8 subtraction wraps 0 to 255).
+        others = np.flatnonzero((s - np.uint8(1)) < np.uint8(_X - 1))
         order = others[np.argsort(s[others], kind="stable")]
         bounds = np.concatenate(([0], np.cumsum(np.bincount(s[order], minlength=N_STATES))))
         group = [order[bounds[k] : bounds[k + 1]] for k in range(N_STATES)]
@@ -217,6 +220,7 @@ class Model:
         well_left = move(g, o, 1, _X).size
         # unwell, not in contact: referral, remission, leave
         g = group[_U]
+        g = g[u[g] < q["help_seeking"] + q["remission_untreated"] + q["leave"]]  # the rest stay
         o = _choose(u[g], [q["help_seeking"], q["remission_untreated"], q["leave"]])
         ref = move(g, o, 0, _Q)
         pr = np.searchsorted(
@@ -289,6 +293,7 @@ class Model:
         move(g, o, 2, _X)
         # graduated: relapse (fast return or not), leave
         g = group[_G]
+        g = g[u[g] < max(q["relapse_sud"], q["relapse_after_discharge"]) + q["leave"]]  # the rest stay
         relapse = np.where(self.sud[g], q["relapse_sud"], q["relapse_after_discharge"])
         fast = self.p.fast_return_share
         o = _choose(u[g], [relapse * fast, relapse * (1.0 - fast), q["leave"]])
@@ -302,12 +307,14 @@ class Model:
 
         changed = np.concatenate(moved)
         self.entered[changed] = self.t_global
-        # Counts after the transitions: `others` were not well at the start; the well either stayed or moved.
+        # Counts after the transitions: `others` were neither well nor gone at the start; the well stayed
+        # well or moved, and the gone stay gone.
         counts = np.bincount(new[others], minlength=N_STATES)
-        counts[_W] += self.n - others.size - cases.size - well_left
+        counts[_W] += self.counts[_W] - cases.size - well_left
         counts[_U] += cases.size
-        counts[_X] += well_left
+        counts[_X] += self.counts[_X] + well_left
         admitted, wait_steps, treat_hours = self._admit(new, others, counts)
+        self.counts = counts
         self.state = new
         if out is None:
             return
