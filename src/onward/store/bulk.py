@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from onward.interop.files import arrow_schema
 from onward.model.eventlog import Table
@@ -108,10 +109,40 @@ SQLITE_BULK_CACHE_KIB = 256 * 1024
 """Page cache for a bulk load (256 MiB instead of SQLite's 2 MiB default): keeps index B-trees in memory."""
 
 
+POSTGRES_BULK_MEMORY = "256MB"
+"""maintenance_work_mem / work_mem during an import (PostgreSQL defaults: 64MB / 4MB)."""
+
+
 def prepare_bulk(connection: Connection) -> None:
     """Per-connection settings for a large load; they end with the connection."""
     if _is_sqlite(connection):
         connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+    else:  # for this transaction only: room to sort index keys and hash-join staged rows in memory
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{POSTGRES_BULK_MEMORY}'")
+        connection.exec_driver_sql(f"SET LOCAL work_mem = '{POSTGRES_BULK_MEMORY}'")
+
+
+def _load_empty(connection: Connection, spec: Table, data: pa.Table, advance: Advance) -> None:
+    """Load an empty table; its indexes (and on PostgreSQL its foreign keys) are built once afterwards.
+
+    Building an index or checking a foreign key once over the whole table is much faster than
+    maintaining it row by row. All of it happens inside the caller's transaction, so a failure
+    leaves the table, its indexes and its constraints as they were.
+    """
+    table = Base.metadata.tables[spec.name]
+    indexes = list(table.indexes)
+    foreign_keys = (
+        [] if _is_sqlite(connection) else sorted(table.foreign_key_constraints, key=lambda f: str(f.name))
+    )
+    for foreign_key in foreign_keys:
+        connection.execute(DropConstraint(foreign_key))
+    for index in indexes:
+        index.drop(connection)
+    _load(connection, spec.name, spec, data, advance)
+    for index in indexes:
+        index.create(connection)
+    for foreign_key in foreign_keys:
+        connection.execute(AddConstraint(foreign_key))
 
 
 def upsert(connection: Connection, spec: Table, data: pa.Table, advance: Advance) -> TableCounts:
@@ -119,14 +150,10 @@ def upsert(connection: Connection, spec: Table, data: pa.Table, advance: Advance
     if data.num_rows == 0:
         return TableCounts()
     table, key = spec.name, spec.key
+    # Rows in key order append to the primary-key B-tree instead of splitting pages all over it.
+    data = data.sort_by(key)
     if connection.exec_driver_sql(f"SELECT 1 FROM {table} LIMIT 1").first() is None:
-        # Building secondary indexes once after the load is much faster than updating them per row.
-        indexes = list(Base.metadata.tables[table].indexes)
-        for index in indexes:
-            index.drop(connection)
-        _load(connection, table, spec, data, advance)
-        for index in indexes:
-            index.create(connection)
+        _load_empty(connection, spec, data, advance)
         return TableCounts(inserted=data.num_rows)
 
     sqlite = _is_sqlite(connection)
