@@ -130,3 +130,16 @@ def test_pyspark_matches(fixture_log: tuple[Path, Path, dict[str, Any]]) -> None
             open_event_log(data=folder, backend="pyspark"), period=Period(), by=BY
         ).to_json()
         _assert_identical(got, want)
+
+
+def test_live_results_are_cached_until_the_data_changes(sqlite_url: str, tmp_path: Path) -> None:
+    first = write_log(tmp_path / "one", episodes=[episode("E1", "a", "2024-01-05")])
+    url = _live(sqlite_url, first)
+    before = compute_metrics(open_event_log(db=url), period=Period(), by=())
+    assert compute_metrics(open_event_log(db=url), period=Period(), by=()) is before  # cached
+    second = write_log(
+        tmp_path / "two", episodes=[episode("E1", "a", "2024-01-05"), episode("E2", "b", "2024-01-06")]
+    )
+    import_extract(second, url, progress=False)
+    after = compute_metrics(open_event_log(db=url), period=Period(), by=())
+    assert (before.metrics["admissions"], after.metrics["admissions"]) == (1, 2)
