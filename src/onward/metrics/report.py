@@ -224,8 +224,31 @@ def metric_chart(
     unit = _axis_title(definition)
     hidden_months = sum(_is_hidden(g, key) for g in months)
     hidden_programs = sum(_is_hidden(g, key) for g in by_program)
-    trend = (
-        alt.Chart(_data(trend_rows), title=_titled("By month", hidden_months, "months"))
+    if not trend_rows:
+        trend = _nothing(_titled("By month", hidden_months, "months"), width=380, height=180)
+    else:
+        trend = _trend(trend_rows, _titled("By month", hidden_months, "months"), unit)
+    if not bar_rows:
+        bars = _nothing(_titled("By program", hidden_programs, "programs"), width=300, height=60)
+    else:
+        bars = _bars(bar_rows, _titled("By program", hidden_programs, "programs"), unit)
+    return alt.hconcat(trend, bars)
+
+
+def _nothing(title: str, *, width: int, height: int) -> alt.Chart:
+    """A panel that says so when every value is suppressed or empty, instead of an empty axis."""
+    chart: alt.Chart = (
+        alt.Chart(_data([{"note": "nothing to show: suppressed or no data"}]), title=title)
+        .mark_text(color="#777")
+        .encode(text="note:N")
+        .properties(width=width, height=height)
+    )
+    return chart
+
+
+def _trend(rows: list[dict[str, Any]], title: str, unit: str) -> alt.Chart:
+    chart: alt.Chart = (
+        alt.Chart(_data(rows), title=title)
         .mark_line(point=True)
         .encode(
             x=alt.X("month:T", title=None, timeUnit="yearmonth"),
@@ -234,8 +257,12 @@ def metric_chart(
         )
         .properties(width=380, height=180)
     )
-    bars = (
-        alt.Chart(_data(bar_rows), title=_titled("By program", hidden_programs, "programs"))
+    return chart
+
+
+def _bars(rows: list[dict[str, Any]], title: str, unit: str) -> alt.Chart:
+    chart: alt.Chart = (
+        alt.Chart(_data(rows), title=title)
         .mark_bar()
         .encode(
             y=alt.Y("program:N", title=None, sort="-x"),
@@ -244,7 +271,7 @@ def metric_chart(
         )
         .properties(width=300, height=alt.Step(14))
     )
-    return alt.hconcat(trend, bars)
+    return chart
 
 
 def _data(rows: list[dict[str, Any]]) -> Any:
