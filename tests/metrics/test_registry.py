@@ -41,3 +41,14 @@ def test_each_metric_says_what_it_counts_and_where_that_comes_from() -> None:
         assert metric.has_parts == (metric.kind != "count")
     assert METRICS["remission_6m"].source.startswith("HEDIS") and "DRR-E" in METRICS["remission_6m"].source
     assert "NHS Talking Therapies" in METRICS["recovery_rate"].source
+
+
+def test_docs_list_every_metric_with_its_definition() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "metrics.md").read_text()
+    for metric in METRICS.values():
+        assert f"`{metric.key}`" in docs
+        assert metric.definition.replace("|", "\\|") in docs, (
+            f"docs/metrics.md has an old definition of {metric.key}"
+        )
