@@ -99,3 +99,49 @@ def test_drr_by_program_of_the_index_measurement(make_log: LogFactory) -> None:
     assert group(result, program_id="P2")["response_6m"] == 0.0  # b
     no_episode = group(result, program_id=None)  # c and e have no episode
     assert (no_episode["remission_6m"], no_episode["response_6m"]) == (0.0, 0.5)
+
+
+def test_rates_agree_with_the_instrument_module_on_random_episodes(make_log: LogFactory) -> None:
+    """Independent check: the counts equal onward.model.instruments.nhs_outcome, episode by episode."""
+    import random
+
+    from onward.model.instruments import nhs_outcome
+
+    rng = random.Random(3)
+    episodes, measurements, outcomes = [], [], []
+    for i in range(300):
+        pairs = {
+            "phq9": (rng.randrange(28), rng.randrange(28)),
+            "gad7": (rng.randrange(22), rng.randrange(22)),
+        }
+        measured = rng.choice([("phq9",), ("gad7",), ("phq9", "gad7")])
+        lone = "gad7" if measured == ("phq9",) else "phq9"  # a single measure of the other: ignored
+        episodes.append(episode(f"E{i}", f"p{i}", "2024-01-01", "2024-06-30"))
+        for instrument in measured:
+            first, last = pairs[instrument]
+            measurements.append(
+                measure(f"{i}{instrument}a", f"p{i}", f"E{i}", instrument, "2024-01-02", first)
+            )
+            middle = rng.randrange(21)
+            measurements.append(
+                measure(f"{i}{instrument}b", f"p{i}", f"E{i}", instrument, "2024-03-02", middle)
+            )
+            measurements.append(
+                measure(f"{i}{instrument}c", f"p{i}", f"E{i}", instrument, "2024-06-02", last)
+            )
+        if len(measured) == 1:
+            measurements.append(measure(f"{i}{lone}z", f"p{i}", f"E{i}", lone, "2024-02-02", 20))
+        outcomes.append(
+            nhs_outcome(
+                pairs["phq9"] if "phq9" in measured else None, pairs["gad7"] if "gad7" in measured else None
+            )
+        )
+    figures = compute(make_log(episodes=episodes, measurements=measurements)).figures
+    cases = sum(o.at_caseness_first for o in outcomes)
+    expected = {
+        "recovery_rate": (sum(o.recovered for o in outcomes), cases),
+        "reliable_improvement_rate": (sum(o.reliable_improvement for o in outcomes), 300),
+        "reliable_recovery_rate": (sum(o.reliable_recovery for o in outcomes), cases),
+        "reliable_deterioration_rate": (sum(o.reliable_deterioration for o in outcomes), 300),
+    }
+    assert {k: (figures[k].numerator, figures[k].denominator) for k in expected} == expected

@@ -1,18 +1,30 @@
 """Clinical thresholds and measure windows the metrics use, each with its public source.
 
-Kept here (not inlined) so a reviewer can check every number against REFERENCES.md in one place.
-When `onward.model.instruments` lands with the same cut-offs, these should be read from it.
+Kept here (not inlined) so a reviewer can check every number against REFERENCES.md in one place;
+instrument cut-offs come from `onward.model.instruments`.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-# NHS Talking Therapies manual (caseness and reliable change, REFERENCES.md "NHS Talking Therapies").
-PHQ9_CASENESS: Final = 10  # PHQ-9 >= 10 is "at caseness"
-GAD7_CASENESS: Final = 8  # GAD-7 >= 8 is "at caseness"
-PHQ9_RELIABLE_CHANGE: Final = 6  # a change of >= 6 PHQ-9 points is reliable
-GAD7_RELIABLE_CHANGE: Final = 4  # a change of >= 4 GAD-7 points is reliable
+from onward.model.eventlog import Instrument
+from onward.model.instruments import INSTRUMENTS
+
+
+def _reliable_change(instrument: Instrument) -> int:
+    points = INSTRUMENTS[instrument].reliable_change
+    if points is None:  # pragma: no cover - PHQ-9 and GAD-7 both define it
+        raise ValueError(f"{instrument} has no reliable-change threshold")
+    return points
+
+
+# NHS Talking Therapies manual (caseness and reliable change), read from the instrument definitions in
+# onward.model.instruments so that flags, scoring and metrics cannot disagree.
+PHQ9_CASENESS: Final = INSTRUMENTS[Instrument.PHQ9].caseness  # PHQ-9 >= 10 is "at caseness"
+GAD7_CASENESS: Final = INSTRUMENTS[Instrument.GAD7].caseness  # GAD-7 >= 8 is "at caseness"
+PHQ9_RELIABLE_CHANGE: Final = _reliable_change(Instrument.PHQ9)  # a change of >= 6 PHQ-9 points is reliable
+GAD7_RELIABLE_CHANGE: Final = _reliable_change(Instrument.GAD7)  # a change of >= 4 GAD-7 points is reliable
 
 # HEDIS MY2024 DRR-E (Depression Remission or Response), REFERENCES.md "US quality measures".
 DRR_INDEX_ABOVE: Final = 9  # index event: PHQ-9 > 9
