@@ -37,6 +37,20 @@ def _py(table: pa.Table, column: str) -> list[object]:
 
 
 def test_every_table_matches_the_contract(log: dict[str, pa.Table]) -> None:
+    _check_contract(log)
+
+
+def test_a_weekly_run_writes_a_valid_log_with_monthly_measurement_rates(log: dict[str, pa.Table]) -> None:
+    weekly = run(
+        load_scenario("status-quo"), people=6_000, years=YEARS, seed=5, step="week", record_events=True
+    )
+    tables = to_event_log(weekly, start=START)
+    _check_contract(tables)
+    ratio = tables["measurements"].num_rows / log["measurements"].num_rows
+    assert 0.8 < ratio < 1.25  # measured about monthly whatever the step
+
+
+def _check_contract(log: dict[str, pa.Table]) -> None:
     assert list(log) == [t.name for t in EVENT_LOG]
     for spec in EVENT_LOG:
         table = log[spec.name]

@@ -283,7 +283,9 @@ def measurements_table(
 ) -> pa.Table:
     """PHQ-9 (and GAD-7) at intake and about monthly; AUDIT-C or DAST-10 for SUD; EPDS in pregnancy."""
     first, spell = info["first_row"], info["spell_start"]
-    take_row = np.where(first, np.where(spell, 1.0, 0.8), _MEASURE[rows.state])
+    months_per_step = cal.days_per_step / (365.25 / 12)
+    monthly = np.minimum(1.0, _MEASURE[rows.state] * months_per_step)  # the same count per month, any step
+    take_row = np.where(first, np.where(spell, 1.0, 0.8), monthly)
     r = np.flatnonzero(rng.random(rows.person.size) < take_row)
     phq_score = np.where(first[r] & spell[r], rows.base[r], rows.phq[r])
     day = np.where(first[r], info["start_day"][r], _days_in_row(rng, cal, rows.step[r], info["start_day"][r]))
@@ -291,7 +293,8 @@ def measurements_table(
     g_pos = np.searchsorted(r, g)
     gad_score = np.clip(np.rint(0.75 * phq_score[g_pos] + rng.normal(0, 1.5, g.size)), 0, 21).astype(np.int64)
 
-    s = np.flatnonzero(rows.sud & ((first & spell) | (rng.random(rows.person.size) < 0.25)))
+    sud_rate = min(1.0, 0.25 * months_per_step)  # AUDIT-C / DAST-10 about every 4 months
+    s = np.flatnonzero(rows.sud & ((first & spell) | (rng.random(rows.person.size) < sud_rate)))
     s_day = np.where(
         first[s], info["start_day"][s], _days_in_row(rng, cal, rows.step[s], info["start_day"][s])
     )
