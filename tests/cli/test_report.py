@@ -98,3 +98,37 @@ def test_user_errors_are_one_clear_line(extract: Path, tmp_path: Path, args: lis
     )
     assert result.exit_code != 0
     assert message in str(result.exception) or message in result.output
+
+
+def test_report_from_the_live_database_labels_a_demo_database_synthetic(
+    extract: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    from onward.model.roles import Role
+    from onward.services.users import create_user, demo_username
+    from onward.store.engine import create_db_engine, session_factory
+
+    runner = CliRunner()
+    for args in (["init", "--db", sqlite_url], ["import", str(extract), "--db", sqlite_url, "--no-progress"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    plain = tmp_path / "plain.html"
+    result = runner.invoke(app, ["report", "--db", sqlite_url, "--out", str(plain)])
+    assert result.exit_code == 0, result.output
+    assert "Synthetic data" not in plain.read_text(encoding="utf-8")
+
+    engine = create_db_engine(sqlite_url)
+    with session_factory(engine)() as session, session.begin():
+        create_user(
+            session=session,
+            username=demo_username(Role.LEADER),
+            role=Role.LEADER.value,
+            password="a long demo passphrase 42!",
+            display_name="Demo leader",
+        )
+    engine.dispose()
+    demo = tmp_path / "demo.html"
+    result = runner.invoke(app, ["report", "--db", sqlite_url, "--out", str(demo)])
+    assert result.exit_code == 0, result.output
+    assert "labelled synthetic" in result.output
+    text = demo.read_text(encoding="utf-8")
+    assert "Synthetic data" in text and "Period 2024-03-01 to 2024-03-13" in text
