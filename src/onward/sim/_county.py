@@ -38,6 +38,7 @@ LEVEL_OF_CARE: dict[ProgramKind, int] = {
     K.CRISIS: 4,
     K.INPATIENT: 5,
 }
+# Planned length of an episode, set at its start (assumptions except outpatient; a site sets its own).
 PLANNED_DAYS: dict[ProgramKind, int] = {
     K.OUTPATIENT: 120,  # NHS Talking Therapies: mean 6.9 sessions, weekly to fortnightly ≈ 4 months
     K.INTENSIVE_OUTPATIENT: 90,
@@ -51,6 +52,7 @@ PLANNED_DAYS: dict[ProgramKind, int] = {
     K.PERINATAL: 270,
 }
 ROLES = tuple(StaffRole)
+# Staff mix by kind of program (assumption; a site's own staff table replaces it).
 _TREATMENT_MIX = {"clinician": 0.6, "prescriber": 0.12, "case_manager": 0.13, "peer_specialist": 0.1}
 _CM_MIX = {"case_manager": 0.65, "peer_specialist": 0.15, "clinician": 0.1, "prescriber": 0.05}
 HOURS_PER_FTE_MONTH = 40 * 52 / 12

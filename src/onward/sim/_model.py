@@ -131,11 +131,14 @@ class Model:
 
     # -- draws ----------------------------------------------------------------------------------
     def _phq_unwell(self, k: int) -> npt.NDArray[np.float32]:
-        """PHQ-9 of a person at caseness: moderate to severe (NHS caseness >= 10)."""
+        """PHQ-9 of a person at caseness: moderate to severe (NHS caseness >= 10; bands of Kroenke 2001).
+
+        Mean 15.5, SD 4 is an assumption: about the middle of the moderate-to-severe bands.
+        """
         return np.clip(np.rint(self.rng.normal(15.5, 4.0, k)), 10, 27).astype(np.float32)
 
     def _phq_recovered(self, k: int) -> npt.NDArray[np.float32]:
-        """PHQ-9 after recovery: below caseness."""
+        """PHQ-9 after recovery: below caseness (< 10), mostly minimal or mild (assumption: N(4.5, 2))."""
         return np.clip(np.rint(self.rng.normal(4.5, 2.0, k)), 0, 9).astype(np.float32)
 
     def _new_case(self, idx: npt.NDArray[np.intp]) -> None:
@@ -261,6 +264,8 @@ class Model:
             else:
                 move(g, o, 3, _L1)
             stay = g[o == -1]
+            # Non-responders improve a little (assumption: −0.6 ± 1.5 points a month), far below the
+            # 6-point reliable change of NHS Talking Therapies.
             drift = rng.normal(-0.6 / self.spm, 1.5 / math.sqrt(self.spm), stay.size)
             self.phq[stay] = np.clip(self.phq[stay] + drift, 0, 27)
         # case management only: remission, disengage, step up, leave
