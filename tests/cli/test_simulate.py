@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from onward.cli import app
+from onward.sim.montecarlo import SERIES_KEYS, SUMMARY_KEYS
+
+WIDE = {**os.environ, "COLUMNS": "250"}
+SMALL = ["--people", "2000", "--years", "1", "--runs", "3", "--seed", "5", "--workers", "1"]
+
+
+@pytest.mark.parametrize("command", ["simulate", "calibrate"])
+def test_help_has_an_example(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], env=WIDE)
+    assert result.exit_code == 0
+    assert f"onward {command}" in result.output and "Example" in result.output
+
+
+def test_json_is_exactly_the_documented_object(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["simulate", "status-quo", "built-to-be-left", *SMALL, "--json"], env=WIDE
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["scenarios"] and list(doc["scenarios"]) == ["status-quo", "built-to-be-left"]
+    for scenario in doc["scenarios"].values():
+        assert list(scenario) == ["summary", "series"]
+        assert list(scenario["summary"]) == list(SUMMARY_KEYS)
+        for interval in scenario["summary"].values():
+            assert list(interval) == ["mean", "low", "high"]
+            assert interval["low"] <= interval["mean"] <= interval["high"]
+        assert [list(row) for row in scenario["series"]] == [list(SERIES_KEYS)] * 12
+
+
+def test_table_and_out_folder(tmp_path: Path) -> None:
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text('name = "mine"\n[levers]\ncase_management_share = 0.1\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["simulate", "status-quo", str(scenario), *SMALL, "--out", str(out)], env=WIDE
+    )
+    assert result.exit_code == 0, result.output
+    assert "SIMULATED" in result.stdout and "mine" in result.stdout and "Mean wait" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "report.html",
+        "runs.parquet",
+        "series.parquet",
+        "summary.parquet",
+    ]
+
+
+def test_same_seed_same_json() -> None:
+    a = CliRunner().invoke(app, ["simulate", "fast-return", *SMALL, "--json"], env=WIDE)
+    b = CliRunner().invoke(app, ["simulate", "fast-return", *SMALL, "--json", "--workers", "2"], env=WIDE)
+    assert a.exit_code == 0 and b.exit_code == 0
+    assert json.loads(a.stdout) == json.loads(b.stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-scenario"], "no scenario 'no-such-scenario'"),
+        (["status-quo", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --engine dask"),
+    ],
+)
+def test_user_errors_are_one_clear_line(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["simulate", *args, *SMALL], env=WIDE)
+    assert result.exit_code != 0
+    assert message in str(result.exception)
