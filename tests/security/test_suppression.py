@@ -280,3 +280,20 @@ def test_metric_result_tables_leave_nothing_recoverable(counts: NDArray[np.int64
     assert not (shown & (full >= 1) & (full <= 10)).any()
     for (i, j), (low, high) in _ranges(full, shown).items():
         assert high - low >= 1 - 1e-6, f"cell {(i, j)} = {full[i, j]} pinned to [{low}, {high}]"
+
+
+def test_a_census_by_program_is_hidden_with_its_last_month() -> None:
+    # A census at a date adds up over programs, not months; "by program" is the census at `to`,
+    # which is the last month's value: if that cell is hidden, so is the program's figure.
+    census = {("a", "2024-01"): 25, ("a", "2024-02"): 5, ("b", "2024-01"): 30, ("b", "2024-02"): 40}
+    groups: list[dict[str, Any]] = [{"program_id": p, "month": m, "c": n} for (p, m), n in census.items()]
+    groups += [{"program_id": "a", "month": None, "c": 5}, {"program_id": "b", "month": None, "c": 40}]
+    groups += [
+        {"program_id": None, "month": "2024-01", "c": 55},
+        {"program_id": None, "month": "2024-02", "c": 45},
+    ]
+    result = {"period": {}, "metrics": {"c": 45}, "groups": groups}
+    out = suppress_result(result, [MetricCells("c", "count", additive=False)])
+    hidden = {(g["program_id"], g["month"]) for g in out["groups"] if g["c"] is None}
+    assert hidden == {("a", "2024-02"), ("b", "2024-02"), ("a", None), ("b", None)}
+    assert out["metrics"]["c"] == 45  # the sum of two hidden cells, neither of which it gives away
