@@ -91,7 +91,7 @@ def build_county(people: int) -> County:
         (K.INTENSIVE_OUTPATIENT, "Intensive outpatient program"),
         (K.ACT_TEAM, "Assertive community treatment team"),
         (K.CASE_MANAGEMENT, "Community case management"),
-        (K.MEDICATION_FOR_OUD, "Opioid treatment program (medication for OUD)"),
+        (K.MEDICATION_FOR_OUD, "Substance-use outpatient and opioid treatment program"),
         (K.RESIDENTIAL, "Residential substance-use treatment"),
         (K.INPATIENT, "Acute psychiatric inpatient unit"),
         (K.CRISIS, "Mobile crisis and stabilization"),
