@@ -30,7 +30,9 @@ FIRST_DAY = date(2020, 1, 1)
 YEARS = 5
 
 #: (code, category, minutes) drawn for services; codes and categories as in REFERENCES.md
-#: "Service codes by category" (US Medicaid HCPCS/CPT), weights chosen for a community MH system.
+#: "Service codes by category" (US Medicaid HCPCS/CPT). The weights here, and the shares and rates below,
+#: are illustrative volumes for a load test, not clinical defaults: the simulator's sourced parameters live in
+#: onward/sim; this generator only has to be fast and to respect the data contract.
 SERVICE_CODES: tuple[tuple[str, str, int, float], ...] = (
     ("90834", "treatment", 45, 0.20),
     ("90837", "treatment", 60, 0.10),
