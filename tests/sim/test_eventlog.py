@@ -187,3 +187,40 @@ def test_needs_recorded_events() -> None:
     plain = run(load_scenario("status-quo"), people=100, years=1, seed=1)
     with pytest.raises(ValueError, match="record_events"):
         to_event_log(plain)
+
+
+def test_people_staff_and_programs_are_plausible(log: dict[str, pa.Table]) -> None:
+    people = log["people"].to_pandas()
+    age = START.year - people["birth_year"]
+    graded = people["school_grade"].notna()
+    assert graded.any() and age[graded].between(5, 18).all() and not age[~graded].between(6, 17).any()
+    due = people["pregnancy_due_date"].notna()
+    assert due.any() and (people.loc[due, "sex"] != "male").all() and age[due].between(15, 44).all()
+    assert set(people["sex"]) >= {"female", "male"}
+    staff = log["staff"].to_pandas()
+    assert set(staff["role"]) == {
+        "clinician",
+        "prescriber",
+        "case_manager",
+        "peer_specialist",
+        "teacher",
+        "manager",
+        "leader",
+    }
+    programs = log["programs"].to_pandas()
+    assert set(programs["kind"]) == {
+        "outpatient",
+        "intensive_outpatient",
+        "act_team",
+        "case_management",
+        "medication_for_oud",
+        "residential",
+        "inpatient",
+        "crisis",
+        "school",
+        "perinatal",
+    }
+    assert (programs["capacity_slots"] > 0).all()
+    referrals = log["referrals"].to_pandas()
+    assert set(referrals["priority"]) == {"emergent", "urgent", "routine"}
+    assert referrals["priority"].value_counts()["routine"] > referrals["priority"].value_counts()["emergent"]
