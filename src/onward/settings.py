@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     secret_key: str = Field(PLACEHOLDER_SECRET, description="Signs session cookies; set a long random value.")
     host: str = Field("127.0.0.1", description="Address `onward serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `onward serve` listens on.")
-    session_idle_minutes: int = Field(30, ge=1, description="A session ends after this long without a request.")
+    session_idle_minutes: int = Field(
+        30, ge=1, description="A session ends after this long without a request."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
