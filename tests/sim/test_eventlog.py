@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from onward.interop.files import arrow_schema
+from onward.interop.files import arrow_schema, write_table
 from onward.model.eventlog import EVENT_LOG, TABLES
 from onward.model.instruments import INSTRUMENTS
 from onward.model.service_codes import default_catalog
@@ -224,3 +225,21 @@ def test_people_staff_and_programs_are_plausible(log: dict[str, pa.Table]) -> No
     referrals = log["referrals"].to_pandas()
     assert set(referrals["priority"]) == {"emergent", "urgent", "routine"}
     assert referrals["priority"].value_counts()["routine"] > referrals["priority"].value_counts()["emergent"]
+
+
+def test_metrics_on_the_log_agree_with_the_engine_summary(tmp_path: Path) -> None:
+    # Issue 4 item 5: DESIGN section 5 metrics computed on the written log match the run's own summary.
+    from onward.metrics.backends import open_event_log
+    from onward.metrics.period import Period
+    from onward.metrics.suite import compute_metrics
+
+    result = run(load_scenario("status-quo"), people=20_000, years=3, seed=8, record_events=True)
+    for name, table in to_event_log(result, start=START).items():
+        write_table(table, tmp_path, name, "parquet")
+    metrics = compute_metrics(open_event_log(data=tmp_path), period=Period()).metrics
+    summary = result.summary
+    assert metrics["active_census"] == summary["in_services"]
+    assert metrics["treatment_share"] == pytest.approx(summary["treatment_share"], abs=0.02)
+    graduated = float(metrics["graduation_rate"] or 0) * float(metrics["discharges"] or 0)
+    assert graduated == pytest.approx(summary["graduations"], rel=0.08)
+    assert float(metrics["stuck_count"] or 0) == pytest.approx(summary["stuck"], rel=0.2)
