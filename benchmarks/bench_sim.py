@@ -54,7 +54,8 @@ def _engine_in_child(people: int, years: float, *, trace: bool) -> dict[str, flo
 
 
 def simpy_person_months_per_second(people: int, months: int, seed: int = 1) -> tuple[float, float]:
-    """The same monthly model in SimPy: one process per person, a capacity-limited priority queue.
+    """The same monthly model in SimPy: one process per person, a capacity-limited priority queue,
+    PHQ-9 trajectories and the monthly stuck count (skills and the optional levers left out).
 
     Returns person-months per second of wall time and of CPU time.
     """
@@ -73,6 +74,18 @@ def simpy_person_months_per_second(people: int, months: int, seed: int = 1) -> t
     }
     state = ["unwell" if rnd.random() < p.prevalence else "well" for _ in range(people)]
     in_state = [0] * people
+    phq = [15.5 if s == "unwell" else 0.0 for s in state]
+    base = [0.0] * people
+    admitted_at = [0] * people
+    stuck_series: list[int] = []
+    service = {"L1", "L2", "L3", "CM", "RIS"}
+
+    def unwell_score() -> float:
+        return min(27.0, max(10.0, round(rnd.gauss(15.5, 4.0))))
+
+    def recovered_score() -> float:
+        return min(9.0, max(0.0, round(rnd.gauss(4.5, 2.0))))
+
     waiting: list[tuple[int, int, int]] = []  # (priority, -month referred… as order key, person)
     env = simpy.Environment()
 
@@ -84,6 +97,13 @@ def simpy_person_months_per_second(people: int, months: int, seed: int = 1) -> t
             new = s
             if s == "well":
                 new = "unwell" if u < p.incidence else ("left" if u < p.incidence + p.leave else s)
+                if new == "unwell":
+                    phq[i] = unwell_score()
+            elif s == "waiting":
+                if u < p.remission_untreated:
+                    new = "well"
+                elif u < p.remission_untreated + p.leave:
+                    new = "left"
             elif s == "unwell":
                 if u < p.help_seeking:
                     new = "waiting"
@@ -91,29 +111,38 @@ def simpy_person_months_per_second(people: int, months: int, seed: int = 1) -> t
                         0 if rnd.random() < p.emergent_share else (1 if rnd.random() < p.urgent_share else 2)
                     )
                     heapq.heappush(waiting, (prio, int(env.now), i))
+                    base[i] = phq[i]
                 elif u < p.help_seeking + p.remission_untreated:
                     new = "well"
             elif s in ("L1", "L2", "L3"):
                 if u < p.treatment_recovery:
                     new = "RIS"
+                    phq[i] = recovered_score()
                 elif u < p.treatment_recovery + p.dropout:
                     new = "unwell"
                 elif s == "L1" and in_state[i] >= p.course_months and u < 0.5:
                     new = "CM"
                 elif s != "L1" and in_state[i] >= p.intensive_course_months:
                     new = "L1"
+                else:
+                    phq[i] = min(27.0, max(0.0, phq[i] + rnd.gauss(-0.6, 1.5)))
             elif s == "CM":
                 if u < p.cm_recovery:
                     new = "RIS"
+                    phq[i] = recovered_score()
                 elif u < p.cm_recovery + p.cm_disengage:
                     new = "unwell"
+                else:
+                    phq[i] = min(27.0, max(0.0, phq[i] + rnd.gauss(0.0, 1.0)))
             elif s == "RIS":
                 if u < p.relapse_in_service:
                     new = "L1"
+                    phq[i] = unwell_score()
                 elif u < p.relapse_in_service + p.maintenance_discharge:
                     new = "graduated"
             elif s == "graduated" and u < p.relapse_after_discharge:
                 new = "unwell"
+                phq[i] = unwell_score()
             if new != s:
                 state[i], in_state[i] = new, 0
             if s == "left":
@@ -132,12 +161,21 @@ def simpy_person_months_per_second(people: int, months: int, seed: int = 1) -> t
                 level = ("L3", "L2", "L1")[prio]
                 if hours[level] <= free or prio == 0:
                     state[i], in_state[i] = level, 0
+                    admitted_at[i], base[i] = int(env.now), phq[i]
                     free -= hours[level]
                 else:
                     held.append((prio, referred, i))
                     break
             for item in held:
                 heapq.heappush(waiting, item)
+            now = int(env.now)
+            stuck_series.append(
+                sum(
+                    1
+                    for j in range(people)
+                    if state[j] in service and now - admitted_at[j] >= 12 and base[j] - phq[j] < 6
+                )
+            )
 
     for i in range(people):
         env.process(person(i))
