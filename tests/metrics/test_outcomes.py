@@ -145,3 +145,15 @@ def test_rates_agree_with_the_instrument_module_on_random_episodes(make_log: Log
         "reliable_deterioration_rate": (sum(o.reliable_deterioration for o in outcomes), 300),
     }
     assert {k: (figures[k].numerator, figures[k].denominator) for k in expected} == expected
+
+
+def test_same_day_measurements_are_ordered_by_measurement_id(make_log: LogFactory) -> None:
+    folder = make_log(
+        episodes=[episode("E1", "a", "2024-01-01", "2024-06-30")],
+        measurements=[
+            measure("a", "a", "E1", "phq9", "2024-01-02", 15),
+            measure("b2", "a", "E1", "phq9", "2024-06-01", 8),  # same day, later id: this one is last
+            measure("b1", "a", "E1", "phq9", "2024-06-01", 12),
+        ],
+    )
+    assert compute(folder).metrics["recovery_rate"] == 1.0  # 15 -> 8: below caseness at the end

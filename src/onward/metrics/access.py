@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import ibis
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 
 from onward.metrics import thresholds as th
 from onward.metrics.scope import Bag, Figure, Records, Scope, Tally, days, flag, total
@@ -53,33 +57,78 @@ def _waits_tally(scope: Scope) -> Tally:
         eligible=flag(eligible).sum(),
         within=flag(within).sum(),
     )
-    return Tally("waits", expr)
+    return Tally("waits", expr, summarise=summarise_waits)
 
 
-def kaplan_meier_quantiles(records: Records, survival_levels: tuple[float, ...]) -> list[int | None]:
+def _quantiles(
+    durations: npt.NDArray[np.int64],
+    events: npt.NDArray[np.int64],
+    censored: npt.NDArray[np.int64],
+    survival_levels: Sequence[float],
+) -> list[int | None]:
+    """Kaplan-Meier on one group's rows, sorted by duration with one row per day."""
+    at_risk = (events + censored)[::-1].cumsum()[::-1]  # still waiting on that day, censorings included
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(events > 0, 1.0 - events / np.maximum(at_risk, 1), 1.0)
+    survival = np.cumprod(factor)
+    answers: list[int | None] = []
+    for level in survival_levels:
+        hits = np.flatnonzero((events > 0) & (survival <= level + _EPSILON))
+        answers.append(int(durations[hits[0]]) if hits.size else None)
+    return answers
+
+
+def kaplan_meier_quantiles(records: Records, survival_levels: Sequence[float]) -> list[int | None]:
     """Smallest day at which the product-limit survival falls to each level (None if never).
 
     Censorings on a day stay at risk for that day's events (the usual convention).
     """
     by_day: dict[int, list[int]] = {}
-    at_risk = 0
     for r in records:
         counts = by_day.setdefault(int(r["duration"]), [0, 0])
-        events, censored = int(r["events"] or 0), int(r["censored"] or 0)
-        counts[0] += events
-        counts[1] += censored
-        at_risk += events + censored
-    survival = 1.0
-    answers: list[int | None] = [None] * len(survival_levels)
-    for day in sorted(by_day):
-        events, censored = by_day[day]
-        if events and at_risk:
-            survival *= 1.0 - events / at_risk
-            for i, level in enumerate(survival_levels):
-                if answers[i] is None and survival <= level + _EPSILON:
-                    answers[i] = day
-        at_risk -= events + censored
-    return answers
+        counts[0] += int(r["events"] or 0)
+        counts[1] += int(r["censored"] or 0)
+    days_ = sorted(by_day)
+    return _quantiles(
+        np.array(days_, dtype=np.int64),
+        np.array([by_day[d][0] for d in days_], dtype=np.int64),
+        np.array([by_day[d][1] for d in days_], dtype=np.int64),
+        survival_levels,
+    )
+
+
+_COUNTS = ("events", "censored", "eligible", "within")
+
+
+def summarise_waits(table: pa.Table, group_columns: Sequence[str]) -> pa.Table:
+    """One row per group: Kaplan-Meier median and p90, and the summed counts (vectorised per group)."""
+    keys = [*group_columns, "duration"]
+    summed = table.group_by(keys, use_threads=False).aggregate([(c, "sum") for c in _COUNTS])
+    summed = summed.select([*keys, *(f"{c}_sum" for c in _COUNTS)])
+    summed = summed.rename_columns([*keys, *_COUNTS]).sort_by([(k, "ascending") for k in keys])
+    arrays = {c: summed.column(c).fill_null(0).to_numpy().astype(np.int64) for c in _COUNTS}
+    durations = summed.column("duration").to_numpy().astype(np.int64)
+    labels = (
+        list(zip(*(summed.column(c).to_pylist() for c in group_columns), strict=True))
+        if group_columns
+        else []
+    )
+    n = summed.num_rows
+    starts = [i for i in range(n) if i == 0 or (group_columns and labels[i] != labels[i - 1])]
+    bounds = list(zip(starts, [*starts[1:], n], strict=False))  # no rows: no groups
+    out: dict[str, list[Any]] = {c: [] for c in [*group_columns, "median", "p90", *_COUNTS]}
+    for start, stop in bounds:
+        median, p90 = _quantiles(
+            durations[start:stop], arrays["events"][start:stop], arrays["censored"][start:stop], (0.5, 0.1)
+        )
+        for i, column in enumerate(group_columns):
+            out[column].append(labels[start][i])
+        out["median"].append(median)
+        out["p90"].append(p90)
+        for c in _COUNTS:
+            out[c].append(int(arrays[c][start:stop].sum()))
+    types = {c: summed.schema.field(c).type for c in group_columns}
+    return pa.table({c: pa.array(v, types.get(c, pa.int64())) for c, v in out.items()})
 
 
 def tallies(scope: Scope) -> list[Tally]:
@@ -87,8 +136,8 @@ def tallies(scope: Scope) -> list[Tally]:
 
 
 def figures(bag: Bag) -> dict[str, Figure]:
-    waits = bag.get("waits", [])
-    median, p90 = kaplan_meier_quantiles(waits, (0.5, 0.1))
+    waits = bag.get("waits", [])  # one summarised row per group (none for an empty group)
+    median, p90 = (waits[0]["median"], waits[0]["p90"]) if len(waits) == 1 else (None, None)
     treated, censored = total(bag, "waits", "events"), total(bag, "waits", "censored")
     episodes = treated + censored
     return {

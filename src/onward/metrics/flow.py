@@ -52,24 +52,15 @@ def _measurement_spans(scope: Scope, episode_ids: Any) -> Any:
     m = m.filter(m.instrument.isin([PHQ9, GAD7]))
     m = m.inner_join(episode_ids, m.episode_id == episode_ids.c_episode).drop("c_episode")
     order = ibis.window(group_by=[m.episode_id, m.instrument], order_by=[m.measured_on, m.measurement_id])
-    ranked = m.mutate(
-        k=ibis.row_number().over(order) + 1,
+    # One sort serves all three: running count, the episode's first score, the next measurement's day.
+    return m.select(
+        s_episode=m.episode_id,
+        instrument=m.instrument,
+        measured_on=m.measured_on,
         next_date=m.measured_on.lead().over(order).coalesce(ibis.literal(FAR_FUTURE, type="date")),
-    )
-    firsts = ranked.filter(ranked.k == 1).select(
-        f_episode=ranked.episode_id, f_instrument=ranked.instrument, first_score=ranked.score
-    )
-    joined = ranked.inner_join(
-        firsts, [ranked.episode_id == firsts.f_episode, ranked.instrument == firsts.f_instrument]
-    )
-    return joined.select(
-        s_episode=joined.episode_id,
-        instrument=joined.instrument,
-        measured_on=joined.measured_on,
-        next_date=joined.next_date,
-        k=joined.k,
-        first_score=joined.first_score,
-        score=joined.score,
+        k=ibis.row_number().over(order) + 1,
+        first_score=m.score.first().over(order),
+        score=m.score,
     )
 
 
@@ -94,7 +85,7 @@ def _stuck(scope: Scope) -> Tally:
             old.planned_end_date.coalesce(always) <= cp.t,
         ],
     ).select("episode_id", "program_id", "t", "cp_month", "t_recent")
-    spans = _measurement_spans(scope, old.select(c_episode=old.episode_id))
+    spans = _measurement_spans(scope, candidates.select(c_episode=candidates.episode_id).distinct())
     latest = candidates.left_join(
         spans,
         [

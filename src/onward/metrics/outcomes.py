@@ -58,15 +58,10 @@ def _first_last_per_episode(scope: Scope, episode_ids: Any) -> Any:
     (ties on a day broken by measurement_id)."""
     m = _mood_measurements(scope)
     m = m.inner_join(episode_ids, m.episode_id == episode_ids.c_episode).drop("c_episode")
-    ascending = ibis.window(group_by=[m.episode_id, m.instrument], order_by=[m.measured_on, m.measurement_id])
-    descending = ibis.window(
-        group_by=[m.episode_id, m.instrument], order_by=[m.measured_on.desc(), m.measurement_id.desc()]
-    )
-    ranked = m.mutate(rn_first=ibis.row_number().over(ascending), rn_last=ibis.row_number().over(descending))
+    order = ibis.window(group_by=[m.episode_id, m.instrument], order_by=[m.measured_on, m.measurement_id])
+    ranked = m.mutate(first=m.score.first().over(order), last=m.score.last().over(order))  # one sort
     per_instrument = ranked.group_by(["episode_id", "instrument"]).aggregate(
-        n=ranked.measurement_id.count(),
-        first=ranked.score.max(where=ranked.rn_first == 0),
-        last=ranked.score.max(where=ranked.rn_last == 0),
+        n=ranked.measurement_id.count(), first=ranked.first.max(), last=ranked.last.max()
     )
     p = per_instrument
     is_phq, is_gad = p.instrument == PHQ9, p.instrument == GAD7

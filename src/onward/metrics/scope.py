@@ -7,7 +7,7 @@ Metric modules build *tallies*: ibis expressions aggregated on the backend to a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -47,6 +47,9 @@ class Tally:
     name: str
     expr: Any
     point_in_time: bool = False
+    #: Reduces the engine's rows to one row per group in Python (vectorised): called with the group
+    #: columns for the breakdown and with none for the overall figure.
+    summarise: Callable[[pa.Table, Sequence[str]], pa.Table] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,14 +128,21 @@ def _compute(
         scope = make_scope(log, period, by)
         tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope)]
         results: dict[str, Records] = {}
+        overall_results: dict[str, Records] = {}
         for done, tally in enumerate(tallies):
             if progress is not None:
                 progress(tally.name, done, len(tallies))
-            results[tally.name] = _records(tally.expr.to_pyarrow())
+            table = tally.expr.to_pyarrow()
+            if tally.summarise is None:
+                results[tally.name] = _records(table)
+            else:
+                results[tally.name] = _records(tally.summarise(table, scope.group_columns))
+                overall_results[tally.name] = _records(tally.summarise(table, []))
         if progress is not None:
             progress("done", len(tallies), len(tallies))
         programs = scope.tables["programs"].select("program_id").to_pyarrow().column(0).to_pylist()
     overall, by_group = _bags(scope, tallies, results)
+    overall.update(overall_results)
     grid = _grid(scope, programs, by_group)
     figures = _figures(overall)
     groups = [GroupResult(_key_dict(scope, gid), _figures(by_group.get(gid, {}))) for gid in grid]
