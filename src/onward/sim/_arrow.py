@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -51,3 +52,25 @@ def json_digit_lists(items: npt.NDArray[Any]) -> pa.Array:
 def labels(choices: list[str] | tuple[str, ...], codes: npt.NDArray[Any]) -> pa.Array:
     """Text values from small integer codes into `choices`."""
     return pa.array(np.asarray(choices, dtype=object)[codes], type=pa.string())
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """Step index → day number: step t covers days [start(t), start(t + 1))."""
+
+    day0: int
+    days_per_step: float
+    n_steps: int
+
+    def start(self, step: npt.NDArray[Any] | int) -> npt.NDArray[np.int64]:
+        return self.day0 + np.floor(np.asarray(step) * self.days_per_step).astype(np.int64)
+
+    @property
+    def end(self) -> int:
+        """First day after the recorded run (exclusive)."""
+        return int(self.start(self.n_steps))
+
+    def within(self, step: npt.NDArray[Any], u: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """A day inside each step, at fraction u of it."""
+        lo, hi = self.start(step), self.start(np.asarray(step) + 1)
+        return lo + np.floor(u * (hi - lo)).astype(np.int64)

@@ -8,8 +8,7 @@ drawn correlated with them, AUDIT-C / DAST-10 follow the state of substance-use 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,14 +16,11 @@ import pyarrow as pa
 
 from onward.model.eventlog import Instrument, ProgramKind, ServiceCategory
 from onward.model.service_codes import default_catalog
-from onward.sim._arrow import dates, ids, labels, take
+from onward.sim._arrow import Calendar, dates, ids, labels, take
 from onward.sim._county import County, Staff
+from onward.sim._rows import Rows
 from onward.sim.parameters import Parameters
-from onward.sim.result import EventRecord
 from onward.sim.states import N_STATES, State
-
-if TYPE_CHECKING:
-    from onward.sim.eventlog import Calendar
 
 Arr = npt.NDArray[Any]
 _CATALOG = default_catalog()
@@ -129,30 +125,6 @@ _MEASURE = np.zeros(N_STATES)
 _MEASURE[[State.TREATMENT_OUTPATIENT, State.TREATMENT_INTENSIVE, State.TREATMENT_RESIDENTIAL]] = 0.9
 _MEASURE[[State.CASE_MANAGEMENT_ONLY, State.RECOVERED_IN_SERVICE]] = 0.8
 _INSTRUMENTS = [i.value for i in Instrument]
-
-
-@dataclass(frozen=True, slots=True)
-class Rows:
-    """Every open episode-month of a run, sorted by person then step."""
-
-    person: npt.NDArray[np.int64]
-    step: npt.NDArray[np.int64]
-    state: npt.NDArray[np.uint8]
-    phq: npt.NDArray[np.int64]
-    base: npt.NDArray[np.int64]
-    sud: npt.NDArray[np.bool_]
-
-    @classmethod
-    def from_events(cls, ev: EventRecord) -> Rows:
-        order = np.lexsort((ev.svc_step, ev.svc_person))
-        return cls(
-            person=ev.svc_person[order].astype(np.int64),
-            step=ev.svc_step[order].astype(np.int64),
-            state=ev.svc_state[order],
-            phq=ev.svc_phq[order].astype(np.int64),
-            base=ev.svc_base[order].astype(np.int64),
-            sud=ev.svc_sud[order],
-        )
 
 
 def _days_in_row(rng: np.random.Generator, cal: Calendar, step: Arr, start_day: Arr) -> Arr:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from onward.model.eventlog import ProgramKind, StaffRole
-from onward.sim._arrow import ids, labels
+from onward.model.eventlog import ProgramKind, Sex, StaffRole
+from onward.sim._arrow import Calendar, dates, ids, labels
+from onward.sim._rows import Rows
+from onward.sim.result import RunResult
+from onward.sim.states import State
 
 K = ProgramKind
 _AREAS = (
@@ -166,3 +170,79 @@ def build_staff(county: County, monthly_hours: npt.NDArray[Any], *, teachers: in
     offset = np.where(fallback, offset[:, [clinician]], offset)
     count = np.where(fallback, counts[:, [clinician]], counts)
     return Staff(table, offset, count)
+
+
+def people_table(result: RunResult, rng: np.random.Generator, start: date, cal: Calendar) -> pa.Table:
+    pop, n = result.population, result.people
+    birth = pop.birth_year.astype(np.int64)
+    age = start.year - birth
+    u = rng.random(n)
+    sex = np.where(pop.female, 0, 1)  # Sex order: female, male, other, unknown
+    sex = np.where(u < 0.003, 2, np.where(u < 0.01, 3, sex))
+    n_prefix = max(2, min(10, n // 40_000))
+    prefix = np.array([f"97{i}" for i in range(n_prefix)], dtype=object)[rng.integers(0, n_prefix, n)]
+    grade = np.clip(age - 5, 0, 12)
+    in_school = (age >= 5) & (age <= 18)
+    # CDC NCHS 2023: 54.5 births per 1,000 women aged 15-44 per year → share with a due date in the window
+    years = result.years
+    expecting = pop.female & (age >= 15) & (age <= 44) & (rng.random(n) < min(1.0, 0.0545 * years))
+    due = cal.day0 + np.floor(rng.random(n) * (cal.end - cal.day0)).astype(np.int64)
+    return pa.table(
+        {
+            "person_id": ids("PER", n, 7),
+            "birth_year": pa.array(birth, pa.int64()),
+            "sex": labels([s.value for s in Sex], sex),
+            "postcode_prefix": pa.array(prefix, pa.string()),
+            "school_grade": pa.array(grade, pa.int64(), mask=~in_school),
+            "pregnancy_due_date": dates(due, null=~expecting),
+        }
+    )
+
+
+def program_hours(
+    result: RunResult, county: County, rows: Rows, prog: npt.NDArray[Any]
+) -> npt.NDArray[np.float64]:
+    """Mean monthly staff hours each program delivers (sizes its staff)."""
+    p = result.parameters
+    per_state = np.zeros(len(State))
+    per_state[[State.TREATMENT_OUTPATIENT, State.TREATMENT_INTENSIVE, State.TREATMENT_RESIDENTIAL]] = (
+        p.hours_outpatient,
+        p.hours_intensive,
+        p.hours_residential,
+    )
+    per_state[State.CASE_MANAGEMENT_ONLY] = p.hours_case_management
+    per_state[State.RECOVERED_IN_SERVICE] = p.hours_maintenance + p.hours_maintenance_case_management
+    months = max(1.0, result.n_steps / result.steps_per_month)
+    hours = (
+        np.bincount(prog, weights=per_state[rows.state], minlength=len(county.kinds)) / result.steps_per_month
+    )
+    hours = hours / months
+    for kind in (K.CRISIS, K.SCHOOL, K.PERINATAL):
+        hours[county.index(kind)] = max(hours[county.index(kind)], HOURS_SMALL_PROGRAM)
+    return hours
+
+
+HOURS_SMALL_PROGRAM = 4 * 173.0  # programs without episodes get a small team (assumption)
+
+
+def capacity_slots(
+    county: County,
+    rows: Rows,
+    prog: npt.NDArray[Any],
+    result: RunResult,
+    r_prio: npt.NDArray[Any],
+    *,
+    start_year: int,
+) -> npt.NDArray[Any]:
+    """Slots: 10 % above each program's busiest step; skills programs sized to their population."""
+    n_prog, T = len(county.kinds), result.n_steps
+    occupancy = np.bincount(prog * T + rows.step, minlength=n_prog * T).reshape(n_prog, T)
+    slots = np.ceil(occupancy.max(axis=1) * 1.1).astype(np.int64)
+    ages = start_year - result.population.birth_year.astype(np.int64)
+    slots[county.index(K.SCHOOL)] = max(1, int(((ages >= 5) & (ages <= 18)).sum() * 0.25))
+    women = int((result.population.female & (ages >= 15) & (ages <= 44)).sum())
+    slots[county.index(K.PERINATAL)] = max(1, math.ceil(women * 0.0545 / 2))
+    emergent_per_step = float((r_prio == 0).sum()) / max(1, T)
+    slots[county.index(K.CRISIS)] = max(1, math.ceil(emergent_per_step * 1.5))
+    out: npt.NDArray[Any] = slots
+    return out

@@ -9,7 +9,6 @@ always gives the same tables.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,10 +18,19 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from onward.interop.files import arrow_schema
-from onward.model.eventlog import EndReason, Priority, ProgramKind, ReferralSource, Sex
-from onward.sim._arrow import dates, day_number, ids, labels, take
-from onward.sim._contacts import Rows, measurements_table, services_table
-from onward.sim._county import County, build_county, build_staff, programs_table
+from onward.model.eventlog import EndReason, Priority, ProgramKind, ReferralSource
+from onward.sim._arrow import Calendar, dates, day_number, ids, labels, take
+from onward.sim._contacts import measurements_table, services_table
+from onward.sim._county import (
+    County,
+    build_county,
+    build_staff,
+    capacity_slots,
+    people_table,
+    program_hours,
+    programs_table,
+)
+from onward.sim._rows import Rows
 from onward.sim.result import EventRecord, ReferralReason, RunResult
 from onward.sim.states import State
 
@@ -53,28 +61,6 @@ _SOURCE_MIX: dict[int, dict[ReferralSource, float]] = {
 }
 _END_REASONS = [r.value for r in EndReason]
 _END = {r: i for i, r in enumerate(EndReason)}
-
-
-@dataclass(frozen=True, slots=True)
-class Calendar:
-    """Step index → day number: step t covers days [start(t), start(t + 1))."""
-
-    day0: int
-    days_per_step: float
-    n_steps: int
-
-    def start(self, step: npt.NDArray[Any] | int) -> npt.NDArray[np.int64]:
-        return self.day0 + np.floor(np.asarray(step) * self.days_per_step).astype(np.int64)
-
-    @property
-    def end(self) -> int:
-        """First day after the recorded run (exclusive)."""
-        return int(self.start(self.n_steps))
-
-    def within(self, step: npt.NDArray[Any], u: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-        """A day inside each step, at fraction u of it."""
-        lo, hi = self.start(step), self.start(np.asarray(step) + 1)
-        return lo + np.floor(u * (hi - lo)).astype(np.int64)
 
 
 def _l1_program(county: County, person: npt.NDArray[Any], sud: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
@@ -131,7 +117,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     rng = np.random.default_rng([result.seed, 4])
     cal = Calendar(day_number(start), result.days_per_step, result.n_steps)
     county = build_county(result.people)
-    people = _people(result, rng, start, cal)
+    people = people_table(result, rng, start, cal)
     T = result.n_steps
 
     # -- referrals, ordered by (step, person) --------------------------------------------------
@@ -262,7 +248,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
 
     # -- staff, services, measurements -----------------------------------------------------------
     e_of_row = np.cumsum(ep_break) - 1
-    hours = _program_hours(result, county, rows, prog)
+    hours = program_hours(result, county, rows, prog)
     age = start.year - result.population.birth_year.astype(np.int64)
     school_age = int(((age >= 5) & (age <= 18)).sum())
     due_days = np.asarray(people["pregnancy_due_date"].cast(pa.int32()).fill_null(-1)).astype(np.int64)
@@ -298,7 +284,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
         episode_ids=episode_ids,
         pregnancy_due=due_days,
     )
-    capacity = _capacity(county, rows, prog, result, r_prio, start_year=start.year)
+    capacity = capacity_slots(county, rows, prog, result, r_prio, start_year=start.year)
     tables = {
         "people": people,
         "programs": programs_table(county, capacity),
@@ -333,82 +319,6 @@ def _sources(
         codes = np.array([_SRC[s] for s in mix])
         out[sel] = codes[rng.choice(codes.size, size=sel.size, p=np.array(list(mix.values())))]
     out[reason == ReferralReason.FAST_RETURN] = _SRC[ReferralSource.SELF]
-    return out
-
-
-def _people(result: RunResult, rng: np.random.Generator, start: date, cal: Calendar) -> pa.Table:
-    pop, n = result.population, result.people
-    birth = pop.birth_year.astype(np.int64)
-    age = start.year - birth
-    u = rng.random(n)
-    sex = np.where(pop.female, 0, 1)  # Sex order: female, male, other, unknown
-    sex = np.where(u < 0.003, 2, np.where(u < 0.01, 3, sex))
-    n_prefix = max(2, min(10, n // 40_000))
-    prefix = np.array([f"97{i}" for i in range(n_prefix)], dtype=object)[rng.integers(0, n_prefix, n)]
-    grade = np.clip(age - 5, 0, 12)
-    in_school = (age >= 5) & (age <= 18)
-    # CDC NCHS 2023: 54.5 births per 1,000 women aged 15-44 per year → share with a due date in the window
-    years = result.years
-    expecting = pop.female & (age >= 15) & (age <= 44) & (rng.random(n) < min(1.0, 0.0545 * years))
-    due = cal.day0 + np.floor(rng.random(n) * (cal.end - cal.day0)).astype(np.int64)
-    return pa.table(
-        {
-            "person_id": ids("PER", n, 7),
-            "birth_year": pa.array(birth, pa.int64()),
-            "sex": labels([s.value for s in Sex], sex),
-            "postcode_prefix": pa.array(prefix, pa.string()),
-            "school_grade": pa.array(grade, pa.int64(), mask=~in_school),
-            "pregnancy_due_date": dates(due, null=~expecting),
-        }
-    )
-
-
-def _program_hours(
-    result: RunResult, county: County, rows: Rows, prog: npt.NDArray[Any]
-) -> npt.NDArray[np.float64]:
-    """Mean monthly staff hours each program delivers (sizes its staff)."""
-    p = result.parameters
-    per_state = np.zeros(len(State))
-    per_state[[State.TREATMENT_OUTPATIENT, State.TREATMENT_INTENSIVE, State.TREATMENT_RESIDENTIAL]] = (
-        p.hours_outpatient,
-        p.hours_intensive,
-        p.hours_residential,
-    )
-    per_state[State.CASE_MANAGEMENT_ONLY] = p.hours_case_management
-    per_state[State.RECOVERED_IN_SERVICE] = p.hours_maintenance + p.hours_maintenance_case_management
-    months = max(1.0, result.n_steps / result.steps_per_month)
-    hours = (
-        np.bincount(prog, weights=per_state[rows.state], minlength=len(county.kinds)) / result.steps_per_month
-    )
-    hours = hours / months
-    for kind in (K.CRISIS, K.SCHOOL, K.PERINATAL):
-        hours[county.index(kind)] = max(hours[county.index(kind)], HOURS_SMALL_PROGRAM)
-    return hours
-
-
-HOURS_SMALL_PROGRAM = 4 * 173.0  # programs without episodes get a small team (assumption)
-
-
-def _capacity(
-    county: County,
-    rows: Rows,
-    prog: npt.NDArray[Any],
-    result: RunResult,
-    r_prio: npt.NDArray[Any],
-    *,
-    start_year: int,
-) -> npt.NDArray[Any]:
-    """Slots: 10 % above each program's busiest step; skills programs sized to their population."""
-    n_prog, T = len(county.kinds), result.n_steps
-    occupancy = np.bincount(prog * T + rows.step, minlength=n_prog * T).reshape(n_prog, T)
-    slots = np.ceil(occupancy.max(axis=1) * 1.1).astype(np.int64)
-    ages = start_year - result.population.birth_year.astype(np.int64)
-    slots[county.index(K.SCHOOL)] = max(1, int(((ages >= 5) & (ages <= 18)).sum() * 0.25))
-    women = int((result.population.female & (ages >= 15) & (ages <= 44)).sum())
-    slots[county.index(K.PERINATAL)] = max(1, math.ceil(women * 0.0545 / 2))
-    emergent_per_step = float((r_prio == 0).sum()) / max(1, T)
-    slots[county.index(K.CRISIS)] = max(1, math.ceil(emergent_per_step * 1.5))
-    out: npt.NDArray[Any] = slots
     return out
 
 
