@@ -143,3 +143,28 @@ def test_live_results_are_cached_until_the_data_changes(sqlite_url: str, tmp_pat
     import_extract(second, url, progress=False)
     after = compute_metrics(open_event_log(db=url), period=Period(), by=())
     assert (before.metrics["admissions"], after.metrics["admissions"]) == (1, 2)
+
+
+def test_a_subset_of_metrics_runs_only_the_queries_it_needs(make_log: LogFactory) -> None:
+    from onward.errors import ValidationError
+
+    folder = make_log(
+        episodes=[episode("E1", "a", "2024-01-20", "2024-02-10", end_reason="graduated")],
+        services=[service("s1", "a", "E1", "2024-01-25")],
+    )
+    ran: list[str] = []
+    log = open_event_log(data=folder)
+    wanted = ["days_to_first_treatment_median", "graduation_rate"]  # always in registry order
+    subset = compute_metrics(
+        log, period=Period(), by=BY, metrics=wanted, progress=lambda n, _d, _t: ran.append(n)
+    )
+    assert ran == ["discharges", "waits", "done"]
+    full = compute_metrics(log, period=Period(), by=BY).to_json()
+    payload = subset.to_json()
+    assert list(payload["metrics"]) == wanted
+    assert payload["metrics"] == {k: full["metrics"][k] for k in wanted}
+    assert [{k: g[k] for k in wanted} for g in payload["groups"]] == [
+        {k: g[k] for k in wanted} for g in full["groups"]
+    ]
+    with pytest.raises(ValidationError, match="unknown metric"):
+        compute_metrics(log, period=Period(), metrics=["happiness"])

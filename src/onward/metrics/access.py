@@ -131,13 +131,24 @@ def summarise_waits(table: pa.Table, group_columns: Sequence[str]) -> pa.Table:
     return pa.table({c: pa.array(v, types.get(c, pa.int64())) for c, v in out.items()})
 
 
+#: The tallies each metric is finished from (lets a caller compute a subset of the suite).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "days_to_first_treatment_median": ("waits",),
+    "days_to_first_treatment_p90": ("waits",),
+    "share_treated_within_14_days": ("waits",),
+}
+
+
 def tallies(scope: Scope) -> list[Tally]:
     return [_waits_tally(scope)]
 
 
 def figures(bag: Bag) -> dict[str, Figure]:
     waits = bag.get("waits", [])  # one summarised row per group (none for an empty group)
-    median, p90 = (waits[0]["median"], waits[0]["p90"]) if len(waits) == 1 else (None, None)
+    if waits and "median" not in waits[0]:  # raw per-day rows (a caller that skipped summarise_waits)
+        median, p90 = kaplan_meier_quantiles(waits, (0.5, 0.1))
+    else:
+        median, p90 = (waits[0]["median"], waits[0]["p90"]) if len(waits) == 1 else (None, None)
     treated, censored = total(bag, "waits", "events"), total(bag, "waits", "censored")
     episodes = treated + censored
     return {

@@ -142,6 +142,18 @@ def _reentry(scope: Scope) -> Tally:
     )
 
 
+#: The tallies each metric is finished from (lets a caller compute a subset of the suite).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "admissions": ("admissions",),
+    "discharges": ("discharges",),
+    "active_census": ("census",),
+    "graduation_rate": ("discharges",),
+    "stuck_count": ("stuck",),
+    "stuck_share": ("stuck", "census"),
+    "reentry_12m_rate": ("reentry",),
+}
+
+
 def tallies(scope: Scope) -> list[Tally]:
     return [_admissions(scope), _discharges(scope), _census(scope), _stuck(scope), _reentry(scope)]
 

@@ -149,6 +149,17 @@ def _drr_tally(scope: Scope) -> Tally:
     return Tally("drr", expr)
 
 
+#: The tallies each metric is finished from (lets a caller compute a subset of the suite).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "recovery_rate": ("recovery",),
+    "reliable_improvement_rate": ("recovery",),
+    "reliable_recovery_rate": ("recovery",),
+    "reliable_deterioration_rate": ("recovery",),
+    "remission_6m": ("drr",),
+    "response_6m": ("drr",),
+}
+
+
 def tallies(scope: Scope) -> list[Tally]:
     return [_recovery_tally(scope), _drr_tally(scope)]
 

@@ -97,6 +97,15 @@ def _fuh_tally(scope: Scope) -> Tally:
     return Tally("fuh", expr)
 
 
+#: The tallies each metric is finished from (lets a caller compute a subset of the suite).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "sud_initiation_14d": ("iet",),
+    "sud_engagement_34d": ("iet",),
+    "followup_7d": ("fuh",),
+    "followup_30d": ("fuh",),
+}
+
+
 def tallies(scope: Scope) -> list[Tally]:
     return [_iet_tally(scope), _fuh_tally(scope)]
 

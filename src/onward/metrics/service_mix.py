@@ -17,6 +17,10 @@ def _minutes_tally(scope: Scope) -> Tally:
     return Tally("minutes", expr)
 
 
+#: The tallies each metric is finished from (lets a caller compute a subset of the suite).
+NEEDS: dict[str, tuple[str, ...]] = {"treatment_share": ("minutes",), "cm_per_treatment": ("minutes",)}
+
+
 def tallies(scope: Scope) -> list[Tally]:
     return [_minutes_tally(scope)]
 

@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from onward.errors import ValidationError
 from onward.metrics import access, flow, outcomes, quality, service_mix
 from onward.metrics.backends import EventLog, quiet_engine_warnings
 from onward.metrics.period import Period, ResolvedPeriod
@@ -87,15 +88,18 @@ def compute_metrics(
     *,
     period: Period,
     by: Sequence[str] = (),
+    metrics: Sequence[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> MetricsResult:
-    """Compute the suite on the log's own backend.
+    """Compute the suite (or only the `metrics` keys asked, running only the queries they need) on the
+    log's own backend.
 
     `progress(name, done, total)` is called before each aggregate query runs (and once at the end).
     Results over a log with a known data version (a SQLite store) are cached until the data changes;
     treat the returned object as read-only.
     """
-    key = (log.source, log.version, period, tuple(by)) if log.version is not None else None
+    keys = _wanted(metrics)
+    key = (log.source, log.version, period, tuple(by), keys) if log.version is not None else None
     if key is not None:
         with _cache_lock:
             hit = _results.get(key)
@@ -103,7 +107,7 @@ def compute_metrics(
             if progress is not None:
                 progress("cached", 1, 1)
             return hit
-    result = _compute(log, period=period, by=by, progress=progress)
+    result = _compute(log, period=period, by=by, keys=keys, progress=progress)
     if key is not None:
         with _cache_lock:
             _results[key] = result
@@ -117,16 +121,27 @@ _cache_lock = threading.Lock()
 _results: dict[tuple[Any, ...], MetricsResult] = {}
 
 
+def _wanted(metrics: Sequence[str] | None) -> tuple[str, ...]:
+    if metrics is None:
+        return tuple(METRICS)
+    unknown = [k for k in metrics if k not in METRICS]
+    if unknown:
+        raise ValidationError(f"unknown metric(s) {', '.join(unknown)}", expected=", ".join(METRICS))
+    return tuple(k for k in METRICS if k in set(metrics))
+
+
 def _compute(
     log: EventLog,
     *,
     period: Period,
     by: Sequence[str],
+    keys: tuple[str, ...],
     progress: Callable[[str, int, int], None] | None,
 ) -> MetricsResult:
+    needed = {name for area in _AREAS for k in keys for name in area.NEEDS.get(k, ())}
     with quiet_engine_warnings():
         scope = make_scope(log, period, by)
-        tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope)]
+        tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope) if t.name in needed]
         results: dict[str, Records] = {}
         overall_results: dict[str, Records] = {}
         for done, tally in enumerate(tallies):
@@ -144,8 +159,8 @@ def _compute(
     overall, by_group = _bags(scope, tallies, results)
     overall.update(overall_results)
     grid = _grid(scope, programs, by_group)
-    figures = _figures(overall)
-    groups = [GroupResult(_key_dict(scope, gid), _figures(by_group.get(gid, {}))) for gid in grid]
+    figures = _figures(overall, keys)
+    groups = [GroupResult(_key_dict(scope, gid), _figures(by_group.get(gid, {}), keys)) for gid in grid]
     return MetricsResult(scope.period, scope.by, figures, groups, log.backend)
 
 
@@ -197,11 +212,21 @@ def _bags(
     return overall, groups
 
 
-def _figures(bag: Bag) -> dict[str, Figure]:
+def _figures(bag: Bag, keys: Sequence[str]) -> dict[str, Figure]:
     computed: dict[str, Figure] = {}
     for area in _AREAS:
         computed.update(area.figures(bag))
-    return {key: computed[key] for key in METRICS}
+    return {key: computed[key] for key in keys}
+
+
+def _normalise(record: dict[str, Any]) -> dict[str, Any]:
+    """One engine row with month as 'YYYY-MM' and program_id as text (row-wise form of `_records`)."""
+    out = dict(record)
+    if "month" in out:
+        out["month"] = month_label(out["month"])
+    if out.get("program_id") is not None:
+        out["program_id"] = str(out["program_id"])
+    return out
 
 
 def _grid(scope: Scope, programs: Sequence[Any], seen: Iterable[GroupId]) -> list[GroupId]:
