@@ -254,9 +254,11 @@ def test_metric_result_one_way_grouping_protects_the_period_total() -> None:
     assert out["metrics"]["admissions"] == 70
 
 
-@settings(max_examples=60, deadline=None)
-@given(tables)
-def test_metric_result_tables_leave_nothing_recoverable(counts: NDArray[np.int64]) -> None:
+@settings(max_examples=80, deadline=None)
+@given(tables, st.booleans(), st.booleans())
+def test_metric_result_tables_leave_nothing_recoverable(
+    counts: NDArray[np.int64], by_program: bool, by_month: bool
+) -> None:
     rows, cols = counts.shape
     full = with_totals(counts)
     groups: list[dict[str, Any]] = [
@@ -264,13 +266,15 @@ def test_metric_result_tables_leave_nothing_recoverable(counts: NDArray[np.int64
         for i in range(rows)
         for j in range(cols)
     ]
-    groups += [{"program_id": f"p{i}", "month": None, "n": int(full[i, cols])} for i in range(rows)]
-    groups += [
-        {"program_id": None, "month": f"2024-{j + 1:02d}", "n": int(full[rows, j])} for j in range(cols)
-    ]
+    if by_program:
+        groups += [{"program_id": f"p{i}", "month": None, "n": int(full[i, cols])} for i in range(rows)]
+    if by_month:
+        groups += [
+            {"program_id": None, "month": f"2024-{j + 1:02d}", "n": int(full[rows, j])} for j in range(cols)
+        ]
     result = {"period": {}, "metrics": {"n": int(full[rows, cols])}, "groups": groups}
     out = suppress_result(result, [MetricCells("n", "count")])
-    shown = np.ones_like(full, dtype=bool)
+    shown = np.zeros_like(full, dtype=bool)  # totals that are not published are unknowns too
     for g in out["groups"]:
         i = rows if g["program_id"] is None else int(g["program_id"][1:])
         j = cols if g["month"] is None else int(g["month"][5:]) - 1
@@ -278,8 +282,14 @@ def test_metric_result_tables_leave_nothing_recoverable(counts: NDArray[np.int64
         assert g["n"] is None or g["n"] == full[i, j]
     shown[rows, cols] = out["metrics"]["n"] is not None
     assert not (shown & (full >= 1) & (full <= 10)).any()
+    published_cells = np.zeros_like(full, dtype=bool)
+    published_cells[:rows, :cols] = True
+    published_cells[:rows, cols] = by_program
+    published_cells[rows, :cols] = by_month
+    published_cells[rows, cols] = True
     for (i, j), (low, high) in _ranges(full, shown).items():
-        assert high - low >= 1 - 1e-6, f"cell {(i, j)} = {full[i, j]} pinned to [{low}, {high}]"
+        if published_cells[i, j]:
+            assert high - low >= 1 - 1e-6, f"cell {(i, j)} = {full[i, j]} pinned to [{low}, {high}]"
 
 
 def test_a_census_by_program_is_hidden_with_its_last_month() -> None:
@@ -297,3 +307,18 @@ def test_a_census_by_program_is_hidden_with_its_last_month() -> None:
     hidden = {(g["program_id"], g["month"]) for g in out["groups"] if g["c"] is None}
     assert hidden == {("a", "2024-02"), ("b", "2024-02"), ("a", None), ("b", None)}
     assert out["metrics"]["c"] == 45  # the sum of two hidden cells, neither of which it gives away
+
+
+def test_a_table_shown_with_only_its_overall_total_hides_two_cells() -> None:
+    mask = suppress_counts(np.array([[4, 30], [50, 60]]), margins="none", grand_total=True)
+    assert mask.cells.sum() == 2 and mask.cells[0, 0]  # 144 - (30 + 50 + 60) would give the 4 back
+    result = {
+        "period": {},
+        "metrics": {"n": 144},
+        "groups": [
+            {"program_id": p, "month": m, "n": n}
+            for (p, m), n in {("a", "01"): 4, ("a", "02"): 30, ("b", "01"): 50, ("b", "02"): 60}.items()
+        ],
+    }
+    out = suppress_result(result, [MetricCells("n", "count")])
+    assert sum(g["n"] is None for g in out["groups"]) == 2 and out["metrics"]["n"] == 144

@@ -82,12 +82,17 @@ def with_totals(counts: ArrayLike) -> NDArray[np.int64]:
 
 
 def suppress_counts(
-    counts: ArrayLike, *, margins: Margins = "both", limit: int = SMALL_CELL_MAX
+    counts: ArrayLike,
+    *,
+    margins: Margins = "both",
+    grand_total: bool | None = None,
+    limit: int = SMALL_CELL_MAX,
 ) -> TableMask:
     """Primary + complementary suppression of a 2-D count table published with the given totals.
 
     `counts` is the inner table (e.g. program x month); the totals are computed from it. "rows" publishes a
-    total per row, "columns" a total per column; any published total also publishes the grand total.
+    total per row, "columns" a total per column; the grand total is published when any total is, unless
+    `grand_total` says otherwise (True: a table shown with only its overall total).
     """
     inner = _as_counts(counts)
     rows, cols = inner.shape
@@ -98,7 +103,7 @@ def suppress_counts(
     published[:rows, :cols] = True
     published[:rows, cols] = has_row_totals
     published[rows, :cols] = has_col_totals
-    published[rows, cols] = has_row_totals or has_col_totals
+    published[rows, cols] = (has_row_totals or has_col_totals) if grand_total is None else grand_total
 
     hidden = published & (full > 0) & (full <= limit)
     _complete(full, published, hidden)
@@ -106,7 +111,7 @@ def suppress_counts(
         cells=hidden[:rows, :cols].copy(),
         row_totals=hidden[:rows, cols].copy() if has_row_totals else None,
         column_totals=hidden[rows, :cols].copy() if has_col_totals else None,
-        grand_total=bool(hidden[rows, cols]) if published[rows, cols] else None,
+        grand_total=bool(hidden[rows, cols]) if bool(published[rows, cols]) else None,
     )
 
 
@@ -352,7 +357,12 @@ def _hidden_count_cells(
         [[_count(targets[k].get(name)) if k is not None else 0 for k in line] for line in inner_at],
         dtype=np.int64,
     ).reshape(len(row_axis), len(col_axis))
-    mask = suppress_counts(inner, margins=margins, limit=limit)
+    # The period's figure is the sum of every cell for an additive count, so it is the table's grand total.
+    mask = suppress_counts(inner, margins=margins, grand_total=additive, limit=limit)
+    if not additive and not has_columns:
+        # A census for the period is the programs' census in the last month: that column has a total.
+        last_column = suppress_counts(inner[:, -1:], margins="columns", limit=limit)
+        mask.cells[:, -1] |= last_column.cells[:, 0]
     out: set[int] = set()
     for i, line in enumerate(inner_at):
         for j, k in enumerate(line):
@@ -362,7 +372,7 @@ def _hidden_count_cells(
         if flags is not None:
             out.update(k for k, flag in zip(at, flags, strict=True) if flag and k is not None)
     grand = 0 if two_way or not additive else None
-    if two_way and additive and mask.grand_total:
+    if additive and mask.grand_total:
         out.add(0)
     if not additive:
         # The census of the whole period is the census of the last month (summed over programs), and a
