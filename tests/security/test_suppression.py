@@ -322,3 +322,69 @@ def test_a_table_shown_with_only_its_overall_total_hides_two_cells() -> None:
     }
     out = suppress_result(result, [MetricCells("n", "count")])
     assert sum(g["n"] is None for g in out["groups"]) == 2 and out["metrics"]["n"] == 144
+
+
+def _ranges_of(
+    values: dict[str, int], equations: list[dict[str, float]], shown: set[str]
+) -> dict[str, tuple[float, float]]:
+    """Min and max of every unshown variable subject to `sum(coef * var) == 0` equations and >= 0."""
+    unknown = [name for name in values if name not in shown]
+    index = {name: k for k, name in enumerate(unknown)}
+    a_eq, b_eq = [], []
+    for equation in equations:
+        row = [0.0] * len(unknown)
+        constant = 0.0
+        for name, coefficient in equation.items():
+            if name in index:
+                row[index[name]] += coefficient
+            else:
+                constant -= coefficient * values[name]
+        if any(row):
+            a_eq.append(row)
+            b_eq.append(constant)
+    out: dict[str, tuple[float, float]] = {}
+    for name, k in index.items():
+        objective = np.zeros(len(unknown))
+        objective[k] = 1.0
+        bounds = [(0, None)] * len(unknown)
+        low = linprog(objective, A_eq=a_eq or None, b_eq=b_eq or None, bounds=bounds, method="highs")
+        high = linprog(-objective, A_eq=a_eq or None, b_eq=b_eq or None, bounds=bounds, method="highs")
+        assert low.status == 0, low.message
+        out[name] = (float(low.fun), -float(high.fun) if high.status == 0 else float("inf"))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, st.booleans())
+def test_census_tables_leave_nothing_recoverable(counts: NDArray[np.int64], by_month: bool) -> None:
+    """A point-in-time count: months add up over programs; by program and overall equal the last month."""
+    rows, cols = counts.shape
+    last = cols - 1
+    values = {f"x{i}_{j}": int(counts[i, j]) for i in range(rows) for j in range(cols)}
+    values |= {f"p{i}": int(counts[i, last]) for i in range(rows)}
+    values |= {f"m{j}": int(counts[:, j].sum()) for j in range(cols)}
+    values["all"] = int(counts[:, last].sum())
+    equations = [{**{f"x{i}_{j}": 1.0 for i in range(rows)}, f"m{j}": -1.0} for j in range(cols)]
+    equations += [{f"x{i}_{last}": 1.0, f"p{i}": -1.0} for i in range(rows)]
+    equations.append({**{f"x{i}_{last}": 1.0 for i in range(rows)}, "all": -1.0})
+    groups: list[dict[str, Any]] = [
+        {"program_id": f"p{i}", "month": f"2024-{j + 1:02d}", "c": values[f"x{i}_{j}"], "name": f"x{i}_{j}"}
+        for i in range(rows)
+        for j in range(cols)
+    ]
+    groups += [
+        {"program_id": f"p{i}", "month": None, "c": values[f"p{i}"], "name": f"p{i}"} for i in range(rows)
+    ]
+    if by_month:
+        groups += [
+            {"program_id": None, "month": f"2024-{j + 1:02d}", "c": values[f"m{j}"], "name": f"m{j}"}
+            for j in range(cols)
+        ]
+    result = {"period": {}, "metrics": {"c": values["all"], "name": "all"}, "groups": groups}
+    out = suppress_result(result, [MetricCells("c", "count", additive=False)])
+    shown = {row["name"] for row in [out["metrics"], *out["groups"]] if row["c"] is not None}
+    published = {row["name"] for row in [out["metrics"], *out["groups"]]}
+    assert not any(is_small(values[name]) for name in shown)
+    for name, (low, high) in _ranges_of(values, equations, shown).items():
+        if name in published:
+            assert high - low >= 1 - 1e-6, f"{name} = {values[name]} pinned to [{low}, {high}]"
