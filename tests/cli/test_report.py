@@ -132,3 +132,17 @@ def test_report_from_the_live_database_labels_a_demo_database_synthetic(
     assert "labelled synthetic" in result.output
     text = demo.read_text(encoding="utf-8")
     assert "Synthetic data" in text and "Period 2024-03-01 to 2024-03-13" in text
+
+
+def test_report_on_onward_synth_output_is_labelled_synthetic(tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder = tmp_path / "county"
+    result = runner.invoke(
+        app, ["synth", "--people", "300", "--years", "1", "--seed", "4", "--out", str(folder)]
+    )
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "county.html"
+    result = runner.invoke(app, ["report", "--data", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "labelled synthetic" in result.output
+    assert "Synthetic data: produced by a simulation" in out.read_text(encoding="utf-8")

@@ -195,7 +195,9 @@ def test_charts_render_through_vl_convert(
 
 def test_synthetic_source_detection(tmp_path: Path) -> None:
     assert not is_synthetic_source(data=tmp_path)
-    (tmp_path / "manifest.json").write_text(json.dumps({"synthetic": True, "generator": "onward synth"}))
+    (tmp_path / "onward-synth.json").write_text(json.dumps({"synthetic": False}))
+    assert not is_synthetic_source(data=tmp_path)
+    (tmp_path / "onward-synth.json").write_text(json.dumps({"synthetic": True, "generator": "onward synth"}))
     assert is_synthetic_source(data=tmp_path)
     other = tmp_path / "other"
     other.mkdir()

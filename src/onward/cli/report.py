@@ -22,9 +22,9 @@ vl-convert.
 Small-cell suppression (CMS cell-size policy: counts 1-10 and cells that
 would reveal them) is on by default; --no-suppress is for internal use and
 marks every page so. Synthetic data is labelled: a demo database (demo
-accounts present) or an extract folder holding a SYNTHETIC file (or a
-manifest.json with "synthetic": true) is detected; --synthetic-label or
---no-synthetic-label overrides the detection.
+accounts present) or an extract written by `onward synth` (its
+onward-synth.json says "synthetic": true; a SYNTHETIC file works too) is
+detected; --synthetic-label or --no-synthetic-label overrides that.
 
 \b
 Example:

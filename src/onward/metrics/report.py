@@ -140,15 +140,18 @@ def published(data: ReportData, *, suppress: bool = True) -> dict[str, Any]:
 
 
 def is_synthetic_source(*, data: Path | None = None, db: str | None = None) -> bool:
-    """Whether the source says it is synthetic: a `SYNTHETIC` file or `manifest.json` with
-    `"synthetic": true` in an extract folder; demo accounts (`onward demo`) in a database."""
+    """Whether the source says it is synthetic: the manifest `onward synth` writes beside its tables
+    (`onward-synth.json`, `"synthetic": true`) or a `SYNTHETIC` file in an extract folder; demo accounts
+    (made by `onward demo`) in a database."""
     if data is not None:
+        from onward.sim.synth import MANIFEST
+
         if (data / "SYNTHETIC").exists():
             return True
-        manifest = data / "manifest.json"
         try:
-            return bool(json.loads(manifest.read_text(encoding="utf-8")).get("synthetic", False))
-        except (OSError, ValueError, AttributeError):
+            manifest = json.loads((data / MANIFEST).read_text(encoding="utf-8"))
+            return isinstance(manifest, dict) and manifest.get("synthetic") is True
+        except (OSError, ValueError):
             return False
     if db is None:
         return False
