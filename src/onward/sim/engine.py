@@ -3,7 +3,7 @@
 A step (a month by default) does, in order: (1) skills exposure, (2) each person's transition out of
 their current state (one uniform draw per person, competing risks in a fixed order), (3) admission
 from the waiting list into the treatment hours left free, by priority then time waited. No Python
-loop runs over people; Numba was not needed (see docs/simulation.md for the measurement).
+loop runs over people, so Numba is not used (docs/simulation.md, "Performance").
 """
 
 from __future__ import annotations
