@@ -81,3 +81,40 @@ def test_kaplan_meier_ties_and_exact_half() -> None:
     # S(1) = 3/4; S(2) = 3/4 * 2/3 = 0.5 exactly -> median 2; S(3) = 0 -> p90 3.
     assert kaplan_meier_quantiles(records, (0.5, 0.1)) == [2, 3]
     assert kaplan_meier_quantiles([], (0.5,)) == [None]
+
+
+def test_summarise_waits_per_group_and_pooled() -> None:
+    import pyarrow as pa
+
+    from onward.metrics.access import summarise_waits
+
+    rows = [  # program, day, events, censored
+        ("P1", 2, 1, 0),
+        ("P1", 5, 1, 1),
+        ("P2", 2, 1, 0),
+        ("P2", 3, 0, 1),
+        (None, 9, 2, 0),
+    ]
+    table = pa.table(
+        {
+            "program_id": [r[0] for r in rows],
+            "duration": [r[1] for r in rows],
+            "events": [r[2] for r in rows],
+            "censored": [r[3] for r in rows],
+            "eligible": [1] * len(rows),
+            "within": [r[2] for r in rows],
+        }
+    )
+    groups = {r["program_id"]: r for r in summarise_waits(table, ["program_id"]).to_pylist()}
+    # P1 (3 episodes): S(2) = 2/3; S(5) = 2/3 * 1/2 = 1/3 -> median 5, p90 never. P2: S(2) = 1/2 -> median 2.
+    assert (groups["P1"]["median"], groups["P1"]["p90"], groups["P1"]["censored"]) == (5, None, 1)
+    assert (groups["P2"]["median"], groups["P2"]["p90"]) == (2, None)
+    assert groups[None]["median"] == 9
+    pooled = summarise_waits(table, []).to_pylist()
+    # Pooled, 7 episodes: day 2: 2 of 7 -> 5/7; day 3 censor; day 5: 1 of 4 -> 15/28; day 9: 2 of 2 -> 0.
+    assert len(pooled) == 1 and (pooled[0]["median"], pooled[0]["p90"]) == (9, 9)
+    expected = kaplan_meier_quantiles(
+        [{"duration": r[1], "events": r[2], "censored": r[3]} for r in rows], (0.5, 0.1)
+    )
+    assert [pooled[0]["median"], pooled[0]["p90"]] == expected
+    assert summarise_waits(table.slice(0, 0), ["program_id"]).num_rows == 0

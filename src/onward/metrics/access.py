@@ -9,6 +9,7 @@ import ibis
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from onward.metrics import thresholds as th
 from onward.metrics.scope import Bag, Figure, Records, Scope, Tally, days, flag, total
@@ -101,34 +102,44 @@ _COUNTS = ("events", "censored", "eligible", "within")
 
 
 def summarise_waits(table: pa.Table, group_columns: Sequence[str]) -> pa.Table:
-    """One row per group: Kaplan-Meier median and p90, and the summed counts (vectorised per group)."""
-    keys = [*group_columns, "duration"]
-    summed = table.group_by(keys, use_threads=False).aggregate([(c, "sum") for c in _COUNTS])
-    summed = summed.select([*keys, *(f"{c}_sum" for c in _COUNTS)])
-    summed = summed.rename_columns([*keys, *_COUNTS]).sort_by([(k, "ascending") for k in keys])
-    arrays = {c: summed.column(c).fill_null(0).to_numpy().astype(np.int64) for c in _COUNTS}
-    durations = summed.column("duration").to_numpy().astype(np.int64)
-    labels = (
-        list(zip(*(summed.column(c).to_pylist() for c in group_columns), strict=True))
-        if group_columns
-        else []
-    )
-    n = summed.num_rows
-    starts = [i for i in range(n) if i == 0 or (group_columns and labels[i] != labels[i - 1])]
-    bounds = list(zip(starts, [*starts[1:], n], strict=False))  # no rows: no groups
-    out: dict[str, list[Any]] = {c: [] for c in [*group_columns, "median", "p90", *_COUNTS]}
-    for start, stop in bounds:
-        median, p90 = _quantiles(
-            durations[start:stop], arrays["events"][start:stop], arrays["censored"][start:stop], (0.5, 0.1)
+    """One row per group: Kaplan-Meier median and p90, and the summed counts (vectorised with NumPy)."""
+    n = table.num_rows
+    if n == 0:
+        empty = {"median": pa.int64(), "p90": pa.int64(), **dict.fromkeys(_COUNTS, pa.int64())}
+        schema = pa.schema([*(table.schema.field(c) for c in group_columns), *empty.items()])
+        return schema.empty_table()
+    key = np.zeros(n, dtype=np.int64)
+    for column in group_columns:  # one integer per distinct group, nulls included
+        encoded = pc.dictionary_encode(table.column(column).combine_chunks(), null_encoding="encode")
+        key = key * (len(encoded.dictionary) + 1) + encoded.indices.to_numpy(zero_copy_only=False).astype(
+            np.int64
         )
-        for i, column in enumerate(group_columns):
-            out[column].append(labels[start][i])
+    durations = table.column("duration").to_numpy().astype(np.int64)
+    counts = {c: table.column(c).fill_null(0).to_numpy().astype(np.int64) for c in _COUNTS}
+    order = np.lexsort((durations, key))
+    key, durations = key[order], durations[order]
+    # Merge rows of the same group and day (the overall figure pools every group's rows).
+    first_of_day = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]) | (durations[1:] != durations[:-1])])
+    summed = {c: np.add.reduceat(counts[c][order], first_of_day) for c in _COUNTS}
+    key, durations = key[first_of_day], durations[first_of_day]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    stops = np.r_[starts[1:], len(key)].astype(np.int64)
+    out: dict[str, list[Any]] = {"median": [], "p90": [], **{c: [] for c in _COUNTS}}
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        median, p90 = _quantiles(
+            durations[start:stop], summed["events"][start:stop], summed["censored"][start:stop], (0.5, 0.1)
+        )
         out["median"].append(median)
         out["p90"].append(p90)
         for c in _COUNTS:
-            out[c].append(int(arrays[c][start:stop].sum()))
-    types = {c: summed.schema.field(c).type for c in group_columns}
-    return pa.table({c: pa.array(v, types.get(c, pa.int64())) for c, v in out.items()})
+            out[c].append(int(summed[c][start:stop].sum()))
+    labels = table.select(list(group_columns)).take(
+        pa.array(order[first_of_day[starts]] if n else [], pa.int64())
+    )
+    result = pa.table({c: pa.array(v, pa.int64()) for c, v in out.items()})
+    for i, column in enumerate(group_columns):
+        result = result.add_column(i, column, labels.column(column))
+    return result
 
 
 #: The tallies each metric is finished from (lets a caller compute a subset of the suite).
