@@ -63,16 +63,24 @@ HOME_PATHS: dict[Role, str] = {
 
 _API_DOCS = NavItem("API", "/api/v1/docs")
 _WHAT_IF = NavItem("What if?", "/whatif")
+_DASHBOARD = NavItem("Dashboard", "/dashboard")
+_PROGRAM_METRICS = NavItem("Program metrics", "/programs/metrics")
 
 #: The navigation each role sees, home first. Entries whose page is not installed are hidden by the web layer.
 NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
     Role.PERSON: (NavItem("My care", HOME_PATHS[Role.PERSON]),),
     Role.CLINICIAN: (NavItem("Caseload", HOME_PATHS[Role.CLINICIAN]),),
-    Role.MANAGER: (NavItem("Programs", HOME_PATHS[Role.MANAGER]),),
-    Role.LEADER: (NavItem("System", HOME_PATHS[Role.LEADER]), _WHAT_IF),
-    Role.ANALYST: (NavItem("System", HOME_PATHS[Role.ANALYST]), _WHAT_IF, _API_DOCS),
+    Role.MANAGER: (NavItem("Programs", HOME_PATHS[Role.MANAGER]), _PROGRAM_METRICS),
+    Role.LEADER: (NavItem("System", HOME_PATHS[Role.LEADER]), _DASHBOARD, _PROGRAM_METRICS, _WHAT_IF),
+    Role.ANALYST: (
+        NavItem("System", HOME_PATHS[Role.ANALYST]),
+        _DASHBOARD,
+        _PROGRAM_METRICS,
+        _WHAT_IF,
+        _API_DOCS,
+    ),
     Role.COUNCIL_MEMBER: (NavItem("Council", HOME_PATHS[Role.COUNCIL_MEMBER]),),
-    Role.ADMIN: (NavItem("Users", HOME_PATHS[Role.ADMIN]), _WHAT_IF, _API_DOCS),
+    Role.ADMIN: (NavItem("Users", HOME_PATHS[Role.ADMIN]), _PROGRAM_METRICS, _WHAT_IF, _API_DOCS),
 }
 
 

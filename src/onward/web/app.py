@@ -89,5 +89,6 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (auth.router, homes.router, admin.router, docs.router):
         app.include_router(router)
     app.include_router(api_router())
+    app.include_router(__import__("onward.web.routers.dashboards", fromlist=["router"]).router)
     install_error_handlers(app)
     return app

@@ -14,4 +14,5 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for module in (health, session, programs, users):
         router.include_router(module.router)
+    router.include_router(__import__("onward.web.api.metrics", fromlist=["router"]).router)
     return router

@@ -1,0 +1,316 @@
+"""The system's numbers in the browser: the leaders' dashboard, the managers' program metrics and one page
+per metric with its definition and source (issue 3; DESIGN sections 1-2 and 5).
+
+Every figure comes from a suppressed view (`onward.web.metrics_cache`): a hidden cell reads "≤10" or
+"suppressed", an empty denominator "no data"; charts are drawn on the server as SVG by vl-convert, so
+pages need no script and meet the app's content security policy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+import altair as alt
+import vl_convert as vlc
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from onward.errors import NotFoundError, ValidationError
+from onward.metrics.period import Period
+from onward.metrics.registry import METRICS, PROGRAM_GROUPING, MetricDefinition
+from onward.metrics.report import MINUTE_BASED, NO_PROGRAM, metric_chart
+from onward.security.policy import Permission, is_allowed, require
+from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED
+from onward.services.users import program_ids_of
+from onward.web import queries
+from onward.web.deps import AggregatesUser, CurrentUser, SessionDep
+from onward.web.metrics_cache import MetricsView, metrics_cache
+from onward.web.templating import render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+#: The leaders' headline figures (DESIGN section 2: "is the system going the right way?").
+HEADLINES: tuple[str, ...] = (
+    "recovery_rate",
+    "reliable_improvement_rate",
+    "graduation_rate",
+    "stuck_share",
+    "reentry_12m_rate",
+    "days_to_first_treatment_median",
+    "share_treated_within_14_days",
+    "treatment_share",
+)
+#: What a headline figure is counted over, to label its denominator on the tile.
+BASIS: dict[str, str] = {
+    "recovery_rate": "episodes ended at caseness",
+    "reliable_improvement_rate": "episodes ended with 2+ measures",
+    "graduation_rate": "episodes ended",
+    "stuck_share": "people in care",
+    "reentry_12m_rate": "graduates followed 12 months",
+    "days_to_first_treatment_median": "episodes started",
+    "share_treated_within_14_days": "episodes started",
+    "treatment_share": "staff minutes",
+}
+#: The managers' "is the ship running" columns, by program (DESIGN section 1, program managers).
+PROGRAM_COLUMNS: tuple[str, ...] = (
+    "admissions",
+    "active_census",
+    "days_to_first_treatment_median",
+    "days_to_first_treatment_p90",
+    "share_treated_within_14_days",
+    "treatment_share",
+    "cm_per_treatment",
+)
+_VL_VERSION = "_".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A figure as a page shows it; `state` is "value", "suppressed" or "empty" (no denominator)."""
+
+    text: str
+    state: str
+    n: str = ""  # the denominator behind a rate, when it may be shown
+
+
+def shown(definition: MetricDefinition, row: dict[str, Any]) -> Shown:
+    """A value for display: never the number of a hidden cell, and "no data" rather than 0 when empty."""
+    key = definition.key
+    if key in row.get(SUPPRESSED, ()):
+        return Shown(f"≤{SMALL_CELL_MAX}" if definition.kind == "count" else "suppressed", "suppressed")
+    value = row.get(key)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Shown("no data", "empty")
+    denominator = row.get(f"{key}__denominator")
+    hidden_n = f"{key}__denominator" in row.get(SUPPRESSED, ())
+    n = "" if denominator is None or hidden_n else f"{int(denominator):,}"
+    if definition.kind == "rate":
+        return Shown(f"{100 * float(value):.1f} %", "value", n)
+    if definition.kind == "ratio":
+        return Shown(f"{float(value):.2f}", "value", n)
+    if definition.kind == "days":
+        return Shown(f"{int(value)} days", "value", n)
+    return Shown(f"{int(value):,}", "value")
+
+
+def _date(text: str | None, name: str) -> date | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"{name} {text!r} is not a date", expected="YYYY-MM-DD") from None
+
+
+def period_from(
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    as_of: str | None = None,
+) -> Period:
+    """The period a GET form or API call asks for; open bounds mean the last 12 months of data."""
+    period = Period(_date(from_, "from"), _date(to, "to"), _date(as_of, "as_of"))
+    if period.start is not None and period.end is not None and period.start > period.end:
+        raise ValidationError(f"the period starts ({period.start}) after it ends ({period.end})")
+    return period
+
+
+PeriodDep = Annotated[Period, Depends(period_from)]
+
+
+def _load(request: Request, session: SessionDep, period: Period) -> MetricsView | None:
+    return metrics_cache(request).view(session, period)
+
+
+# --- charts -----------------------------------------------------------------------------------------------
+
+
+def _month_points(definition: MetricDefinition, view: MetricsView) -> list[dict[str, Any]]:
+    """Shown monthly values (hidden and empty months left out), rates in percent."""
+    scale = 100.0 if definition.kind == "rate" else 1.0
+    return [
+        {"month": f"{g['month']}-01", "value": scale * float(g[definition.key])}
+        for g in view.by_month
+        if g.get(definition.key) is not None and definition.key not in g.get(SUPPRESSED, ())
+    ]
+
+
+def _svg(spec: dict[str, Any]) -> str:
+    return str(vlc.vegalite_to_svg(spec, vl_version=_VL_VERSION))
+
+
+def sparkline(definition: MetricDefinition, view: MetricsView) -> str:
+    """A small monthly trend as inline SVG (empty when fewer than two months can be shown)."""
+    memo_key = f"spark:{definition.key}"
+    if memo_key not in view.memo:
+        points = _month_points(definition, view)
+        if len(points) < 2:
+            view.memo[memo_key] = ""
+        else:
+            unit = "%" if definition.kind == "rate" else ("days" if definition.kind == "days" else "")
+            chart = (
+                alt.Chart(alt.Data(values=points))  # type: ignore[no-untyped-call]
+                .mark_line(point=alt.OverlayMarkDef(size=18), color="#0b5563", strokeWidth=2)
+                .encode(
+                    x=alt.X(
+                        "month:T", timeUnit="yearmonth", title=None, axis=alt.Axis(format="%b", grid=False)
+                    ),
+                    y=alt.Y(
+                        "value:Q", title=unit or None, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=3)
+                    ),
+                )
+                .properties(width=230, height=70)
+                .configure_view(stroke=None)
+                .configure_axis(
+                    labelFontSize=10, titleFontSize=10, labelColor="#4a5566", domainColor="#d8dde5"
+                )
+            )
+            view.memo[memo_key] = _svg(chart.to_dict())
+    return str(view.memo[memo_key])
+
+
+def full_chart(definition: MetricDefinition, view: MetricsView) -> str:
+    """The report's chart of one metric (trend beside the breakdown by program) as inline SVG."""
+    memo_key = f"full:{definition.key}"
+    if memo_key not in view.memo:
+        chart = metric_chart(definition, view.published, view.programs).configure_view(stroke=None)
+        view.memo[memo_key] = _svg(chart.to_dict())
+    return str(view.memo[memo_key])
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+
+
+def _period_context(view: MetricsView | None, period: Period) -> dict[str, Any]:
+    shown_period = view.period if view is not None else {}
+    return {
+        "period": shown_period,
+        "form": {
+            "from": (period.start or _iso(shown_period.get("from"))) or "",
+            "to": (period.end or _iso(shown_period.get("to"))) or "",
+            "as_of": period.as_of or "",
+        },
+        "legend": (
+            f"“≤{SMALL_CELL_MAX}” and “suppressed”: a count from 1 to {SMALL_CELL_MAX}, or a figure from "
+            "which one could be worked out, is hidden (CMS cell-size suppression policy). "
+            "“no data”: nothing to measure in the period (an empty denominator)."
+        ),
+    }
+
+
+def _iso(text: Any) -> date | None:
+    return date.fromisoformat(str(text)) if text else None
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: AggregatesUser, session: SessionDep, period: PeriodDep) -> Response:
+    """Leaders and analysts: is the system going the right way? Headline tiles, trends, every metric."""
+    view = _load(request, session, period)
+    tiles: list[dict[str, Any]] = []
+    table: list[dict[str, Any]] = []
+    if view is not None:
+        for key in HEADLINES:
+            definition = METRICS[key]
+            tile = {"definition": definition, "value": shown(definition, view.metrics), "basis": BASIS[key]}
+            tile["chart"] = sparkline(definition, view)
+            if key == "stuck_share":
+                tile["extra"] = ("people stuck", shown(METRICS["stuck_count"], view.metrics).text)
+            tiles.append(tile)
+        table = [{"definition": d, "value": shown(d, view.metrics)} for d in METRICS.values()]
+    context = {
+        "title": "Dashboard",
+        "view": view,
+        "tiles": tiles,
+        "table": table,
+        "minute_based": MINUTE_BASED,
+        **_period_context(view, period),
+    }
+    return render(request, "dashboard_system.html", context, user=user)
+
+
+def _program_scope(session: SessionDep, user: CurrentUser) -> list[str] | None:
+    """None (every program) for roles that see all programs; a manager's own programs otherwise."""
+    if is_allowed(user.role, Permission.ALL_PROGRAMS):
+        return None
+    require(user.role, Permission.OWN_PROGRAMS)
+    return list(program_ids_of(session=session, user_id=user.user_id))
+
+
+def _occupancy(census: Shown, count: Any, capacity: int) -> str:
+    """Census over capacity; hidden with the census (capacity is public, so it would give it back)."""
+    if census.state != "value" or count is None or not capacity:
+        return "suppressed" if census.state == "suppressed" else "—"
+    return f"{round(100 * int(count) / capacity)} %"
+
+
+@router.get("/programs/metrics")
+def program_metrics(request: Request, user: CurrentUser, session: SessionDep, period: PeriodDep) -> Response:
+    """Managers: access and service mix of their own programs; leaders, analysts and admins: all programs."""
+    scope = _program_scope(session, user)
+    view = _load(request, session, period)
+    rows: list[dict[str, Any]] = []
+    programs = queries.list_programs(session, scope)
+    by_program = {str(g["program_id"]): g for g in view.by_program} if view is not None else {}
+    for program in programs:
+        group = by_program.get(program.program_id, {})
+        cells = {key: shown(METRICS[key], group) for key in PROGRAM_COLUMNS}
+        rows.append(
+            {
+                "program": program,
+                "cells": cells,
+                "occupancy": _occupancy(
+                    cells["active_census"], group.get("active_census"), program.capacity_slots
+                ),
+            }
+        )
+    total = None
+    if scope is None and view is not None:
+        total = {key: shown(METRICS[key], view.metrics) for key in PROGRAM_COLUMNS}
+    context = {
+        "title": "Program metrics",
+        "view": view,
+        "rows": rows,
+        "total": total,
+        "columns": [METRICS[key] for key in PROGRAM_COLUMNS],
+        "all_programs": scope is None,
+        **_period_context(view, period),
+    }
+    return render(request, "dashboard_programs.html", context, user=user)
+
+
+@router.get("/metrics/{key}")
+def metric_page(
+    request: Request, key: str, user: AggregatesUser, session: SessionDep, period: PeriodDep
+) -> Response:
+    """One metric: what it counts, its source, its value, trend and breakdown by program."""
+    definition = METRICS.get(key)
+    if definition is None:
+        raise NotFoundError(f"there is no metric {key!r}")
+    view = _load(request, session, period)
+    by_program: list[dict[str, Any]] = []
+    by_month: list[dict[str, Any]] = []
+    if view is not None:
+        by_program = [
+            {
+                "name": view.programs.get(str(g["program_id"]), str(g["program_id"])),
+                "value": shown(definition, g),
+            }
+            for g in view.by_program
+            if g["program_id"] != NO_PROGRAM or g.get(key) is not None or key in g.get(SUPPRESSED, ())
+        ]
+        by_month = [{"month": g["month"], "value": shown(definition, g)} for g in view.by_month]
+    context = {
+        "title": definition.title,
+        "definition": definition,
+        "view": view,
+        "value": shown(definition, view.metrics) if view is not None else None,
+        "chart": full_chart(definition, view) if view is not None else "",
+        "by_program": by_program,
+        "by_month": by_month,
+        "program_grouping": PROGRAM_GROUPING,
+        "minute_based": definition.key in MINUTE_BASED,
+        **_period_context(view, period),
+    }
+    return render(request, "metric_definition.html", context, user=user)
