@@ -6,6 +6,7 @@ so one set of expressions runs everywhere.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 import warnings
@@ -243,7 +244,8 @@ def _live_into_duckdb(url: str, dialect: BackendName) -> EventLog:
 
 
 def _read_sqlite(path: Path) -> dict[str, pa.Table]:
-    """The metric tables of a SQLite store as Arrow, read with the stdlib driver (no pandas on the way)."""
+    """The metric tables of a SQLite store as Arrow, read with the stdlib driver (no pandas on the way);
+    the columns in `_NOT_READ` are left empty."""
     import sqlite3
 
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -257,18 +259,32 @@ def _read_sqlite(path: Path) -> dict[str, pa.Table]:
         out: dict[str, pa.Table] = {}
         for name in METRIC_TABLES:
             spec = TABLES[name]
-            names = spec.column_names
-            rows = connection.execute(f'SELECT {", ".join(names)} FROM "{name}"').fetchall()
-            columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
             arrays = []
-            for column, values in zip(spec.columns, columns, strict=True):
-                # Dates arrive as ISO text and booleans as 0/1: read them as such, then cast.
-                arrays.append(pa.array(values, _ARROW_LOOSE[column.kind]))
-            out[name] = pa.Table.from_arrays(arrays, names=list(names))
+            read = [c for c in spec.columns if (name, c.name) not in _NOT_READ]
+            # One JSON array per column, all from one scan (so the columns stay aligned), parsed in C:
+            # ~3x faster than fetching rows as tuples. Dates arrive as ISO text and booleans as 0/1;
+            # `_conform` casts them afterwards.
+            select = ", ".join(f'json_group_array("{c.name}")' for c in read)
+            texts = connection.execute(f'SELECT count(*), {select} FROM "{name}"').fetchone()
+            values = dict(zip((c.name for c in read), texts[1:], strict=True))
+            for column in spec.columns:
+                kind = _ARROW_LOOSE[column.kind]
+                text = values.get(column.name)
+                arrays.append(pa.nulls(texts[0], kind) if text is None else pa.array(json.loads(text), kind))
+            out[name] = pa.Table.from_arrays(arrays, names=list(spec.column_names))
         return out
     finally:
         connection.close()
 
+
+#: Columns no metric reads: left empty in the DuckDB copy of a SQLite store (item answers are the bulk).
+_NOT_READ = {
+    ("services", "service_id"),
+    ("services", "code"),
+    ("referrals", "source"),
+    ("referrals", "priority"),
+    ("measurements", "items"),
+}
 
 _ARROW_LOOSE = {
     "str": pa.string(),
