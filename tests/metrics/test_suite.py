@@ -114,10 +114,13 @@ def test_live_sqlite_matches(
 
 
 @pytest.mark.postgres
-def test_live_postgres_matches(fixture_log: tuple[Path, Path, dict[str, Any]], postgres_url: str) -> None:
+@pytest.mark.parametrize("backend", ["postgres", "duckdb"])
+def test_live_postgres_matches(
+    fixture_log: tuple[Path, Path, dict[str, Any]], postgres_url: str, backend: str
+) -> None:
     parquet, _, want = fixture_log
     url = _live(postgres_url, parquet)
-    got = compute_metrics(open_event_log(db=url), period=Period(), by=BY).to_json()
+    got = compute_metrics(open_event_log(db=url, backend=backend), period=Period(), by=BY).to_json()
     _assert_identical(got, want)
 
 

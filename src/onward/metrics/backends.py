@@ -228,7 +228,9 @@ def _live_into_duckdb(url: str, dialect: BackendName) -> EventLog:
         arrows, source = _read_sqlite(_sqlite_path(url)), str(_sqlite_path(url))
     else:
         live = _postgres(url)
-        arrows = {name: t.select(*TABLES[name].column_names).to_pyarrow() for name, t in live.tables.items()}
+        arrows = {
+            name: live.tables[name].select(*TABLES[name].column_names).to_pyarrow() for name in METRIC_TABLES
+        }
         source = live.source
     tables: dict[str, Any] = {}
     for name, arrow in arrows.items():
