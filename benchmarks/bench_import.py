@@ -2,9 +2,9 @@
 
 Synthesises a valid event log with NumPy (100,000 people over 5 years, >= 2 million services,
 ~0.5 million measurements), then times, each into a fresh database: `import_extract`, the same
-import again (idempotent, nothing changes), and `DataFrame.to_sql` of the same rows (no checks,
-no upsert). PostgreSQL runs too when ONWARD_TEST_POSTGRES_URL is set.
-Sizes can be changed with ONWARD_BENCH_PEOPLE.
+import again (idempotent, nothing changes), `export_extract` back to Parquet, and
+`DataFrame.to_sql` of the same rows (no checks, no upsert). PostgreSQL runs too when
+ONWARD_TEST_POSTGRES_URL is set. ONWARD_BENCH_PEOPLE changes the size.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from onward.interop.extracts import import_extract
+from onward.interop.extracts import export_extract, import_extract
 from onward.interop.files import arrow_schema, write_table
 from onward.model.eventlog import EVENT_LOG
 from onward.store.engine import create_db_engine
@@ -202,6 +202,8 @@ def _run_backend(label: str, folder: Path, fresh: Callable[[], Iterator[str]], t
         second = import_extract(folder, url, progress=False)
         assert not second.changed, "second import changed rows"
         report("onward import again (all unchanged)", second.seconds)
+        out = folder.parent / f"export-{uuid.uuid4().hex[:8]}"
+        report("onward export (Parquet)", _timed(lambda: export_extract(url, out, "parquet", progress=False)))
     with contextmanager(fresh)() as url:
         upgrade_database(url)
         report("baseline pandas to_sql (no checks)", _timed(lambda: _pandas_to_sql(folder, url)))

@@ -147,7 +147,9 @@ def test_users_defaults_and_foreign_keys_are_enforced(database_url: str) -> None
         with pytest.raises(IntegrityError), sessions.begin() as session:
             session.add(Staff(staff_id="s2", role="clinician", program_id="nowhere", hours_per_week=10))
         with pytest.raises(IntegrityError), sessions.begin() as session:
-            session.add(Program(program_id="x", name="X", kind="spa", level_of_care=1, capacity_slots=1))
+            session.add(
+                User(username="bo", role="superuser", password_hash="x", created_at=datetime.now(UTC))
+            )
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM staff")).scalar() == 1
     finally:

@@ -49,3 +49,22 @@ def test_unsupported_urls_are_a_configuration_error(url: str) -> None:
 
     with pytest.raises(ConfigurationError):
         create_db_engine(url)
+
+
+def test_check_constraints_of_the_migration_are_those_of_the_orm(database_url: str) -> None:
+    upgrade_database(database_url)
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            stored = {
+                t: {c["name"] for c in inspector.get_check_constraints(t)} for t in Base.metadata.tables
+            }
+    finally:
+        engine.dispose()
+    declared = {
+        name: {str(c.name) for c in table.constraints if c.__class__.__name__ == "CheckConstraint"}
+        for name, table in Base.metadata.tables.items()
+    }
+    assert stored == declared
+    assert declared["users"] == {"ck_users_role"}

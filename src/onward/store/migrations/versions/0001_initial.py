@@ -57,7 +57,6 @@ def upgrade() -> None:
         sa.Column("postcode_prefix", sa.String(length=16), nullable=False),
         sa.Column("school_grade", sa.Integer(), nullable=True),
         sa.Column("pregnancy_due_date", sa.Date(), nullable=True),
-        sa.CheckConstraint("sex IN ('female', 'male', 'other', 'unknown')", name=op.f("ck_people_sex")),
         sa.PrimaryKeyConstraint("person_id", name=op.f("pk_people")),
     )
     op.create_table(
@@ -67,11 +66,6 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("level_of_care", sa.Integer(), nullable=False),
         sa.Column("capacity_slots", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "kind IN ('outpatient', 'intensive_outpatient', 'act_team', 'case_management', "
-            "'medication_for_oud', 'residential', 'inpatient', 'crisis', 'school', 'perinatal')",
-            name=op.f("ck_programs_kind"),
-        ),
         sa.PrimaryKeyConstraint("program_id", name=op.f("pk_programs")),
     )
     op.create_table(
@@ -82,14 +76,6 @@ def upgrade() -> None:
         sa.Column("referral_date", sa.Date(), nullable=False),
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("priority", sa.String(length=16), nullable=False),
-        sa.CheckConstraint(
-            "priority IN ('emergent', 'urgent', 'routine')", name=op.f("ck_referrals_priority")
-        ),
-        sa.CheckConstraint(
-            "source IN ('self', 'family', 'primary_care', 'hospital', 'crisis_line', 'school', "
-            "'perinatal', 'justice', 'social_services', 'other')",
-            name=op.f("ck_referrals_source"),
-        ),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.person_id"], name=op.f("fk_referrals_person_id_people")
         ),
@@ -108,11 +94,6 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("program_id", sa.String(length=64), nullable=False),
         sa.Column("hours_per_week", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "role IN ('clinician', 'prescriber', 'case_manager', 'peer_specialist', 'teacher', "
-            "'manager', 'leader')",
-            name=op.f("ck_staff_role"),
-        ),
         sa.ForeignKeyConstraint(
             ["program_id"], ["programs.program_id"], name=op.f("fk_staff_program_id_programs")
         ),
@@ -131,11 +112,6 @@ def upgrade() -> None:
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("end_reason", sa.String(length=32), nullable=True),
         sa.Column("is_sud", sa.Boolean(), nullable=False),
-        sa.CheckConstraint(
-            "end_reason IS NULL OR end_reason IN ('graduated', 'stepped_down', 'stepped_up', "
-            "'transferred', 'disengaged', 'moved', 'died', 'other')",
-            name=op.f("ck_episodes_end_reason"),
-        ),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.person_id"], name=op.f("fk_episodes_person_id_people")
         ),
@@ -188,10 +164,6 @@ def upgrade() -> None:
         sa.Column("measured_on", sa.Date(), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("items", sa.Text(), nullable=True),
-        sa.CheckConstraint(
-            "instrument IN ('phq9', 'phq2', 'gad7', 'gad2', 'audit', 'auditc', 'dast10', 'pcl5', 'epds')",
-            name=op.f("ck_measurements_instrument"),
-        ),
         sa.ForeignKeyConstraint(
             ["episode_id"], ["episodes.episode_id"], name=op.f("fk_measurements_episode_id_episodes")
         ),
@@ -214,11 +186,6 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=16), nullable=False),
         sa.Column("minutes", sa.Integer(), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
-        sa.CheckConstraint(
-            "category IN ('assessment', 'treatment', 'medication', 'case_management', "
-            "'peer_support', 'skills', 'crisis', 'other')",
-            name=op.f("ck_services_category"),
-        ),
         sa.ForeignKeyConstraint(
             ["episode_id"], ["episodes.episode_id"], name=op.f("fk_services_episode_id_episodes")
         ),
