@@ -1,10 +1,12 @@
 """Import of a county-sized extract: Onward's checked upsert against a plain pandas `to_sql` baseline.
 
-Synthesises a valid event log with NumPy (100,000 people over 5 years, >= 2 million services,
-~0.5 million measurements), then times, each into a fresh database: `import_extract`, the same
+Uses two extracts: the county `onward synth --people 100000 --years 5` writes, and a larger valid
+event log synthesised here with NumPy (100,000 people over 5 years, >= 2 million services, ~0.5
+million measurements). For each it times, each into a fresh database: `import_extract`, the same
 import again (idempotent, nothing changes), `export_extract` back to Parquet, and
 `DataFrame.to_sql` of the same rows (no checks, no upsert). PostgreSQL runs too when
-ONWARD_TEST_POSTGRES_URL is set. ONWARD_BENCH_PEOPLE changes the size.
+ONWARD_TEST_POSTGRES_URL is set. ONWARD_BENCH_PEOPLE changes the size, ONWARD_BENCH_IMPORT_DATA
+(synth, numpy or both, comma-separated) the extracts.
 """
 
 from __future__ import annotations
@@ -209,22 +211,38 @@ def _run_backend(label: str, folder: Path, fresh: Callable[[], Iterator[str]], t
         report("baseline pandas to_sql (no checks)", _timed(lambda: _pandas_to_sql(folder, url)))
 
 
-def main() -> None:
-    people = int(os.environ.get("ONWARD_BENCH_PEOPLE", "100000"))
+def _synth_county(folder: Path, people: int) -> dict[str, int]:
+    """The extract `onward synth --people N --years 5 --seed 1` writes (the simulator's own county)."""
+    from datetime import date
+
+    from onward.sim.synth import write_synthetic_county
+
+    return write_synthetic_county(
+        folder, people=people, years=YEARS, seed=1, fmt="parquet", start=date(2021, 1, 1), progress=False
+    )
+
+
+DATASETS: dict[str, tuple[str, Callable[[Path, int], dict[str, int]]]] = {
+    "synth": ("onward synth county", _synth_county),
+    "numpy": ("NumPy stress extract (>= 2 M services)", synthesise),
+}
+
+
+def _bench_dataset(label: str, make: Callable[[Path, int], dict[str, int]], people: int) -> None:
     with tempfile.TemporaryDirectory(prefix="onward-bench-") as tmp:
         root = Path(tmp)
         folder = root / "extract"
         started = time.perf_counter()
-        counts = synthesise(folder, people)
-        print(f"synthesised {people:,} people in {time.perf_counter() - started:.1f} s: "
+        counts = make(folder, people)
+        written = time.perf_counter() - started
+        print(f"\n{label}: {people:,} people, {YEARS} years, written in {written:.1f} s: "
               + ", ".join(f"{n} {c:,}" for n, c in counts.items()), flush=True)  # fmt: skip
-        total = sum(counts.values())
+        total = sum(counts[spec.name] for spec in EVENT_LOG)
 
         def sqlite_db() -> Iterator[str]:
-            path = root / f"{uuid.uuid4().hex[:8]}.sqlite"
-            yield f"sqlite:///{path.as_posix()}"
+            yield f"sqlite:///{(root / f'{uuid.uuid4().hex[:8]}.sqlite').as_posix()}"
 
-        print(f"\n{'step':<52} {'seconds':>8} {'rows/s':>12}", flush=True)
+        print(f"{'step':<52} {'seconds':>8} {'rows/s':>12}", flush=True)
         _run_backend("SQLite", folder, sqlite_db, total)
         postgres = os.environ.get("ONWARD_TEST_POSTGRES_URL")
         if postgres:
@@ -234,3 +252,10 @@ def main() -> None:
                     yield url
 
             _run_backend("PostgreSQL", folder, postgres_db, total)
+
+
+def main() -> None:
+    people = int(os.environ.get("ONWARD_BENCH_PEOPLE", "100000"))
+    for key in os.environ.get("ONWARD_BENCH_IMPORT_DATA", "synth,numpy").split(","):
+        label, make = DATASETS[key]
+        _bench_dataset(label, make, people)

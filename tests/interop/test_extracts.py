@@ -196,3 +196,16 @@ def test_export_needs_an_initialised_database(sqlite_url: str, tmp_path: Path) -
 
     with pytest.raises(ConfigurationError, match="onward init"):
         export_extract(sqlite_url, tmp_path / "out", progress=False)
+
+
+def test_the_simulators_county_imports_and_reimports_cleanly(sqlite_url: str, tmp_path: Path) -> None:
+    from onward.sim.synth import write_synthetic_county
+
+    counts = write_synthetic_county(
+        tmp_path / "county", people=400, years=1, seed=3, fmt="csv", progress=False
+    )
+    first = import_extract(tmp_path / "county", sqlite_url, progress=False)
+    assert {name: c.inserted for name, c in first.tables.items()} == {
+        t.name: counts[t.name] for t in EVENT_LOG
+    }
+    assert not import_extract(tmp_path / "county", sqlite_url, progress=False).changed
