@@ -72,3 +72,34 @@ def test_user_errors_are_one_clear_line(args: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["simulate", *args, *SMALL], env=WIDE)
     assert result.exit_code != 0
     assert message in str(result.exception)
+
+
+def test_calibrate_writes_a_scenario_and_reports_the_fit(tmp_path: Path) -> None:
+    from onward.sim.synth import write_synthetic_county
+
+    county = tmp_path / "county"
+    write_synthetic_county(county, people=4_000, years=2, seed=3, progress=False)
+    out = tmp_path / "calibrated.toml"
+    result = CliRunner().invoke(
+        app, ["calibrate", "--data", str(county), "--out", str(out), "--json"], env=WIDE
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc["parameters"]) >= {
+        "help_seeking",
+        "dropout",
+        "treatment_recovery",
+        "relapse_after_discharge",
+    }
+    assert (
+        doc["parameters"]["dropout"]["default"] == 0.0705
+        and "Swift" in doc["parameters"]["dropout"]["source"]
+    )
+    assert set(doc["targets"]["referrals_per_1000_person_months"]) == {"observed", "simulated", "description"}
+    simulate = CliRunner().invoke(app, ["simulate", str(out), *SMALL, "--json"], env=WIDE)
+    assert simulate.exit_code == 0 and "calibrated" in json.loads(simulate.stdout)["scenarios"]
+
+
+def test_calibrate_needs_exactly_one_source(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["calibrate", "--out", str(tmp_path / "x.toml")], env=WIDE)
+    assert result.exit_code != 0 and "exactly one" in str(result.exception)

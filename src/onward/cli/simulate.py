@@ -115,9 +115,9 @@ def calibrate(
     ] = None,
     db: DbOption = None,
     people: Annotated[
-        int,
-        typer.Option(min=1000, help="Simulated residents per evaluation (default: the data's people count)."),
-    ] = 0,
+        int | None,
+        typer.Option(min=1, help="Residents the system serves (default: rows of the people table)."),
+    ] = None,
     seed: Annotated[
         int, typer.Option(min=0, help="Seed of the common random numbers used while fitting.")
     ] = 1,
@@ -151,7 +151,7 @@ def calibrate(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        fit = calibrate_event_log(log, people=people or None, seed=seed, progress=advance)
+        fit = calibrate_event_log(log, people=people, seed=seed, progress=advance)
     write_calibrated_scenario(fit, out, source=str(data) if data is not None else "database")
     if as_json:
         typer.echo(json.dumps(fit.to_json(), allow_nan=False))
