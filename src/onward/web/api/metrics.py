@@ -44,7 +44,7 @@ def _public(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-@router.get("", responses={403: {}, 404: {}, 422: {}})
+@router.get("", responses={400: {}, 403: {}, 404: {}})
 def get_metrics(
     request: Request,
     user: AggregatesUser,

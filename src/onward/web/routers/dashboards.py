@@ -128,13 +128,20 @@ def _load(request: Request, session: SessionDep, period: Period) -> MetricsView 
 
 
 def _month_points(definition: MetricDefinition, view: MetricsView) -> list[dict[str, Any]]:
-    """Shown monthly values (hidden and empty months left out), rates in percent."""
+    """Every month of the period, rates in percent; a hidden or empty month has value None (a gap)."""
     scale = 100.0 if definition.kind == "rate" else 1.0
-    return [
-        {"month": f"{g['month']}-01", "value": scale * float(g[definition.key])}
-        for g in view.by_month
-        if g.get(definition.key) is not None and definition.key not in g.get(SUPPRESSED, ())
-    ]
+    points: list[dict[str, Any]] = []
+    for g in view.by_month:
+        value = g.get(definition.key)
+        hidden = definition.key in g.get(SUPPRESSED, ())
+        shown_value = None if hidden or value is None else scale * float(value)
+        points.append({"month": f"{g['month']}-01", "value": shown_value})
+    return points
+
+
+def hidden_months(definition: MetricDefinition, view: MetricsView) -> int:
+    """How many months of the trend are suppressed (said under the chart, so a gap is not read as 0)."""
+    return sum(definition.key in g.get(SUPPRESSED, ()) for g in view.by_month)
 
 
 def _svg(spec: dict[str, Any]) -> str:
@@ -146,13 +153,18 @@ def sparkline(definition: MetricDefinition, view: MetricsView) -> str:
     memo_key = f"spark:{definition.key}"
     if memo_key not in view.memo:
         points = _month_points(definition, view)
-        if len(points) < 2:
+        if sum(p["value"] is not None for p in points) < 2:
             view.memo[memo_key] = ""
         else:
             unit = "%" if definition.kind == "rate" else ("days" if definition.kind == "days" else "")
             chart = (
                 alt.Chart(alt.Data(values=points))  # type: ignore[no-untyped-call]
-                .mark_line(point=alt.OverlayMarkDef(size=18), color="#0b5563", strokeWidth=2)
+                .mark_line(
+                    point=alt.OverlayMarkDef(size=18),
+                    color="#0b5563",
+                    strokeWidth=2,
+                    invalid="break-paths-show-domains",  # a hidden month is a gap, not a line through it
+                )
                 .encode(
                     x=alt.X(
                         "month:T", timeUnit="yearmonth", title=None, axis=alt.Axis(format="%b", grid=False)
@@ -215,6 +227,7 @@ def dashboard(request: Request, user: AggregatesUser, session: SessionDep, perio
             definition = METRICS[key]
             tile = {"definition": definition, "value": shown(definition, view.metrics), "basis": BASIS[key]}
             tile["chart"] = sparkline(definition, view)
+            tile["hidden_months"] = hidden_months(definition, view)
             if key == "stuck_share":
                 tile["extra"] = ("people stuck", shown(METRICS["stuck_count"], view.metrics).text)
             tiles.append(tile)
