@@ -2,8 +2,8 @@
 
 Primary suppression hides every count from 1 to 10; complementary suppression then hides just enough other
 cells that no hidden one can be derived from what is shown (row/column totals, complementary cells, rates).
-Source: CMS Cell Size Suppression Policy (ResDAC / CMS data use agreements, 2020): "no cell 1-10 may be
-displayed ... nor any cell from which such a cell could be derived". Pure: no I/O.
+Source: the CMS cell size suppression policy (REFERENCES.md, "Privacy and security"): no cell of 1 to 10 is
+shown, nor one from which such a cell could be derived. Pure: no I/O.
 
 How the 2-D case works. A table of counts with totals is an (R+1) x (C+1) array whose rows and columns each
 sum to their total. Seen as a bipartite graph (one node per row and per column, the total row and the total
@@ -27,13 +27,14 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-#: Largest count that may not be shown; 0 may be shown (CMS Cell Size Suppression Policy, 2020).
+#: Largest count that may not be shown; 0 may be shown (CMS cell size suppression policy: cells 1-10).
 SMALL_CELL_MAX = 10
 
 Margins = Literal["none", "rows", "columns", "both"]
 
-#: Marker a published value carries when it was suppressed, so UIs can show "≤10" or "–" and never
-#: confuse a hidden value with a rate whose denominator is empty (which stays a plain null).
+#: Key listing the suppressed values of a row, so UIs show "–" (suppressed: 1-10, or a value that would give
+#: one away; only a primary cell is known to be <= 10) and never confuse a hidden value with a rate whose
+#: denominator is empty (which stays a plain null).
 SUPPRESSED = "suppressed"
 
 #: Extra cost factor for hiding a total rather than an inner cell: totals are what readers look at first.
@@ -283,7 +284,7 @@ def suppress_result(
     table whose totals are the groups without a month (by program), without a program (by month) and the
     period's "metrics"; the table is suppressed as a whole; then every metric built on a hidden count is
     hidden. A hidden value becomes None and its key is listed under "suppressed" in the same object, so UIs
-    show "≤10" and tell it apart from a null rate with an empty denominator.
+    show "–" and tell it apart from a null rate with an empty denominator.
     """
     specs = list(cells)
     overall: dict[str, Any] = dict(result.get("metrics", {}))
