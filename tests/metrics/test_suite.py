@@ -171,3 +171,17 @@ def test_a_subset_of_metrics_runs_only_the_queries_it_needs(make_log: LogFactory
     ]
     with pytest.raises(ValidationError, match="unknown metric"):
         compute_metrics(log, period=Period(), metrics=["happiness"])
+
+
+def test_threads_sharing_a_cached_live_log_get_one_answer(sqlite_url: str, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = write_log(tmp_path / "one", **random_tables(seed=8, people=15))
+    url = _live(sqlite_url, folder)
+
+    def run(_: int) -> dict[str, Any]:
+        return compute_metrics(open_event_log(db=url), period=Period(), by=BY).to_json()
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(run, range(4)))
+    assert all(a == answers[0] for a in answers)

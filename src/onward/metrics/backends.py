@@ -44,6 +44,8 @@ class EventLog:
     source: str = ""
     #: Changes whenever the underlying data changes (SQLite file size/mtime); None when unknown.
     version: tuple[int, ...] | None = None
+    #: One query at a time per connection: a cached log is shared by the threads of a web server.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def table(self, name: str) -> Any:
         try:
@@ -198,6 +200,7 @@ def _postgres(url: str) -> EventLog:
 
 
 _cache_lock = threading.Lock()
+_copy_lock = threading.Lock()
 _live_cache: dict[str, tuple[tuple[int, ...], EventLog]] = {}
 
 
@@ -217,11 +220,16 @@ def _data_version(url: str, dialect: BackendName) -> tuple[int, ...] | None:
 
 def _live_into_duckdb(url: str, dialect: BackendName) -> EventLog:
     """Copy the live tables into an in-memory DuckDB once per data version, through Arrow."""
-    version = _data_version(url, dialect)
-    with _cache_lock:
-        hit = _live_cache.get(url)
+    with _copy_lock:  # threads asking for the same store wait for one copy
+        version = _data_version(url, dialect)
+        with _cache_lock:
+            hit = _live_cache.get(url)
         if version is not None and hit is not None and hit[0] == version:
             return hit[1]
+        return _copy_into_duckdb(url, dialect, version)
+
+
+def _copy_into_duckdb(url: str, dialect: BackendName, version: tuple[int, ...] | None) -> EventLog:
     con = ibis.duckdb.connect()
     raw = con.con  # the duckdb connection: CREATE TABLE from a registered Arrow table
     if dialect == "sqlite":

@@ -100,19 +100,20 @@ def compute_metrics(
     """
     keys = _wanted(metrics)
     key = (log.source, log.version, period, tuple(by), keys) if log.version is not None else None
-    if key is not None:
-        with _cache_lock:
-            hit = _results.get(key)
-        if hit is not None:
-            if progress is not None:
-                progress("cached", 1, 1)
-            return hit
-    result = _compute(log, period=period, by=by, keys=keys, progress=progress)
-    if key is not None:
-        with _cache_lock:
-            _results[key] = result
-            while len(_results) > _CACHE_SIZE:
-                _results.pop(next(iter(_results)))
+    with log.lock:  # concurrent identical requests compute once; the rest find the cache
+        if key is not None:
+            with _cache_lock:
+                hit = _results.get(key)
+            if hit is not None:
+                if progress is not None:
+                    progress("cached", 1, 1)
+                return hit
+        result = _compute(log, period=period, by=by, keys=keys, progress=progress)
+        if key is not None:
+            with _cache_lock:
+                _results[key] = result
+                while len(_results) > _CACHE_SIZE:
+                    _results.pop(next(iter(_results)))
     return result
 
 
