@@ -90,5 +90,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     app.include_router(api_router())
     app.include_router(__import__("onward.web.routers.dashboards", fromlist=["router"]).router)
+    app.include_router(__import__("onward.web.routers.whatif", fromlist=["router"]).router)
     install_error_handlers(app)
     return app
