@@ -195,8 +195,8 @@ def test_managers_see_only_their_programs_and_leaders_all(
     page = _text(client.get("/programs/metrics").text)
     assert "North Outpatient" in page and "Harbor Inpatient" in page
     total = page.split("All programs")[1].split()
-    # capacity 48, admissions 43, census 19, occupancy "—", median 7 days, p90 7 days, 100.0 %, 68.3 %, 0.47
-    assert total[:12] == ["48", "43", "19", "—", "7", "days", "7", "days", "100.0", "%", "68.3", "%"]
+    # capacity 48, admissions 43, census 19, occupancy 19/48 = 40 %, median and p90 7 days, 100.0 %, 68.3 %
+    assert total[:13] == ["48", "43", "19", "40", "%", "7", "days", "7", "days", "100.0", "%", "68.3", "%"]
 
 
 def _token(client: TestClient) -> str:

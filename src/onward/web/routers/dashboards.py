@@ -64,6 +64,16 @@ PROGRAM_COLUMNS: tuple[str, ...] = (
     "treatment_share",
     "cm_per_treatment",
 )
+#: Column headings short enough for one table row; the full title is the heading's tooltip.
+SHORT_TITLES: dict[str, str] = {
+    "admissions": "Admissions",
+    "active_census": "In care",
+    "days_to_first_treatment_median": "Wait, median",
+    "days_to_first_treatment_p90": "Wait, 90th pct",
+    "share_treated_within_14_days": "Treated ≤14 days",
+    "treatment_share": "Treatment share",
+    "cm_per_treatment": "CM per treatment min",
+}
 _VL_VERSION = "_".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
 
@@ -187,7 +197,11 @@ def full_chart(definition: MetricDefinition, view: MetricsView) -> str:
     """The report's chart of one metric (trend beside the breakdown by program) as inline SVG."""
     memo_key = f"full:{definition.key}"
     if memo_key not in view.memo:
-        chart = metric_chart(definition, view.published, view.programs).configure_view(stroke=None)
+        chart = (
+            metric_chart(definition, view.published, view.programs)
+            .configure_view(stroke=None)
+            .configure_axisTemporal(format="%b %y", labelOverlap="greedy")  # "Dec 24", never overlapping
+        )
         view.memo[memo_key] = _svg(chart.to_dict())
     return str(view.memo[memo_key])
 
@@ -251,11 +265,13 @@ def _program_scope(session: SessionDep, user: CurrentUser) -> list[str] | None:
     return list(program_ids_of(session=session, user_id=user.user_id))
 
 
-def _occupancy(census: Shown, count: Any, capacity: int) -> str:
+def _occupancy(census: Shown, count: Any, capacity: int) -> Shown:
     """Census over capacity; hidden with the census (capacity is public, so it would give it back)."""
+    if census.state == "suppressed":
+        return Shown("suppressed", "suppressed")
     if census.state != "value" or count is None or not capacity:
-        return "suppressed" if census.state == "suppressed" else "—"
-    return f"{round(100 * int(count) / capacity)} %"
+        return Shown("—", "empty")
+    return Shown(f"{round(100 * int(count) / capacity)} %", "value")
 
 
 @router.get("/programs/metrics")
@@ -281,12 +297,16 @@ def program_metrics(request: Request, user: CurrentUser, session: SessionDep, pe
     total = None
     if scope is None and view is not None:
         total = {key: shown(METRICS[key], view.metrics) for key in PROGRAM_COLUMNS}
+        capacity = sum(p.capacity_slots for p in programs)
+        total["capacity"] = Shown(f"{capacity:,}", "value")
+        total["occupancy"] = _occupancy(total["active_census"], view.metrics.get("active_census"), capacity)
     context = {
         "title": "Program metrics",
         "view": view,
         "rows": rows,
         "total": total,
         "columns": [METRICS[key] for key in PROGRAM_COLUMNS],
+        "short_titles": SHORT_TITLES,
         "all_programs": scope is None,
         **_period_context(view, period),
     }
