@@ -161,6 +161,8 @@ def test_a_small_cell_is_shown_as_suppressed_never_as_its_number(
     assert "Admissions 43" in page
     assert "Episodes whose start_date is in the period." in page  # the definition text
     assert "<svg" in client.get("/metrics/admissions").text  # the server-drawn trend and bars
+    definition = _text(client.get("/metrics/remission_6m").text)
+    assert "HEDIS MY2024 DRR-E" in definition and "By month index month" in definition
     inpatient = page.split("Harbor Inpatient")[1].split("North Outpatient")[0]
     assert inpatient.split()[0] == "≤10"  # 3 admissions
     # complementary suppression: with the total (43) shown, op's 40 would give ip's 3 back
@@ -235,6 +237,11 @@ def test_the_api_answers_in_the_cli_shape_with_suppression(
         ("ip", "2024-03"),
     }
     assert client.get("/api/v1/metrics", params={"by": "person"}).status_code == 400
+    # as_of: later events are ignored (the 03-25 discharges and the 03-11 services are not known yet)
+    early = client.get("/api/v1/metrics", params={"as_of": "2024-03-10"}).json()
+    assert early["period"]["data_end"] == "2024-03-10" and early["period"]["to"] == "2024-03-10"
+    assert early["metrics"]["admissions"] == 43
+    assert early["metrics"]["discharges"] == 0 and early["metrics"]["graduation_rate"] is None
 
 
 def test_the_cache_is_reused_until_a_new_import(
