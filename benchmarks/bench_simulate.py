@@ -1,0 +1,96 @@
+"""Monte Carlo benchmarks: 16 replications of 200,000 people on a 2-worker local Dask cluster vs one worker,
+and the local process pool vs one process (same seeds, so the same numbers, checked).
+
+Run: .venv/bin/python -m benchmarks simulate   (BENCH_SIM_QUICK=1 for a small smoke run)
+
+The event-log figure (100,000 people over 5 years, < 30 s) and the SimPy baseline are measured once, by
+bench_sim.py; this file does not measure them again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+QUICK = os.environ.get("BENCH_SIM_QUICK") == "1"
+PEOPLE = 20_000 if QUICK else 200_000
+RUNS = 4 if QUICK else 16
+YEARS = 10.0
+TARGET_SPEEDUP = 1.6
+
+
+def _timed(label: str, work: Callable[[], object]) -> tuple[float, object]:
+    began = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - began
+    print(f"  {label}: {seconds:.2f} s", flush=True)
+    return seconds, result
+
+
+def _runs_array(result: object) -> np.ndarray:
+    return np.concatenate([sc.runs for sc in result.scenarios.values()])  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    import psutil
+    from distributed import Client, LocalCluster
+
+    from onward.sim.montecarlo import run_scenarios
+    from onward.sim.scenario import load_scenario
+
+    scenarios = [load_scenario("status-quo")]
+    args = {"people": PEOPLE, "years": YEARS, "runs": RUNS, "seed": 1}
+    print(
+        f"Monte Carlo: {RUNS} replications x {PEOPLE:,} people x {YEARS:g} years (+5 burn-in), monthly",
+        flush=True,
+    )
+
+    timings: dict[str, float] = {}
+    results: dict[str, object] = {}
+    busy: dict[str, float] = {}
+    for workers in (1, 2):
+        # Cluster start-up is outside the timing: a real cluster is up before work is sent to it.
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            address = cluster.scheduler_address
+            run_scenarios(scenarios, engine="dask", scheduler=address, **{**args, "runs": workers})  # warm-up
+            procs = [psutil.Process(pid) for pid in client.run(os.getpid).values()]
+            before = sum(sum(p.cpu_times()[:2]) for p in procs)
+            timings[f"dask-{workers}"], results[f"dask-{workers}"] = _timed(
+                f"Dask LocalCluster, {workers} worker{'s' if workers > 1 else ''}",
+                lambda address=address: run_scenarios(scenarios, engine="dask", scheduler=address, **args),
+            )
+            cpu = sum(sum(p.cpu_times()[:2]) for p in procs) - before
+            busy[f"dask-{workers}"] = cpu / timings[f"dask-{workers}"]
+            print(
+                f"    worker CPU {cpu:.1f} s: {busy[f'dask-{workers}']:.2f} cores busy on average", flush=True
+            )
+    for workers in (1, 2):
+        timings[f"local-{workers}"], results[f"local-{workers}"] = _timed(
+            f"local engine, {workers} process{'es' if workers > 1 else ''}",
+            lambda workers=workers: run_scenarios(scenarios, engine="local", workers=workers, **args),
+        )
+    reference = _runs_array(results["local-1"])
+    same = all(np.array_equal(_runs_array(r), reference, equal_nan=True) for r in results.values())
+    dask_speedup = timings["dask-1"] / timings["dask-2"]
+    local_speedup = timings["local-1"] / timings["local-2"]
+    person_months = RUNS * PEOPLE * (YEARS + 5) * 12
+    print(
+        f"  Dask 2 workers vs 1: {dask_speedup:.2f}x (target >= {TARGET_SPEEDUP}x); "
+        f"local 2 processes vs 1: {local_speedup:.2f}x"
+    )
+    print(
+        f"  throughput on 2 Dask workers: {person_months / timings['dask-2'] / 1e6:.1f} M person-months/s "
+        f"(incl. burn-in); identical numbers on every engine: {'yes' if same else 'NO'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
