@@ -93,4 +93,9 @@ def demo(
         from onward.web.app import create_app
 
         console.print(f"Serving on http://{settings.host}:{settings.port}/ (Ctrl+C stops)")
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(
+            create_app(settings, warm_metrics=True),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+        )

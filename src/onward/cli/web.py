@@ -79,7 +79,9 @@ def serve(
         f"Onward is at http://{settings.host}:{settings.port}/ (API at /api/v1, Ctrl+C stops)",
         highlight=False,
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings, warm_metrics=True), host=settings.host, port=settings.port, log_level="info"
+    )
 
 
 @users_app.command("add")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -13,11 +15,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from onward import __version__
+from onward.metrics.period import Period
 from onward.settings import Settings
 from onward.store.engine import create_db_engine, session_factory
 from onward.web.api import API_PREFIX, api_router
 from onward.web.errors import install_error_handlers
-from onward.web.routers import admin, auth, docs, homes
+from onward.web.metrics_cache import MetricsCache
+from onward.web.routers import admin, auth, dashboards, docs, homes, whatif
 from onward.web.templating import make_templates
 from onward.web.throttle import LoginThrottle
 
@@ -49,12 +53,27 @@ async def _security_headers(
     return response
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """A FastAPI app over the database of `settings`; the engine is disposed when the app shuts down."""
+def _warm_metrics(app: FastAPI) -> None:
+    """Compute the dashboard's default view once, so the first leader to open it does not wait."""
+    try:
+        with app.state.session_factory() as session:
+            app.state.metrics_cache.view(session, Period(None, None, None))
+    except Exception:  # a warm-up is an optimisation: the page computes (and reports errors) itself
+        logging.getLogger(__name__).exception("metrics warm-up failed")
+
+
+def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
+    """A FastAPI app over the database of `settings`; the engine is disposed when the app shuts down.
+
+    `warm_metrics` (used by `onward serve` and `onward demo`) computes the dashboard's default view in
+    the background at start-up.
+    """
     engine = create_db_engine(settings.resolved_database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm_metrics:
+            threading.Thread(target=_warm_metrics, args=(app,), name="metrics-warm-up", daemon=True).start()
         try:
             yield
         finally:
@@ -75,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = make_templates()
     app.state.clock = _utc_now
     app.state.login_throttle = LoginThrottle()
+    app.state.metrics_cache = MetricsCache(settings.resolved_database_url)
 
     app.middleware("http")(_security_headers)
     app.add_middleware(
@@ -86,10 +106,8 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=settings.environment != "development",
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (auth.router, homes.router, admin.router, docs.router):
+    for router in (auth.router, homes.router, admin.router, docs.router, dashboards.router, whatif.router):
         app.include_router(router)
     app.include_router(api_router())
-    app.include_router(__import__("onward.web.routers.dashboards", fromlist=["router"]).router)
-    app.include_router(__import__("onward.web.routers.whatif", fromlist=["router"]).router)
     install_error_handlers(app)
     return app
