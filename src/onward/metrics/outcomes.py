@@ -110,13 +110,19 @@ def _drr_tally(scope: Scope) -> Tally:
     m = scope.tables["measurements"]
     phq = m.filter(m.instrument == PHQ9)
     candidates = phq.filter(scope.in_period(phq.measured_on) & (phq.score > th.DRR_INDEX_ABOVE))
-    first = ibis.window(
-        group_by=candidates.person_id, order_by=[candidates.measured_on, candidates.measurement_id]
+    # The first candidate per person by (day, id), with aggregates rather than a sorted window.
+    first_day = candidates.group_by(candidates.person_id.name("d_person")).aggregate(
+        d_date=candidates.measured_on.min()
     )
-    ranked = candidates.mutate(rn=ibis.row_number().over(first))
-    index = ranked.filter(
-        (ranked.rn == 0) & (days(scope.data_end, ranked.measured_on) >= th.DRR_FOLLOWUP_LAST_DAY)
-    ).select(
+    on_first_day = candidates.inner_join(
+        first_day,
+        [candidates.person_id == first_day.d_person, candidates.measured_on == first_day.d_date],
+    )
+    first_id = on_first_day.group_by(on_first_day.person_id.name("i_person")).aggregate(
+        i_id=on_first_day.measurement_id.min()
+    )
+    ranked = candidates.inner_join(first_id, candidates.measurement_id == first_id.i_id)
+    index = ranked.filter(days(scope.data_end, ranked.measured_on) >= th.DRR_FOLLOWUP_LAST_DAY).select(
         idx_person=ranked.person_id,
         idx_date=ranked.measured_on,
         idx_score=ranked.score,

@@ -21,17 +21,17 @@ def _iet_tally(scope: Scope) -> Tally:
     tx = tx.select(t_episode=tx.episode_id, t_date=tx.service_date)
     services = cohort.inner_join(tx, cohort.episode_id == tx.t_episode)
     offset = days(services.t_date, services.start_date)
-    initiation = services.group_by(services.episode_id.name("i_episode")).aggregate(
-        init_date=services.t_date.min(where=(offset >= 0) & (offset <= th.IET_INITIATION_LAST_DAY))
+    # One scan of the services: the initiating date as a per-episode window, then one aggregate.
+    in_window = (offset >= 0) & (offset <= th.IET_INITIATION_LAST_DAY)
+    services = services.mutate(
+        init_date=services.t_date.min(where=in_window).over(ibis.window(group_by=services.episode_id))
     )
-    followed = services.inner_join(initiation, services.episode_id == initiation.i_episode)
-    after = days(followed.t_date, followed.init_date)
-    engagement = followed.group_by(followed.episode_id.name("g_episode")).aggregate(
-        more=flag((after >= 1) & (after <= th.IET_ENGAGEMENT_LAST_DAY)).sum()
+    after = days(services.t_date, services.init_date)
+    per_episode = services.group_by(services.episode_id.name("i_episode")).aggregate(
+        init_date=services.init_date.min(),
+        more=flag((after >= 1) & (after <= th.IET_ENGAGEMENT_LAST_DAY)).sum(),
     )
-    rows = cohort.left_join(initiation, cohort.episode_id == initiation.i_episode).left_join(
-        engagement, cohort.episode_id == engagement.g_episode
-    )
+    rows = cohort.left_join(per_episode, cohort.episode_id == per_episode.i_episode)
     initiated = rows.init_date.notnull()
     rows = rows.mutate(
         **scope.keys(program=rows.program_id, when=rows.start_date),
