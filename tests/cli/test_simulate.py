@@ -74,6 +74,7 @@ def test_user_errors_are_one_clear_line(args: list[str], message: str) -> None:
     assert message in str(result.exception)
 
 
+@pytest.mark.slow
 def test_calibrate_writes_a_scenario_and_reports_the_fit(tmp_path: Path) -> None:
     from onward.sim.synth import write_synthetic_county
 
