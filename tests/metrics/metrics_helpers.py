@@ -175,7 +175,7 @@ def group(result: MetricsResult, **key: str | None) -> dict[str, Any]:
     """The JSON group whose keys match `key` (exactly one must)."""
     found = [g for g in result.to_json()["groups"] if all(g[k] == v for k, v in key.items())]
     assert len(found) == 1, f"{len(found)} groups match {key}"
-    return found[0]
+    return dict(found[0])
 
 
 def random_tables(seed: int, people: int = 40) -> dict[str, list[Row]]:
@@ -255,8 +255,8 @@ def random_tables(seed: int, people: int = 40) -> dict[str, list[Row]]:
                 )
             score = rng.randrange(6, 25)
             low, high = rng.choice([(-8, 4), (-8, 4), (-2, 8)])  # most improve, some deteriorate
-            when = sorted(rng.randrange(0, length + 1) for _ in range(rng.randrange(0, 6)))
-            for j, at in enumerate(when):
+            measured_days = sorted(rng.randrange(0, length + 1) for _ in range(rng.randrange(0, 6)))
+            for j, at in enumerate(measured_days):
                 instrument = rng.choice(["phq9", "phq9", "gad7"])
                 score = max(0, min(27, score + rng.randrange(low, high)))
                 tables["measurements"].append(
@@ -271,3 +271,18 @@ def random_tables(seed: int, people: int = 40) -> dict[str, list[Row]]:
                 )
             offset += length + rng.randrange(1, 400)
     return {"programs": programs, "staff": staff, **tables}
+
+
+def write_random_log(folder: Path, *, seed: int, people: int = 40, fmt: ExtractFormat = "parquet") -> Path:
+    """`random_tables` written as an extract folder."""
+    t = random_tables(seed, people)
+    return write_log(
+        folder,
+        episodes=t["episodes"],
+        services=t["services"],
+        measurements=t["measurements"],
+        referrals=t["referrals"],
+        programs=t["programs"],
+        staff=t["staff"],
+        fmt=fmt,
+    )

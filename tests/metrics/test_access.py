@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from metrics_helpers import LogFactory, compute, episode, referral, service
 
 from onward.metrics.access import kaplan_meier_quantiles
 
 
-def _access_log(make_log: LogFactory) -> object:
+def _access_log(make_log: LogFactory) -> Path:
     return make_log(
         referrals=[referral("R1", "a", "2024-01-01"), referral("R4", "d", "2024-02-01")],
         episodes=[
@@ -33,7 +35,7 @@ def _access_log(make_log: LogFactory) -> object:
 
 
 def test_kaplan_meier_median_with_censoring(make_log: LogFactory) -> None:
-    result = compute(_access_log(make_log), start="2024-01-01", end="2024-03-31")  # type: ignore[arg-type]
+    result = compute(_access_log(make_log), start="2024-01-01", end="2024-03-31")
     # Events at 5 (A2), 10 (A1), 20 (A3), 30 (A6); censored at 6 (A5: 03-25 to 03-31), 59 (A4: 02-01..03-31).
     # S(5) = 5/6; A5 leaves at 6; S(10) = 5/6 * 3/4 = 0.625; S(20) = 0.625 * 2/3 = 0.417 <= 0.5 -> median 20.
     # S(30) = 0.417 * 1/2 = 0.208, then only a censoring: never <= 0.1 -> p90 null.
@@ -47,7 +49,7 @@ def test_kaplan_meier_median_with_censoring(make_log: LogFactory) -> None:
 
 
 def test_as_of_hides_later_events_and_censors_there(make_log: LogFactory) -> None:
-    result = compute(_access_log(make_log), start="2024-01-01", as_of="2024-02-05")  # type: ignore[arg-type]
+    result = compute(_access_log(make_log), start="2024-01-01", as_of="2024-02-05")
     assert result.period.data_end.isoformat() == "2024-02-05"
     assert result.period.end.isoformat() == "2024-02-05"
     # Cohort: A1 (10), A2 (5), A3 (treated 02-09, after as_of: censored at 16), A6 (censored at 4);
@@ -60,7 +62,7 @@ def test_as_of_hides_later_events_and_censors_there(make_log: LogFactory) -> Non
 
 
 def test_by_start_month(make_log: LogFactory) -> None:
-    result = compute(_access_log(make_log), start="2024-01-01", end="2024-03-31", by=("month",))  # type: ignore[arg-type]
+    result = compute(_access_log(make_log), start="2024-01-01", end="2024-03-31", by=("month",))
     groups = {g["month"]: g for g in result.to_json()["groups"]}
     # January: A1 (10), A2 (5), A3 (20): S = 2/3, 1/3 -> median 10; S(20) = 0 -> p90 20.
     assert groups["2024-01"]["days_to_first_treatment_median"] == 10

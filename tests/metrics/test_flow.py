@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from metrics_helpers import LogFactory, compute, episode, group, measure, service
 
@@ -50,7 +52,7 @@ def test_graduation_rate_is_none_without_discharges(make_log: LogFactory) -> Non
     assert compute(folder).metrics["graduation_rate"] is None
 
 
-def _stuck_log(make_log: LogFactory) -> object:
+def _stuck_log(make_log: LogFactory) -> Path:
     long_ago = "2023-06-01"
     return make_log(
         episodes=[
@@ -86,7 +88,7 @@ def _stuck_log(make_log: LogFactory) -> object:
 
 def test_stuck_at_to(make_log: LogFactory) -> None:
     folder = _stuck_log(make_log)
-    m = compute(folder, start="2024-01-01", end="2024-12-31").metrics  # type: ignore[arg-type]
+    m = compute(folder, start="2024-01-01", end="2024-12-31").metrics
     # Stuck: S2 (no reliable drop), S3 (nothing in the last 90 days), S6 (fewer than 2), S7 (exactly 365
     # days open, no measures), S8 (the improvement comes after `to`), S9 (rise on GAD-7).
     # Not stuck: S1 (improved, recent), S4 (planned end after `to`), S5 (open < 365 days).
@@ -97,7 +99,7 @@ def test_stuck_at_to(make_log: LogFactory) -> None:
 
 def test_stuck_by_month_uses_measurements_up_to_each_month_end(make_log: LogFactory) -> None:
     folder = _stuck_log(make_log)
-    result = compute(folder, start="2024-11-01", end="2024-12-31", by=("month",))  # type: ignore[arg-type]
+    result = compute(folder, start="2024-11-01", end="2024-12-31", by=("month",))
     nov, dec = group(result, month="2024-11"), group(result, month="2024-12")
     # On 2024-11-30: S1, S2, S9 have only their first measure; S3's last is 121 days old; S6 has none yet;
     # S8 did not improve; S7 is open 334 days only; S4 planned; S5 too recent.

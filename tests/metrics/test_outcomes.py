@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from metrics_helpers import LogFactory, compute, episode, group, measure, service
 
@@ -61,7 +63,7 @@ def test_rates_are_null_without_measured_episodes(make_log: LogFactory) -> None:
     assert m["remission_6m"] is None and m["response_6m"] is None
 
 
-def _drr_log(make_log: LogFactory) -> object:
+def _drr_log(make_log: LogFactory) -> Path:
     return make_log(
         episodes=[episode("EA", "a", "2023-11-01"), episode("EB", "b", "2023-11-01", program_id="P2")],
         measurements=[
@@ -86,7 +88,7 @@ def _drr_log(make_log: LogFactory) -> object:
 
 
 def test_drr_remission_and_response(make_log: LogFactory) -> None:
-    result = compute(_drr_log(make_log), start="2024-01-01", end="2024-07-31")  # type: ignore[arg-type]
+    result = compute(_drr_log(make_log), start="2024-01-01", end="2024-07-31")
     # Index events: a, b, c, e (4). Remission: a. Response: a (4 <= 8), e (6 <= 6).
     assert result.metrics["remission_6m"] == pytest.approx(1 / 4)
     assert result.metrics["response_6m"] == pytest.approx(2 / 4)
@@ -94,7 +96,7 @@ def test_drr_remission_and_response(make_log: LogFactory) -> None:
 
 
 def test_drr_by_program_of_the_index_measurement(make_log: LogFactory) -> None:
-    result = compute(_drr_log(make_log), start="2024-01-01", end="2024-07-31", by=("program",))  # type: ignore[arg-type]
+    result = compute(_drr_log(make_log), start="2024-01-01", end="2024-07-31", by=("program",))
     assert group(result, program_id="P1")["remission_6m"] == 1.0  # a
     assert group(result, program_id="P2")["response_6m"] == 0.0  # b
     no_episode = group(result, program_id=None)  # c and e have no episode

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from metrics_helpers import LogFactory, compute, episode, random_tables, service, write_log
+from metrics_helpers import LogFactory, compute, episode, service, write_log, write_random_log
 
 from onward.interop.extracts import import_extract
 from onward.metrics.backends import open_event_log
@@ -77,9 +77,8 @@ def _assert_identical(got: dict[str, Any], want: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def fixture_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, Any]]:
     """One random event log as Parquet and CSV, and the DuckDB/Parquet answer everything is compared to."""
-    tables = random_tables(seed=8)
-    parquet = write_log(tmp_path_factory.mktemp("parquet"), fmt="parquet", **tables)
-    csv = write_log(tmp_path_factory.mktemp("csv"), fmt="csv", **tables)
+    parquet = write_random_log(tmp_path_factory.mktemp("parquet"), seed=8, fmt="parquet")
+    csv = write_random_log(tmp_path_factory.mktemp("csv"), seed=8, fmt="csv")
     period = Period(None, None, None)
     want = compute_metrics(open_event_log(data=parquet), period=period, by=BY).to_json()
     return parquet, csv, want
@@ -176,7 +175,7 @@ def test_a_subset_of_metrics_runs_only_the_queries_it_needs(make_log: LogFactory
 def test_threads_sharing_a_cached_live_log_get_one_answer(sqlite_url: str, tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    folder = write_log(tmp_path / "one", **random_tables(seed=8, people=15))
+    folder = write_random_log(tmp_path / "one", seed=8, people=15)
     url = _live(sqlite_url, folder)
 
     def run(_: int) -> dict[str, Any]:
