@@ -26,8 +26,9 @@ from onward.sim.montecarlo import INTERVAL_TEXT, SERIES_KEYS, SUMMARY_KEYS, SUMM
 SIMULATED = "SIMULATED"
 BANNER = (
     "SIMULATED: every figure on this page comes from the Onward microsimulation, not from measured data. "
-    "Bands and intervals show the model's chance variation only (" + INTERVAL_TEXT + "), "
-    "not uncertainty in its parameters."
+    "Bands and intervals show the model's chance variation only, not uncertainty in its parameters: "
+    + INTERVAL_TEXT
+    + "."
 )
 
 #: Series drawn in the report, with the words leaders use.
@@ -124,7 +125,7 @@ def series_chart(
     )
     base = alt.Chart().encode(
         x=alt.X("month:Q", title="months since start"),
-        color=alt.Color("scenario:N", title="scenario"),
+        color=alt.Color("scenario:N", title="scenario", sort=list(result.scenarios)),
     )
     band = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title="people"), y2="high:Q")
     line = base.mark_line().encode(
@@ -149,11 +150,11 @@ def summary_chart(result: MonteCarloResult, key: str, *, width: int = 300) -> al
     ]
     unit = "%" if key == "treatment_share" else ("days" if key == "mean_wait_days" else "people")
     title = alt.TitleParams(f"{SIMULATED}: {SUMMARY_LABELS[key]}", anchor="start", fontSize=12)
-    base = alt.Chart().encode(y=alt.Y("scenario:N", title=None))
+    base = alt.Chart().encode(y=alt.Y("scenario:N", title=None, sort=list(result.scenarios)))
     rule = base.mark_rule().encode(x=alt.X("low:Q", title=unit), x2="high:Q")
     point = base.mark_point(filled=True, size=60).encode(
         x="mean:Q",
-        color=alt.Color("scenario:N", legend=None),
+        color=alt.Color("scenario:N", legend=None, sort=list(result.scenarios)),
         tooltip=["scenario:N", "mean:Q", "low:Q", "high:Q"],
     )
     return alt.layer(rule, point, data=_data(rows), title=title).properties(
