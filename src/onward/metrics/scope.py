@@ -7,7 +7,7 @@ Metric modules build *tallies*: ibis expressions aggregated on the backend to a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -247,7 +247,3 @@ def month_label(value: Any) -> str | None:
     """'YYYY-MM' for whatever date-like value a backend returned."""
     d = _as_date(value)
     return None if d is None else f"{d.year:04d}-{d.month:02d}"
-
-
-def unique(values: Iterable[Any]) -> list[Any]:
-    return list(dict.fromkeys(values))
