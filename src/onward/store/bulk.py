@@ -1,8 +1,8 @@
 """Bulk movement of event-log tables between Arrow and the database, inside the caller's transaction.
 
-Writes go to a temporary staging table (SQLite: executemany; PostgreSQL: COPY) and then one
-INSERT ... ON CONFLICT DO UPDATE ... WHERE (the row differs), so re-importing identical rows
-writes nothing. An empty target table skips staging and is loaded directly.
+Writes go to a temporary staging table (SQLite: executemany; PostgreSQL: COPY); rows identical to
+stored ones are deleted from it, and the rest go in with one INSERT ... ON CONFLICT DO UPDATE, so
+re-importing identical rows writes nothing. An empty target table skips staging and is loaded directly.
 """
 
 from __future__ import annotations
@@ -164,31 +164,38 @@ def upsert(connection: Connection, spec: Table, data: pa.Table, advance: Advance
         # Untyped columns keep the values exactly as bound (text, integer or NULL).
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{stage}")
         connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} ({names})")
-        differs = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in others)
-        source = f"SELECT {names} FROM temp.{stage} WHERE true"  # WHERE: SQLite's upsert parsing rule
+        stage = f"temp.{stage}"
+        same = " AND ".join(f"t.{c} IS {stage}.{c}" for c in others)
+        drop_unchanged = (
+            f"DELETE FROM {stage} WHERE EXISTS "
+            f"(SELECT 1 FROM {table} AS t WHERE t.{key} = {stage}.{key} AND {same})"
+        )
+        source = f"SELECT {names} FROM {stage} WHERE true"  # WHERE: SQLite's upsert parsing rule
     else:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{stage}")
         connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DROP")
-        mine = ", ".join(f"{table}.{c}" for c in others)
-        theirs = ", ".join(f"excluded.{c}" for c in others)
-        differs = f"({mine}) IS DISTINCT FROM ({theirs})"
+        mine = ", ".join(f"t.{c}" for c in others)
+        theirs = ", ".join(f"s.{c}" for c in others)
+        drop_unchanged = (
+            f"DELETE FROM {stage} AS s USING {table} AS t "
+            f"WHERE t.{key} = s.{key} AND ({mine}) IS NOT DISTINCT FROM ({theirs})"
+        )
         source = f"SELECT {names} FROM {stage}"
     _load(connection, stage, spec, data, advance)
-    existing = int(
+    # Identical rows leave the staging table first, so the target is only touched where something
+    # changed (PostgreSQL would otherwise lock, and so write, every conflicting row).
+    unchanged = connection.exec_driver_sql(drop_unchanged).rowcount
+    updated = int(
         connection.exec_driver_sql(
             f"SELECT count(*) FROM {stage} AS s JOIN {table} AS t ON t.{key} = s.{key}"
         ).scalar_one()
     )
     assignments = ", ".join(f"{c} = excluded.{c}" for c in others)
-    result = connection.exec_driver_sql(
-        f"INSERT INTO {table} ({names}) {source} "
-        f"ON CONFLICT ({key}) DO UPDATE SET {assignments} WHERE {differs}"
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({names}) {source} ON CONFLICT ({key}) DO UPDATE SET {assignments}"
     )
-    written = result.rowcount  # inserted + updated; rows left alone by the WHERE are not counted
-    connection.exec_driver_sql(f"DROP TABLE {'temp.' if sqlite else ''}{stage}")
-    inserted = data.num_rows - existing
-    updated = written - inserted
-    return TableCounts(inserted=inserted, updated=updated, unchanged=existing - updated)
+    connection.exec_driver_sql(f"DROP TABLE {stage}")
+    return TableCounts(inserted=data.num_rows - unchanged - updated, updated=updated, unchanged=unchanged)
 
 
 # --- reading ---------------------------------------------------------------------------------------
