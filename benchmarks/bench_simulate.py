@@ -36,9 +36,9 @@ def _runs_array(result: object) -> np.ndarray:
 
 def main() -> None:
     import psutil
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    from onward.sim.montecarlo import run_scenarios
+    from onward.sim.montecarlo import local_dask_cluster, run_scenarios
     from onward.sim.scenario import load_scenario
 
     scenarios = [load_scenario("status-quo")]
@@ -54,9 +54,7 @@ def main() -> None:
     for workers in (1, 2):
         # Cluster start-up is outside the timing: a real cluster is up before work is sent to it.
         with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
+            local_dask_cluster(workers) as cluster,
             Client(cluster) as client,
         ):
             address = cluster.scheduler_address
