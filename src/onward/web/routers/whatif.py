@@ -212,7 +212,7 @@ async def start_run(
 ) -> Response:
     form = dict((await request.form()).multi_items())
     chosen = list(scenarios or [])
-    shown = {"scenarios": chosen, "people": people, "years": years, "runs": runs, "seed": seed, **form}
+    shown = {**form, "scenarios": chosen, "people": people, "years": years, "runs": runs, "seed": seed}
     try:
         if (
             people not in PEOPLE_CHOICES
