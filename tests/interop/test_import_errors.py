@@ -157,3 +157,9 @@ def test_a_broken_file_is_reported_with_its_name(sqlite_url: str, tmp_path: Path
     (folder / "people.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(ValidationError, match=r"people\.parquet: cannot read the file"):
         import_extract(folder, sqlite_url, progress=False)
+
+
+def test_a_row_with_too_few_fields_is_reported_with_its_line(sqlite_url: str, tmp_path: Path) -> None:
+    rows = dict(GOOD, people=[GOOD["people"][0], "p2,2011,male"])
+    with pytest.raises(ValidationError, match=r"people\.csv, row 2: 3 fields instead of 6 \(CSV line 3\)"):
+        import_extract(write_csv(tmp_path / "x", rows), sqlite_url, progress=False)

@@ -136,13 +136,18 @@ def _max_lengths(spec: Table) -> dict[str, int | None]:
     return {c.name: c.type.length if isinstance(c.type, String) else None for c in table.columns}
 
 
-def read_table_file(path: Path, spec: Table) -> pa.Table:
-    """The raw contents of one extract file; CSV cells are read as text so each can be checked."""
+def _read_csv(path: Path, spec: Table, *, use_threads: bool = True) -> pa.Table:
+    broken: list[pa_csv.InvalidRow] = []
+
+    def on_invalid_row(row: pa_csv.InvalidRow) -> str:
+        broken.append(row)
+        return "error"
+
     try:
-        if path.suffix == ".parquet":
-            return pq.read_table(path)
         return pa_csv.read_csv(
             path,
+            read_options=pa_csv.ReadOptions(use_threads=use_threads),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=on_invalid_row),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in spec.column_names},
                 strings_can_be_null=True,
@@ -150,6 +155,26 @@ def read_table_file(path: Path, spec: Table) -> pa.Table:
                 null_values=[""],
             ),
         )
+    except pa.ArrowInvalid:
+        if broken and broken[0].number is not None:
+            row = broken[0]
+            raise ValidationError(
+                f"{row.actual_columns} fields instead of {row.expected_columns} (CSV line {row.number})",
+                file=str(path),
+                row=row.number - 1,
+                expected=f"{row.expected_columns} comma-separated fields, as in the header",
+            ) from None
+        if use_threads:  # parallel parsing does not know line numbers: find the line on one thread
+            return _read_csv(path, spec, use_threads=False)
+        raise
+
+
+def read_table_file(path: Path, spec: Table) -> pa.Table:
+    """The raw contents of one extract file; CSV cells are read as text so each can be checked."""
+    try:
+        if path.suffix == ".parquet":
+            return pq.read_table(path)
+        return _read_csv(path, spec)
     except (pa.ArrowInvalid, OSError) as error:
         raise ValidationError(f"cannot read the file: {error}", file=str(path)) from None
 
