@@ -304,8 +304,13 @@ def _run_local(tasks: list[_Task], *, workers: int, progress: Progress | None) -
             if progress is not None:
                 progress(len(outputs), total)
         return outputs
-    # forkserver, not fork: the caller may be a threaded web server, where fork() can deadlock.
-    context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    # forkserver, not fork: the caller may be a threaded web server, where fork() can deadlock. The server
+    # imports the engine once, so each worker starts without re-importing NumPy and Onward.
+    if os.name == "posix":
+        context: Any = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["onward.sim.montecarlo"])
+    else:
+        context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
         futures = [pool.submit(_replicate, task) for task in tasks]
         for future in as_completed(futures):
