@@ -41,6 +41,6 @@ def test_security_tables_exist_with_their_keys() -> None:
         "prev_hash",
         "hash",
     } == set(tables["audit_log"].c.keys())
-    assert {"import_id", "started_at", "finished_at", "source", "tables", "content_hash"} == set(
+    assert {"import_id", "started_at", "finished_at", "source", "tables", "content_hash", "synthetic"} == set(
         tables["imports"].c.keys()
     )

@@ -25,7 +25,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import String, insert
 
 from onward.errors import ConfigurationError, ValidationError
-from onward.interop.files import FORMATS, ExtractFormat, find_table_file, table_path, write_table
+from onward.interop.files import (
+    FORMATS,
+    ExtractFormat,
+    find_table_file,
+    is_synthetic_extract,
+    table_path,
+    write_table,
+)
 from onward.interop.validate import Source, check_references, normalise
 from onward.model.eventlog import EVENT_LOG, TABLES, Table
 from onward.store.bulk import (
@@ -257,6 +264,7 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
                     source=str(folder.resolve()),
                     tables=json.dumps({n: _counts_json(c) for n, c in counts.items()}),
                     content_hash=content_hash,
+                    synthetic=is_synthetic_extract(folder),
                 )
             )
     finally:

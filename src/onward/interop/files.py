@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +13,11 @@ import pyarrow.parquet as pq
 from onward.model.eventlog import TABLES, Column, Table
 
 ExtractFormat = Literal["parquet", "csv"]
+
+#: Written by `onward synth` beside its tables: `{"synthetic": true, "generator": ..., "seed": ...}`.
+SYNTH_MANIFEST = "onward-synth.json"
+#: Any other producer of synthetic extracts may simply drop an empty file of this name in the folder.
+SYNTHETIC_MARKER = "SYNTHETIC"
 FORMATS: tuple[ExtractFormat, ...] = ("parquet", "csv")
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -56,3 +62,15 @@ def write_table(table: pa.Table, folder: Path, name: str, fmt: ExtractFormat) ->
     else:
         pa_csv.write_csv(table, path, pa_csv.WriteOptions(include_header=True, quoting_style="needed"))
     return path
+
+
+def is_synthetic_extract(folder: Path) -> bool:
+    """Whether an extract folder says its data is synthetic (a manifest or a marker file), so that
+    everything built from it can be labelled as such."""
+    if (folder / SYNTHETIC_MARKER).exists():
+        return True
+    try:
+        manifest = json.loads((folder / SYNTH_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("synthetic") is True

@@ -140,37 +140,18 @@ def published(data: ReportData, *, suppress: bool = True) -> dict[str, Any]:
 
 
 def is_synthetic_source(*, data: Path | None = None, db: str | None = None) -> bool:
-    """Whether the source says it is synthetic: the manifest `onward synth` writes beside its tables
-    (`onward-synth.json`, `"synthetic": true`) or a `SYNTHETIC` file in an extract folder; demo accounts
-    (made by `onward demo`) in a database."""
+    """Whether the source says it is synthetic: an extract folder's manifest or marker
+    (`onward.interop.files.is_synthetic_extract`), or a database holding a synthetic import or the
+    demo accounts (`onward.services.provenance`)."""
     if data is not None:
-        from onward.sim.synth import MANIFEST
+        from onward.interop.files import is_synthetic_extract
 
-        if (data / "SYNTHETIC").exists():
-            return True
-        try:
-            manifest = json.loads((data / MANIFEST).read_text(encoding="utf-8"))
-            return isinstance(manifest, dict) and manifest.get("synthetic") is True
-        except (OSError, ValueError):
-            return False
+        return is_synthetic_extract(data)
     if db is None:
         return False
-    from sqlalchemy import select
-    from sqlalchemy.exc import SQLAlchemyError
+    from onward.services.provenance import database_holds_synthetic_data
 
-    from onward.services.users import DEMO_USERNAME_PREFIX
-    from onward.store.engine import create_db_engine
-    from onward.store.tables import User
-
-    engine = create_db_engine(db)
-    try:
-        with engine.connect() as conn:
-            query = select(User.user_id).where(User.username.startswith(DEMO_USERNAME_PREFIX)).limit(1)
-            return conn.execute(query).first() is not None
-    except SQLAlchemyError:  # no users table (e.g. a bare event-log database): nothing says synthetic
-        return False
-    finally:
-        engine.dispose()
+    return database_holds_synthetic_data(db)
 
 
 # --- rendering --------------------------------------------------------------------------------------------

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from onward.interop.files import ExtractFormat, write_table
+from onward.interop.files import SYNTH_MANIFEST, ExtractFormat, write_table
 from onward.model.eventlog import EVENT_LOG
 from onward.sim.engine import run
 from onward.sim.eventlog import to_event_log
 from onward.sim.scenario import load_scenario
 
-MANIFEST = "onward-synth.json"
+MANIFEST = SYNTH_MANIFEST
 """Marker file beside the tables: says the extract is synthetic and how it was made."""
 
 Report = Callable[[str, float], None]

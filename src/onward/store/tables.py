@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -204,3 +205,5 @@ class ImportRecord(Base):
     source: Mapped[str] = mapped_column(Text)
     tables: Mapped[str] = mapped_column(Text)  # JSON: {table: {"inserted": n, "updated": n, "unchanged": n}}
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The extract said it was synthetic (`onward synth`'s manifest): pages and reports label the data."""

@@ -1,7 +1,7 @@
 """Whether the database holds synthetic data, for the banner on every page.
 
-The signal: `onward demo` fills the database from the simulator and then creates the demo accounts
-(`services.users.ensure_demo_users`, usernames `demo-<role>`). Their presence marks a demo database.
+The signal (`onward.services.provenance`): an import from an extract whose manifest says it is
+synthetic (what `onward synth` writes), or the demo accounts `onward demo` creates (`demo-<role>`).
 The answer is cached for a minute so pages do not ask on every request.
 """
 
@@ -10,21 +10,11 @@ from __future__ import annotations
 import time
 
 from fastapi import Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from onward.services.users import DEMO_USERNAME_PREFIX
-from onward.store.tables import User
+from onward.services.provenance import holds_synthetic_data
 
 _CACHE_SECONDS = 60.0
-
-
-def has_demo_accounts(session: Session) -> bool:
-    """True when any account was made by ensure_demo_users."""
-    found = session.scalar(
-        select(User.user_id).where(User.username.startswith(DEMO_USERNAME_PREFIX)).limit(1)
-    )
-    return found is not None
 
 
 def is_synthetic(request: Request) -> bool:
@@ -35,6 +25,6 @@ def is_synthetic(request: Request) -> bool:
         return cached[1]
     factory: sessionmaker[Session] = state.session_factory
     with factory() as session:
-        answer = has_demo_accounts(session)
+        answer = holds_synthetic_data(session)
     state.synthetic_cache = (time.monotonic(), answer)
     return answer

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("tables", sa.Text(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("synthetic", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.PrimaryKeyConstraint("import_id", name=op.f("pk_imports")),
     )
     op.create_index(op.f("ix_imports_content_hash"), "imports", ["content_hash"], unique=False)
