@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from onward.metrics import thresholds as th
+from onward.metrics.backends import arrow_column, numpy_ints
 from onward.metrics.scope import Bag, Figure, Records, Scope, Tally, days, flag, total
 
 #: Tolerance for "survival <= 0.5": products of fractions drift by ~1e-16 in floating point.
@@ -111,11 +112,9 @@ def summarise_waits(table: pa.Table, group_columns: Sequence[str]) -> pa.Table:
     key = np.zeros(n, dtype=np.int64)
     for column in group_columns:  # one integer per distinct group, nulls included
         encoded = pc.dictionary_encode(table.column(column).combine_chunks(), null_encoding="encode")
-        key = key * (len(encoded.dictionary) + 1) + encoded.indices.to_numpy(zero_copy_only=False).astype(
-            np.int64
-        )
-    durations = table.column("duration").to_numpy().astype(np.int64)
-    counts = {c: table.column(c).fill_null(0).to_numpy().astype(np.int64) for c in _COUNTS}
+        key = key * (len(encoded.dictionary) + 1) + numpy_ints(encoded.indices)
+    durations = numpy_ints(table.column("duration"))
+    counts = {c: numpy_ints(table.column(c)) for c in _COUNTS}
     order = np.lexsort((durations, key))
     key, durations = key[order], durations[order]
     # Merge rows of the same group and day (the overall figure pools every group's rows).
@@ -133,10 +132,13 @@ def summarise_waits(table: pa.Table, group_columns: Sequence[str]) -> pa.Table:
         out["p90"].append(p90)
         for c in _COUNTS:
             out[c].append(int(summed[c][start:stop].sum()))
-    labels = table.select(list(group_columns)).take(
-        pa.array(order[first_of_day[starts]] if n else [], pa.int64())
-    )
-    result = pa.table({c: pa.array(v, pa.int64()) for c, v in out.items()})
+    labels = table.select(list(group_columns)).take(arrow_column(order[first_of_day[starts]], pa.int64()))
+    arrays = []
+    for values in out.values():
+        known = np.array([v is not None for v in values], dtype=np.bool_)
+        numbers = np.array([v or 0 for v in values], dtype=np.int64)
+        arrays.append(arrow_column(numbers, pa.int64(), valid=None if known.all() else known))
+    result = pa.Table.from_arrays(arrays, names=list(out))
     for i, column in enumerate(group_columns):
         result = result.add_column(i, column, labels.column(column))
     return result

@@ -6,6 +6,7 @@ so one set of expressions runs everywhere.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 import uuid
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import ibis
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.json as pa_json
 
@@ -53,6 +56,60 @@ class EventLog:
             return self.tables[name]
         except KeyError:
             raise NotFoundError(f"the event log at {self.source} has no table {name!r}") from None
+
+
+def fetch_arrow(expr: Any, log: EventLog) -> pa.Table:
+    """Run an ibis table expression on the log's connection and return Arrow.
+
+    On DuckDB this asks the engine's relation for Arrow directly: ibis's `to_pyarrow` passes the result
+    through a pandas-based converter whose first use imports pandas (0.2 s of every fresh process), and
+    ibis 12's record-batch path does not work with DuckDB 2.
+    """
+    relation = getattr(log.connection, "_to_duckdb_relation", None) if log.backend == "duckdb" else None
+    if relation is None:
+        return expr.to_pyarrow()
+    table = relation(expr).to_arrow_table()
+    expected = expr.schema().to_pyarrow()
+    return table if table.schema.equals(expected) else table.cast(expected)
+
+
+def small_table(log: EventLog, table: pa.Table) -> Any:
+    """A small Arrow table (built with `arrow_column`) as an ibis table on the log's backend.
+
+    DuckDB gets it registered on its connection (`ibis.memtable` imports pandas on first use), named by
+    its content so that a long-lived connection holds one registration per distinct table, not per call.
+    """
+    if log.backend != "duckdb":
+        return ibis.memtable(table)
+    digest = hashlib.sha1(str(table.schema).encode())
+    for column in table.columns:
+        for chunk in column.chunks:
+            for buffer in chunk.buffers():
+                digest.update(b"-" if buffer is None else buffer.to_pybytes())
+    name = f"_onward_small_{digest.hexdigest()[:16]}"
+    log.connection.con.register(name, table)
+    return log.connection.table(name)
+
+
+def arrow_column(
+    values: npt.NDArray[Any], kind: pa.DataType, valid: npt.NDArray[np.bool_] | None = None
+) -> pa.Array:
+    """An Arrow array straight from a NumPy buffer of the type's physical width (int32 days for dates,
+    int64 counts); `valid` marks non-null entries. `pa.array` would import pandas (0.2 s) on first use."""
+    data = np.ascontiguousarray(values, dtype=np.int32 if kind == pa.date32() else np.int64)
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid.astype(np.bool_), bitorder="little"))
+    return pa.Array.from_buffers(kind, len(data), [bitmap, pa.py_buffer(data)])
+
+
+def numpy_ints(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
+    """An integer column as int64 NumPy (nulls as 0), read from its buffer: pyarrow's `to_numpy`
+    imports pandas on first use."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if array.null_count:
+        array = array.fill_null(0)
+    array = array.cast(pa.int64())
+    data = np.frombuffer(array.buffers()[1], dtype=np.int64, count=len(array) + array.offset)
+    return data[array.offset :].copy()
 
 
 @contextmanager

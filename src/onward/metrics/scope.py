@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 import ibis
+import numpy as np
 import pyarrow as pa
 
 from onward.errors import ValidationError
-from onward.metrics.backends import EventLog
+from onward.metrics.backends import EventLog, arrow_column, fetch_arrow, small_table
 from onward.metrics.period import Period, ResolvedPeriod
 from onward.metrics.thresholds import STUCK_MEASURE_RECENT_DAYS, STUCK_MIN_OPEN_DAYS
 from onward.model.eventlog import EndReason, ProgramKind, ServiceCategory
@@ -179,7 +180,7 @@ def _bounds(log: EventLog) -> tuple[date | None, date | None]:
     joined = parts[0]
     for part in parts[1:]:
         joined = joined.cross_join(part)
-    row = joined.to_pyarrow().to_pylist()[0]
+    row = fetch_arrow(joined, log).to_pylist()[0]
     firsts = [_as_date(row[f"first{i}"]) for i in range(len(columns))]
     lasts = [_as_date(row[f"last{i}"]) for i in range(len(columns))]
     known_firsts = [d for d in firsts if d is not None]
@@ -226,21 +227,25 @@ def make_scope(log: EventLog, period: Period, by: Sequence[str]) -> Scope:
     rows: list[tuple[date, date | None]] = [(resolved.end, None)]
     if "month" in keys:
         rows += [(checkpoint, month) for month, checkpoint in resolved.month_ends()]
-    checkpoints = ibis.memtable(
-        pa.table(
-            {
-                "t": pa.array([r[0] for r in rows], pa.date32()),
-                "cp_month": pa.array([r[1] for r in rows], pa.date32()),
-                # Window edges as plain dates, so joins compare columns (range joins; no date arithmetic,
-                # which SQLite 3.40 refuses): opened on or before t_open, measured on or after t_recent.
-                "t_open": pa.array([r[0] - timedelta(days=STUCK_MIN_OPEN_DAYS) for r in rows], pa.date32()),
-                "t_recent": pa.array(
-                    [r[0] - timedelta(days=STUCK_MEASURE_RECENT_DAYS - 1) for r in rows], pa.date32()
-                ),
-            }
-        )
-    )
+    # Window edges as plain dates, so joins compare columns (range joins; no date arithmetic, which
+    # SQLite 3.40 refuses): opened on or before t_open, measured on or after t_recent.
+    t = np.array([_epoch_day(r[0]) for r in rows], dtype=np.int32)
+    month = np.array([0 if r[1] is None else _epoch_day(r[1]) for r in rows], dtype=np.int32)
+    columns = {
+        "t": arrow_column(t, pa.date32()),
+        "cp_month": arrow_column(month, pa.date32(), valid=np.array([r[1] is not None for r in rows])),
+        "t_open": arrow_column(t - STUCK_MIN_OPEN_DAYS, pa.date32()),
+        "t_recent": arrow_column(t - (STUCK_MEASURE_RECENT_DAYS - 1), pa.date32()),
+    }
+    checkpoints = small_table(log, pa.Table.from_arrays(list(columns.values()), names=list(columns)))
     return Scope(resolved, keys, tables, checkpoints, log.backend)
+
+
+def _epoch_day(d: date) -> int:
+    return d.toordinal() - _EPOCH_ORDINAL
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def month_label(value: Any) -> str | None:

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from onward.errors import ValidationError
 from onward.metrics import access, flow, outcomes, quality, service_mix
-from onward.metrics.backends import EventLog, quiet_engine_warnings
+from onward.metrics.backends import EventLog, fetch_arrow, quiet_engine_warnings
 from onward.metrics.period import Period, ResolvedPeriod
 from onward.metrics.registry import METRICS
 from onward.metrics.scope import (
@@ -148,7 +148,7 @@ def _compute(
         for done, tally in enumerate(tallies):
             if progress is not None:
                 progress(tally.name, done, len(tallies))
-            table = tally.expr.to_pyarrow()
+            table = fetch_arrow(tally.expr, log)
             if tally.summarise is None:
                 results[tally.name] = _records(table)
             else:
@@ -156,7 +156,8 @@ def _compute(
                 overall_results[tally.name] = _records(tally.summarise(table, []))
         if progress is not None:
             progress("done", len(tallies), len(tallies))
-        programs = scope.tables["programs"].select("program_id").to_pyarrow().column(0).to_pylist()
+        programs_table = fetch_arrow(scope.tables["programs"].select("program_id"), log)
+        programs = programs_table.column(0).to_pylist()
     overall, by_group = _bags(scope, tallies, results)
     overall.update(overall_results)
     grid = _grid(scope, programs, by_group)
