@@ -76,6 +76,32 @@ def test_suppressed_output_hides_small_counts(tmp_path: Path) -> None:
     assert not any("__" in key for key in metrics)
 
 
+def test_suppressed_table_marks_complementary_cells_like_the_report(tmp_path: Path) -> None:
+    # 20 admissions in January, 3 in February: February is a small cell, and January (20) must go too,
+    # or the period total minus January would give February back.
+    january = [episode(f"J{i}", f"j{i}", "2024-01-05") for i in range(20)]
+    february = [episode(f"F{i}", f"f{i}", "2024-02-05") for i in range(3)]
+    folder = write_log(
+        tmp_path / "extract",
+        episodes=[*january, *february],
+        services=[service("s1", "j0", "J0", "2024-02-10", minutes=5)],
+    )
+    runner = CliRunner()
+    args = ["metrics", "--data", str(folder), "--by", "month", "--suppress"]
+    payload = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    months = {g["month"]: g for g in payload["groups"]}
+    assert "admissions" in months["2024-01"]["suppressed"] and months["2024-01"]["admissions"] is None
+    assert "admissions" in months["2024-02"]["suppressed"]
+    # Minutes are not people: the report leaves minute-based figures visible, and so does the CLI.
+    assert payload["metrics"]["treatment_share"] == 1.0
+    table = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert "≤10" not in table.output
+    assert "– = suppressed: a count from 1 to 10, or a figure from which one could be derived" in table.output
+    admissions_rows = [line for line in table.output.splitlines() if " admissions " in f" {line} "]
+    assert admissions_rows and all("–" in line for line in admissions_rows if "2024-0" in line)
+
+
 def test_bad_folder_and_bad_options_exit_non_zero(tmp_path: Path) -> None:
     runner = CliRunner()
     missing = runner.invoke(app, ["metrics", "--data", str(tmp_path / "nowhere")])

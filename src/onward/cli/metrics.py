@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,8 +11,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from onward.cli._app import DbOption, app
+from onward.cli._options import (
+    AsOfOption,
+    BackendOption,
+    DataOption,
+    FromOption,
+    ToOption,
+    open_source,
+    period_option,
+    source_url,
+)
 from onward.errors import ValidationError
 from onward.metrics.registry import METRICS, MetricDefinition
+from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED
+
+if TYPE_CHECKING:
+    from onward.metrics.suite import MetricsResult
 
 _HELP = """Compute every metric of DESIGN section 5 for a period, optionally by program and month.
 
@@ -38,15 +50,6 @@ Metrics:
 )
 
 
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"{option} {text!r} is not a date", expected="YYYY-MM-DD") from None
-
-
 def _by(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
@@ -54,6 +57,13 @@ def _by(text: str | None) -> tuple[str, ...]:
     if not set(keys) <= {"program", "month"} or len(set(keys)) != len(keys):
         raise ValidationError(f"--by {text!r}", expected="program, month or program,month")
     return keys
+
+
+#: The legend the report prints under its tables (onward.metrics.report.render_html).
+_SUPPRESSED_NOTE = (
+    f"– = suppressed: a count from 1 to {SMALL_CELL_MAX}, or a figure from which one could be derived "
+    "(CMS cell-size suppression policy)."
+)
 
 
 def _format(metric: MetricDefinition, value: Any) -> str:
@@ -66,19 +76,18 @@ def _format(metric: MetricDefinition, value: Any) -> str:
     return f"{value:,}"
 
 
-def _suppressed(payload: dict[str, Any]) -> dict[str, Any]:
-    """Apply small-cell suppression (onward.security.suppression) to the JSON result with its parts."""
-    from onward.security.suppression import MetricCells, suppress_result
+def _suppressed(result: MetricsResult) -> dict[str, Any]:
+    """The JSON result with small cells hidden exactly as the report and the web hide them
+    (`onward.metrics.report.suppression_cells`, the counts behind each figure), parts removed."""
+    from onward.metrics.report import flat_figures, suppression_cells
+    from onward.security.suppression import suppress_result
 
-    cells: list[MetricCells] = []
-    for m in METRICS.values():
-        if m.key == "stuck_share":
-            cells.append(MetricCells(m.key, m.kind, ("stuck_count", "active_census")))
-        elif m.kind == "count":
-            cells.append(MetricCells(m.key, m.kind, additive=m.key not in {"active_census", "stuck_count"}))
-        else:
-            cells.append(MetricCells(m.key, m.kind, (f"{m.key}__numerator", f"{m.key}__denominator")))
-    out = suppress_result(payload, cells)
+    payload = {
+        "period": result.period.to_json(),
+        "metrics": flat_figures(result.figures),
+        "groups": [{**g.key, **flat_figures(g.figures)} for g in result.groups],
+    }
+    out = suppress_result(payload, suppression_cells())
 
     def strip(row: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in row.items() if "__" not in k}
@@ -90,37 +99,21 @@ def _suppressed(payload: dict[str, Any]) -> dict[str, Any]:
 
 @app.command("metrics", help=_HELP)
 def metrics_command(
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Extract folder (Parquet or CSV, one file per table).")
-    ] = None,
+    data: DataOption = None,
     db: DbOption = None,
-    backend: Annotated[
-        str | None,
-        typer.Option(
-            help="Engine: duckdb | sqlite | postgres | pyspark (default: duckdb; postgres for a PG URL)."
-        ),
-    ] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First day of the period (YYYY-MM-DD).")] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", help="Last day of the period (default: data_end).")
-    ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Treat this day as data_end: later events are ignored.")
-    ] = None,
+    backend: BackendOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
+    as_of: AsOfOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Group by program, month, or program,month.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     suppress: Annotated[bool, typer.Option("--suppress", help="Hide small cells (CMS 1-10 rule).")] = False,
 ) -> None:
-    from onward.metrics.backends import open_event_log
-    from onward.metrics.period import Period
     from onward.metrics.suite import compute_metrics
-    from onward.settings import load_settings
 
-    if data is not None and db is not None:
-        raise ValidationError("give either --data DIR or --db URL, not both")
-    period = Period(_date(from_, "--from"), _date(to, "--to"), _date(as_of, "--as-of"))
+    url = source_url(data, db)
+    period = period_option(from_, to, as_of)
     keys = _by(by)
-    url = None if data is not None else load_settings(database_url=db).resolved_database_url
     err = Console(stderr=True)
     with Progress(
         TextColumn("{task.description:<16}"),
@@ -132,15 +125,13 @@ def metrics_command(
         disable=not err.is_terminal,
     ) as bars:
         task = bars.add_task("opening", total=None)
-        log = open_event_log(data=data, db=url, backend=backend)
+        log = open_source(data, url, backend)
 
         def advance(name: str, done: int, total: int) -> None:
             bars.update(task, description=name, completed=done, total=total)
 
         result = compute_metrics(log, period=period, by=keys, progress=advance)
-    payload = result.to_json(with_parts=suppress)
-    if suppress:
-        payload = _suppressed(payload)
+    payload = _suppressed(result) if suppress else result.to_json()
     if as_json:
         typer.echo(json.dumps(payload, indent=2))
         return
@@ -155,11 +146,13 @@ def _print_tables(payload: dict[str, Any], keys: tuple[str, ...]) -> None:
     overall.add_column("metric")
     overall.add_column("value", justify="right")
     overall.add_column("key", style="dim")
-    hidden = set(payload["metrics"].get("suppressed", []))
+    hidden = set(payload["metrics"].get(SUPPRESSED, []))
     for key, metric in METRICS.items():
-        shown = "≤10" if key in hidden else _format(metric, payload["metrics"][key])
+        shown = "–" if key in hidden else _format(metric, payload["metrics"][key])
         overall.add_row(metric.title, shown, key)
     console.print(overall)
+    if "suppression" in payload:
+        console.print(_SUPPRESSED_NOTE, highlight=False)
     if not keys:
         return
     columns = [{"program": "program_id", "month": "month"}[k] for k in keys]
@@ -169,8 +162,8 @@ def _print_tables(payload: dict[str, Any], keys: tuple[str, ...]) -> None:
     groups.add_column("metric")
     groups.add_column("value", justify="right")
     for group in payload["groups"]:
-        hidden = set(group.get("suppressed", []))
+        hidden = set(group.get(SUPPRESSED, []))
         for key, metric in METRICS.items():
-            shown = "≤10" if key in hidden else _format(metric, group[key])
+            shown = "–" if key in hidden else _format(metric, group[key])
             groups.add_row(*(str(group[c]) for c in columns), key, shown)
     console.print(groups)

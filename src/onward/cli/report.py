@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from onward.cli._app import DbOption, app
+from onward.cli._options import (
+    AsOfOption,
+    BackendOption,
+    DataOption,
+    FromOption,
+    ToOption,
+    open_source,
+    period_option,
+    source_url,
+)
 from onward.errors import ValidationError
 
 _HELP = """Write the report: each metric's value for the period, its trend by
@@ -36,33 +45,16 @@ Example:
 """
 
 
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"{option} {text!r} is not a date", expected="YYYY-MM-DD") from None
-
-
 @app.command("report", help=_HELP)
 def report_command(
     out: Annotated[Path, typer.Option("--out", help="File to write (report.html, charts.pdf, charts.png).")],
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Extract folder (Parquet or CSV, one file per table).")
-    ] = None,
+    data: DataOption = None,
     db: DbOption = None,
     fmt: Annotated[str, typer.Option("--format", help="html | pdf | png.")] = "html",
-    backend: Annotated[
-        str | None, typer.Option(help="Engine: duckdb | sqlite | postgres | pyspark (default: duckdb).")
-    ] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First day of the period (YYYY-MM-DD).")] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", help="Last day of the period (default: data_end).")
-    ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Treat this day as data_end: later events are ignored.")
-    ] = None,
+    backend: BackendOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
+    as_of: AsOfOption = None,
     suppress: Annotated[
         bool, typer.Option("--suppress/--no-suppress", help="Hide small cells (off: internal use only).")
     ] = True,
@@ -75,17 +67,12 @@ def report_command(
         ),
     ] = None,
 ) -> None:
-    from onward.metrics.backends import open_event_log
-    from onward.metrics.period import Period
     from onward.metrics.report import FORMATS, build_report, gather, is_synthetic_source
-    from onward.settings import load_settings
 
-    if data is not None and db is not None:
-        raise ValidationError("give either --data DIR or --db URL, not both")
+    url = source_url(data, db)
     if fmt not in FORMATS:
         raise ValidationError(f"--format {fmt!r}", expected=" | ".join(FORMATS))
-    period = Period(_date(from_, "--from"), _date(to, "--to"), _date(as_of, "--as-of"))
-    url = None if data is not None else load_settings(database_url=db).resolved_database_url
+    period = period_option(from_, to, as_of)
     err = Console(stderr=True)
     with Progress(
         TextColumn("{task.description:<40}"),
@@ -97,7 +84,7 @@ def report_command(
         disable=not err.is_terminal,
     ) as bars:
         task = bars.add_task("opening the event log", total=None)
-        log = open_event_log(data=data, db=url, backend=backend)
+        log = open_source(data, url, backend)
         synthetic = synthetic_label if synthetic_label is not None else is_synthetic_source(data=data, db=url)
 
         def advance(step: str, done: int, total: int) -> None:

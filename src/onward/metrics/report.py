@@ -79,10 +79,10 @@ def gather(
     programs_table = log.table("programs")
     rows = programs_table.select("program_id", "name").to_pyarrow().to_pylist()
     return ReportData(
-        overall=_flat(both.figures),
-        by_month=[{**g.key, **_flat(g.figures)} for g in results["by month"].groups],
-        by_program=[_programmed({**g.key, **_flat(g.figures)}) for g in results["by program"].groups],
-        by_program_month=[_programmed({**g.key, **_flat(g.figures)}) for g in both.groups],
+        overall=flat_figures(both.figures),
+        by_month=[{**g.key, **flat_figures(g.figures)} for g in results["by month"].groups],
+        by_program=[_programmed({**g.key, **flat_figures(g.figures)}) for g in results["by program"].groups],
+        by_program_month=[_programmed({**g.key, **flat_figures(g.figures)}) for g in both.groups],
         period=both.period.to_json(),
         programs={str(r["program_id"]): str(r["name"]) for r in rows},
         source=log.source,
@@ -90,7 +90,7 @@ def gather(
     )
 
 
-def _flat(figures: dict[str, Any]) -> dict[str, Any]:
+def flat_figures(figures: dict[str, Any]) -> dict[str, Any]:
     """Values plus, for rates/ratios/days, `<key>__numerator`, `__denominator` and `__rest` (den - num)."""
     out: dict[str, Any] = {}
     for key, figure in figures.items():
