@@ -26,6 +26,7 @@ import numpy.typing as npt
 from onward.errors import ValidationError
 from onward.sim.engine import StepKind, run
 from onward.sim.parameters import Parameters
+from onward.sim.result import SUMMARY_KEYS as RUN_SUMMARY_KEYS
 from onward.sim.scenario import Scenario
 
 __all__ = [
@@ -46,17 +47,7 @@ Engine = Literal["local", "dask"]
 Progress = Callable[[int, int], None]
 """progress(replications done, replications in total)."""
 
-SUMMARY_KEYS: tuple[str, ...] = (
-    "waiting",
-    "mean_wait_days",
-    "in_services",
-    "stuck",
-    "graduations",
-    "recoveries",
-    "relapses",
-    "new_cases",
-    "treatment_share",
-)
+SUMMARY_KEYS: tuple[str, ...] = tuple(k for k in RUN_SUMMARY_KEYS if k not in {"admissions", "referrals"})
 """The headline figures of every scenario (meanings in `onward.sim.result`)."""
 
 SUMMARY_LABELS: dict[str, str] = {
