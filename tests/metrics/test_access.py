@@ -85,38 +85,51 @@ def test_kaplan_meier_ties_and_exact_half() -> None:
     assert kaplan_meier_quantiles([], (0.5,)) == [None]
 
 
-def test_summarise_waits_per_group_and_pooled() -> None:
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite"])
+def test_kaplan_meier_in_the_engine_per_group_and_pooled(engine: str) -> None:
+    import ibis
     import pyarrow as pa
 
-    from onward.metrics.access import summarise_waits
+    from onward.metrics.access import _kaplan_meier
 
-    rows = [  # program, day, events, censored
-        ("P1", 2, 1, 0),
-        ("P1", 5, 1, 1),
-        ("P2", 2, 1, 0),
-        ("P2", 3, 0, 1),
-        (None, 9, 2, 0),
+    rows = [  # level, program, day, events, censored
+        (0, "P1", 2, 1, 0),
+        (0, "P1", 5, 1, 1),
+        (0, "P2", 2, 1, 0),
+        (0, "P2", 3, 0, 1),
+        (0, "P3", 1, 1, 0),
+        (0, "P3", 2, 1, 1),  # S(2) = 3/4 x 2/3 = 0.5 exactly: the median is day 2
+        (0, "P3", 3, 1, 0),
+        (1, None, 2, 2, 0),  # a pooled row set, as the waits tally adds when grouped
+        (1, None, 3, 0, 1),
+        (1, None, 5, 1, 1),
+        (1, None, 9, 2, 0),
     ]
     table = pa.table(
         {
-            "program_id": [r[0] for r in rows],
-            "duration": [r[1] for r in rows],
-            "events": [r[2] for r in rows],
-            "censored": [r[3] for r in rows],
-            "eligible": [1] * len(rows),
-            "within": [r[2] for r in rows],
+            "level": pa.array([r[0] for r in rows], pa.int64()),
+            "program_id": pa.array([r[1] for r in rows], pa.string()),
+            "duration": pa.array([r[2] for r in rows], pa.int64()),
+            "events": pa.array([r[3] for r in rows], pa.int64()),
+            "censored": pa.array([r[4] for r in rows], pa.int64()),
+            "eligible": pa.array([1] * len(rows), pa.int64()),
+            "within": pa.array([r[3] for r in rows], pa.int64()),
         }
     )
-    groups = {r["program_id"]: r for r in summarise_waits(table, ["program_id"]).to_pylist()}
-    # P1 (3 episodes): S(2) = 2/3; S(5) = 2/3 * 1/2 = 1/3 -> median 5, p90 never. P2: S(2) = 1/2 -> median 2.
-    assert (groups["P1"]["median"], groups["P1"]["p90"], groups["P1"]["censored"]) == (5, None, 1)
-    assert (groups["P2"]["median"], groups["P2"]["p90"]) == (2, None)
-    assert groups[None]["median"] == 9
-    pooled = summarise_waits(table, []).to_pylist()
+    from onward.metrics.backends import quiet_engine_warnings
+
+    con = ibis.duckdb.connect() if engine == "duckdb" else ibis.sqlite.connect()
+    expr = _kaplan_meier(ibis.memtable(table), ["level", "program_id"])
+    with quiet_engine_warnings():
+        out = {r["program_id"]: r for r in con.to_pyarrow(expr).to_pylist()}
+        empty = con.to_pyarrow(expr.limit(0)).num_rows
+    # P1 (3 episodes): S(2) = 2/3; S(5) = 2/3 x 1/2 = 1/3 -> median 5, p90 never. P2: S(2) = 1/2 -> median 2.
+    assert (out["P1"]["median"], out["P1"]["p90"], out["P1"]["censored"]) == (5, None, 1)
+    assert (out["P2"]["median"], out["P2"]["p90"]) == (2, None)
+    assert (out["P3"]["median"], out["P3"]["p90"]) == (2, 3)  # S(3) = 0: everyone left
     # Pooled, 7 episodes: day 2: 2 of 7 -> 5/7; day 3 censor; day 5: 1 of 4 -> 15/28; day 9: 2 of 2 -> 0.
-    assert len(pooled) == 1 and (pooled[0]["median"], pooled[0]["p90"]) == (9, 9)
-    expected = kaplan_meier_quantiles(
-        [{"duration": r[1], "events": r[2], "censored": r[3]} for r in rows], (0.5, 0.1)
-    )
-    assert [pooled[0]["median"], pooled[0]["p90"]] == expected
-    assert summarise_waits(table.slice(0, 0), ["program_id"]).num_rows == 0
+    assert (out[None]["median"], out[None]["p90"]) == (9, 9)
+    for program in ("P1", "P2", "P3", None):
+        mine = [{"duration": r[2], "events": r[3], "censored": r[4]} for r in rows if r[1] == program]
+        assert [out[program]["median"], out[program]["p90"]] == kaplan_meier_quantiles(mine, (0.5, 0.1))
+    assert empty == 0

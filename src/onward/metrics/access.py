@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import ibis
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from onward.metrics import thresholds as th
 from onward.metrics.backends import arrow_column, numpy_ints
@@ -44,22 +43,59 @@ def _cohort(scope: Scope) -> Any:
 
 
 def _waits_tally(scope: Scope) -> Tally:
-    """Per group and day: treatments (events) and censorings, plus the 14-day share's counts.
+    """Per group: Kaplan-Meier median and p90, computed in the engine, plus the 14-day share's counts.
 
-    Everything Kaplan-Meier and the 14-day share need, in one small table: an episode is eligible for
-    the share when origin + 14 <= data_end, and treated within 14 days when also an event on day <= 14.
+    An episode is eligible for the share when origin + 14 <= data_end, and treated within 14 days when
+    also an event on day <= 14. The engine first tallies events and censorings per group and day, then
+    runs the product-limit estimator with window functions (at risk = a cumulative sum over days in
+    descending order; survival = exp of a cumulative sum of log(1 - d/n), 0 from the first day everyone
+    left), so one row per group reaches Python instead of one per group and day. When grouped, the same
+    day tallies are pooled into an extra row (`level` 1): the overall figure.
     """
     rows = _cohort(scope)
     eligible = days(scope.data_end, rows.origin) >= th.TREATED_WITHIN_DAYS
     within = eligible & rows.treated & (rows.duration <= th.TREATED_WITHIN_DAYS)
-    columns = [*scope.group_columns, "duration"]
-    expr = rows.group_by(columns).aggregate(
+    columns = scope.group_columns
+    per_day = rows.group_by([*columns, "duration"]).aggregate(
         events=flag(rows.treated).sum(),
         censored=flag(~rows.treated).sum(),
         eligible=flag(eligible).sum(),
         within=flag(within).sum(),
     )
-    return Tally("waits", expr, summarise=summarise_waits)
+    per_day = per_day.mutate(level=ibis.literal(0, type="int64"))
+    if columns:
+        pooled = per_day.group_by("duration").aggregate(
+            **{c: per_day[c].sum() for c in _COUNTS},
+        )
+        pooled = pooled.mutate(
+            **{c: ibis.null(per_day[c].type()) for c in columns}, level=ibis.literal(1, type="int64")
+        )
+        per_day = per_day.union(pooled.select(*per_day.columns))
+    return Tally("waits", _kaplan_meier(per_day, ["level", *columns]), summarise=split_waits)
+
+
+def _kaplan_meier(per_day: Any, partition: list[str]) -> Any:
+    """One row per partition: the smallest day with survival <= 0.5 / <= 0.1 (null if never), and sums."""
+    leaving = per_day.events + per_day.censored
+    backwards = ibis.cumulative_window(group_by=partition, order_by=ibis.desc(per_day.duration))
+    with_risk = per_day.mutate(at_risk=leaving.sum().over(backwards))
+    everyone_left = with_risk.events >= with_risk.at_risk  # factor 1 - d/n is 0: survival 0 from here on
+    step = (with_risk.events > 0) & ~everyone_left
+    with_logs = with_risk.mutate(
+        all_gone=flag(everyone_left),
+        log_factor=step.ifelse((1 - with_risk.events / with_risk.at_risk).ln(), 0.0),
+    )
+    forwards = ibis.cumulative_window(group_by=partition, order_by=with_logs.duration)
+    curve = with_logs.mutate(
+        gone=with_logs.all_gone.sum().over(forwards), log_survival=with_logs.log_factor.sum().over(forwards)
+    )
+    survival = (curve.gone > 0).ifelse(0.0, curve.log_survival.exp())
+    curve = curve.mutate(survival=survival)
+    reached = {
+        name: curve.duration.min(where=(curve.events > 0) & (curve.survival <= level + _EPSILON))
+        for name, level in (("median", 0.5), ("p90", 0.1))
+    }
+    return curve.group_by(partition).aggregate(**reached, **{c: curve[c].sum() for c in _COUNTS})
 
 
 def _quantiles(
@@ -81,7 +117,8 @@ def _quantiles(
 
 
 def kaplan_meier_quantiles(records: Records, survival_levels: Sequence[float]) -> list[int | None]:
-    """Smallest day at which the product-limit survival falls to each level (None if never).
+    """Smallest day at which the product-limit survival falls to each level (None if never): the plain
+    Python product the engine's estimator (`_kaplan_meier`) is tested against.
 
     Censorings on a day stay at risk for that day's events (the usual convention).
     """
@@ -102,46 +139,16 @@ def kaplan_meier_quantiles(records: Records, survival_levels: Sequence[float]) -
 _COUNTS = ("events", "censored", "eligible", "within")
 
 
-def summarise_waits(table: pa.Table, group_columns: Sequence[str]) -> pa.Table:
-    """One row per group: Kaplan-Meier median and p90, and the summed counts (vectorised with NumPy)."""
-    n = table.num_rows
-    if n == 0:
-        empty = {"median": pa.int64(), "p90": pa.int64(), **dict.fromkeys(_COUNTS, pa.int64())}
-        schema = pa.schema([*(table.schema.field(c) for c in group_columns), *empty.items()])
-        return schema.empty_table()
-    key = np.zeros(n, dtype=np.int64)
-    for column in group_columns:  # one integer per distinct group, nulls included
-        encoded = pc.dictionary_encode(table.column(column).combine_chunks(), null_encoding="encode")
-        key = key * (len(encoded.dictionary) + 1) + numpy_ints(encoded.indices)
-    durations = numpy_ints(table.column("duration"))
-    counts = {c: numpy_ints(table.column(c)) for c in _COUNTS}
-    order = np.lexsort((durations, key))
-    key, durations = key[order], durations[order]
-    # Merge rows of the same group and day (the overall figure pools every group's rows).
-    first_of_day = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]) | (durations[1:] != durations[:-1])])
-    summed = {c: np.add.reduceat(counts[c][order], first_of_day) for c in _COUNTS}
-    key, durations = key[first_of_day], durations[first_of_day]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    stops = np.r_[starts[1:], len(key)].astype(np.int64)
-    out: dict[str, list[Any]] = {"median": [], "p90": [], **{c: [] for c in _COUNTS}}
-    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
-        median, p90 = _quantiles(
-            durations[start:stop], summed["events"][start:stop], summed["censored"][start:stop], (0.5, 0.1)
-        )
-        out["median"].append(median)
-        out["p90"].append(p90)
-        for c in _COUNTS:
-            out[c].append(int(summed[c][start:stop].sum()))
-    labels = table.select(list(group_columns)).take(arrow_column(order[first_of_day[starts]], pa.int64()))
-    arrays = []
-    for values in out.values():
-        known = np.array([v is not None for v in values], dtype=np.bool_)
-        numbers = np.array([v or 0 for v in values], dtype=np.int64)
-        arrays.append(arrow_column(numbers, pa.int64(), valid=None if known.all() else known))
-    result = pa.Table.from_arrays(arrays, names=list(out))
-    for i, column in enumerate(group_columns):
-        result = result.add_column(i, column, labels.column(column))
-    return result
+def split_waits(table: pa.Table, group_columns: Sequence[str]) -> pa.Table:
+    """The engine's Kaplan-Meier rows for the breakdown (`group_columns`) or the overall figure (none):
+    grouped, the overall row is the pooled one (`level` 1); ungrouped there is only that row."""
+    levels = numpy_ints(table.column("level"))
+    # Rows picked with NumPy and `take`: comparing with a Python scalar in pyarrow.compute imports pandas.
+    level = 0 if group_columns or not levels.size else int(levels.max())
+    picked = table.take(arrow_column(np.flatnonzero(levels == level), pa.int64()))
+    if group_columns:
+        return picked.drop_columns(["level"])
+    return picked.select(["median", "p90", *_COUNTS])
 
 
 #: The tallies each metric is finished from (lets a caller compute a subset of the suite).
@@ -152,16 +159,17 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def tallies(scope: Scope) -> list[Tally]:
-    return [_waits_tally(scope)]
+_BUILDERS: dict[str, Callable[[Scope], Tally]] = {"waits": _waits_tally}
+
+
+def tallies(scope: Scope, needed: Collection[str] | None = None) -> list[Tally]:
+    """The aggregate queries of this area (only those `needed`: building an expression costs too)."""
+    return [build(scope) for name, build in _BUILDERS.items() if needed is None or name in needed]
 
 
 def figures(bag: Bag) -> dict[str, Figure]:
-    waits = bag.get("waits", [])  # one summarised row per group (none for an empty group)
-    if waits and "median" not in waits[0]:  # raw per-day rows (a caller that skipped summarise_waits)
-        median, p90 = kaplan_meier_quantiles(waits, (0.5, 0.1))
-    else:
-        median, p90 = (waits[0]["median"], waits[0]["p90"]) if len(waits) == 1 else (None, None)
+    waits = bag.get("waits", [])  # one row per group from the engine's estimator (none for an empty group)
+    median, p90 = (waits[0]["median"], waits[0]["p90"]) if len(waits) == 1 else (None, None)
     treated, censored = total(bag, "waits", "events"), total(bag, "waits", "censored")
     episodes = treated + censored
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import Any
 
@@ -154,8 +155,18 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def tallies(scope: Scope) -> list[Tally]:
-    return [_admissions(scope), _discharges(scope), _census(scope), _stuck(scope), _reentry(scope)]
+_BUILDERS: dict[str, Callable[[Scope], Tally]] = {
+    "admissions": _admissions,
+    "discharges": _discharges,
+    "census": _census,
+    "stuck": _stuck,
+    "reentry": _reentry,
+}
+
+
+def tallies(scope: Scope, needed: Collection[str] | None = None) -> list[Tally]:
+    """The aggregate queries of this area (only those `needed`: building an expression costs too)."""
+    return [build(scope) for name, build in _BUILDERS.items() if needed is None or name in needed]
 
 
 def figures(bag: Bag) -> dict[str, Figure]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 import ibis
@@ -106,8 +107,12 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def tallies(scope: Scope) -> list[Tally]:
-    return [_iet_tally(scope), _fuh_tally(scope)]
+_BUILDERS: dict[str, Callable[[Scope], Tally]] = {"iet": _iet_tally, "fuh": _fuh_tally}
+
+
+def tallies(scope: Scope, needed: Collection[str] | None = None) -> list[Tally]:
+    """The aggregate queries of this area (only those `needed`: building an expression costs too)."""
+    return [build(scope) for name, build in _BUILDERS.items() if needed is None or name in needed]
 
 
 def figures(bag: Bag) -> dict[str, Figure]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 from onward.metrics.scope import CASE_MANAGEMENT, TREATMENT_CATEGORIES, Bag, Figure, Scope, Tally, total
 
 
@@ -21,8 +23,12 @@ def _minutes_tally(scope: Scope) -> Tally:
 NEEDS: dict[str, tuple[str, ...]] = {"treatment_share": ("minutes",), "cm_per_treatment": ("minutes",)}
 
 
-def tallies(scope: Scope) -> list[Tally]:
-    return [_minutes_tally(scope)]
+_BUILDERS: dict[str, Callable[[Scope], Tally]] = {"minutes": _minutes_tally}
+
+
+def tallies(scope: Scope, needed: Collection[str] | None = None) -> list[Tally]:
+    """The aggregate queries of this area (only those `needed`: building an expression costs too)."""
+    return [build(scope) for name, build in _BUILDERS.items() if needed is None or name in needed]
 
 
 def figures(bag: Bag) -> dict[str, Figure]:

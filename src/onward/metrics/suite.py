@@ -142,7 +142,7 @@ def _compute(
     needed = {name for area in _AREAS for k in keys for name in area.NEEDS.get(k, ())}
     with quiet_engine_warnings():
         scope = make_scope(log, period, by)
-        tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope) if t.name in needed]
+        tallies: list[Tally] = [t for area in _AREAS for t in area.tallies(scope, needed)]
         results: dict[str, Records] = {}
         overall_results: dict[str, Records] = {}
         for done, tally in enumerate(tallies):
