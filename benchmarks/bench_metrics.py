@@ -302,19 +302,27 @@ def _task_pandas(folder: str) -> dict[str, Any]:
 
 
 def _task_sql(folder: str) -> dict[str, Any]:
-    """Hand-written SQL for the three metrics (data_end included, as the Ibis path computes it too)."""
+    """Hand-written SQL for the three metrics (data_end included, as the Ibis path computes it too).
+    Library imports (DuckDB) happen before the clock starts and are reported as `imports`."""
+    imported = time.perf_counter()
     from benchmarks import metrics_sql
 
     started = time.perf_counter()
     con = metrics_sql.connect(Path(folder))
     end = metrics_sql.data_end(con)
     rows = metrics_sql.compute(Path(folder), start=FIRST_DAY, end=end, data_end=end, con=con)
-    return {"seconds": time.perf_counter() - started, "rows": sum(len(r) for r in rows.values())}
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "imports": started - imported, "rows": sum(len(r) for r in rows.values())}
 
 
 def _task_ibis(folder: str) -> dict[str, Any]:
     """Onward's own Ibis path for the same three metrics (`compute_metrics(metrics=...)` runs only the
-    queries they need), grouped by program and month."""
+    queries they need), grouped by program and month. As for the SQL, library imports happen before the
+    clock starts (ibis loads its DuckDB backend lazily, so it is imported here explicitly: 0.09 s) and are
+    reported as `imports`."""
+    imported = time.perf_counter()
+    import ibis.backends.duckdb  # noqa: F401
+
     from onward.metrics.backends import open_event_log
     from onward.metrics.period import Period
     from onward.metrics.suite import compute_metrics
@@ -323,7 +331,7 @@ def _task_ibis(folder: str) -> dict[str, Any]:
     started = time.perf_counter()
     result = compute_metrics(open_event_log(data=Path(folder)), period=Period(), by=PERIOD_BY, metrics=keys)
     values = sum(g.figures[k].value is not None for g in result.groups for k in keys)
-    return {"seconds": time.perf_counter() - started, "values": values}
+    return {"seconds": time.perf_counter() - started, "imports": started - imported, "values": values}
 
 
 def _task_live(argument: str) -> dict[str, Any]:
@@ -436,8 +444,14 @@ def main() -> None:
         f"pandas baseline, same suite:                {pandas['seconds']:.1f} s, peak RSS "
         f"{pandas['peak_rss_mb'] / 1024:.2f} GiB"
     )
-    print(f"3 metrics, Onward Ibis tallies:             {ibis['seconds']:.2f} s")
-    print(f"3 metrics, hand-written DuckDB SQL:         {sql['seconds']:.2f} s")
+    print(
+        f"3 metrics, Onward Ibis tallies:             {ibis['seconds']:.2f} s "
+        f"(+ {ibis['imports']:.2f} s imports)"
+    )
+    print(
+        f"3 metrics, hand-written DuckDB SQL:         {sql['seconds']:.2f} s "
+        f"(+ {sql['imports']:.2f} s imports)"
+    )
     print("live SQLite store, 20,000 people, full suite (target <= 2 s), first call / second call:")
     for name, run in live.items():
         print(
@@ -453,6 +467,9 @@ def main() -> None:
     print(f"  suite wall time / 10 s target:  {onward['seconds'] / 10:.2f}x")
     print(f"  Onward speed-up over pandas:    {speedup:.1f}x (target >= 5x)")
     print(f"  Ibis overhead over SQL:         {overhead:.2f}x (target <= 1.3x)")
+    with_imports = (ibis["seconds"] + ibis["imports"]) / (sql["seconds"] + sql["imports"])
+    print(f"  the same, imports included:     {with_imports:.2f}x")
+    print(f"  the same, CPU seconds:          {ibis['cpu_seconds'] / sql['cpu_seconds']:.2f}x")
     print("Onward suite profile (seconds per aggregate query, in order):")
     print("  " + ", ".join(f"{k} {v}" for k, v in onward["profile"].items()))
     summary = {
