@@ -267,7 +267,7 @@ def _titled(title: str, hidden: int, what: str) -> str:
 
 
 @cache
-def _vega_bundle() -> str:
+def vega_bundle() -> str:
     """Vega, Vega-Lite and vega-embed as one script, from vl-convert's offline copy (no CDN)."""
     major_minor = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     expose = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
@@ -350,7 +350,7 @@ def render_html(data: ReportData, *, suppress: bool = True) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Onward report {period["from"]} to {period["to"]}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style>
-<script>{_vega_bundle()}</script></head>
+<script>{vega_bundle()}</script></head>
 <body>
 <h1>Onward: how the system is doing</h1>
 <p class="meta">Period {period["from"]} to {period["to"]} · data up to {period["data_end"]} · source

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import vl_convert as vlc
 
-from onward.metrics.report import _vega_bundle
+from onward.metrics.report import vega_bundle
 from onward.sim.montecarlo import INTERVAL_TEXT, SERIES_KEYS, SUMMARY_KEYS, SUMMARY_LABELS, MonteCarloResult
 
 SIMULATED = "SIMULATED"
@@ -224,7 +224,7 @@ def render_html(result: MonteCarloResult) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{SIMULATED}: Onward what-if comparison</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style>
-<script>{_vega_bundle()}</script></head>
+<script>{vega_bundle()}</script></head>
 <body>
 <h1>{SIMULATED}: what if we ran the system differently?</h1>
 <p class="banner">{html.escape(BANNER)}</p>
