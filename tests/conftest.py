@@ -36,7 +36,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         # A required service that is missing is not skipped: the test runs and fails.
         if "browser" in item.keywords and not browser_ok and not _required("ONWARD_TEST_REQUIRE_BROWSER"):
-            item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM_PATH} (apt-get install chromium)"))
+            item.add_marker(
+                pytest.mark.skip(reason=f"no Chromium at {CHROMIUM_PATH} (apt-get install chromium)")
+            )
         if "spark" in item.keywords and not spark_ok and not _required("ONWARD_TEST_REQUIRE_SPARK"):
             item.add_marker(pytest.mark.skip(reason="PySpark or Java missing (pip install '.[spark]')"))
         if "postgres" in item.keywords and not os.environ.get(POSTGRES_URL_ENV):
