@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from onward.errors import ValidationError
 
@@ -61,3 +63,16 @@ def open_source(data: Path | None, url: str | None, backend: str | None) -> Even
     from onward.metrics.backends import open_event_log
 
     return open_event_log(data=data, db=url, backend=backend)
+
+
+def progress_bars(err: Console, *, label_width: int) -> Progress:
+    """One transient progress bar on stderr, shown only on a terminal (JSON on stdout stays clean)."""
+    return Progress(
+        TextColumn(f"{{task.description:<{label_width}}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )

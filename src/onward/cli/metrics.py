@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from onward.cli._app import DbOption, app
@@ -19,6 +18,7 @@ from onward.cli._options import (
     ToOption,
     open_source,
     period_option,
+    progress_bars,
     source_url,
 )
 from onward.errors import ValidationError
@@ -115,15 +115,7 @@ def metrics_command(
     period = period_option(from_, to, as_of)
     keys = _by(by)
     err = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description:<16}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bars:
+    with progress_bars(err, label_width=16) as bars:
         task = bars.add_task("opening", total=None)
         log = open_source(data, url, backend)
 

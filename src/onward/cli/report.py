@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from onward.cli._app import DbOption, app
 from onward.cli._options import (
@@ -18,6 +17,7 @@ from onward.cli._options import (
     ToOption,
     open_source,
     period_option,
+    progress_bars,
     source_url,
 )
 from onward.errors import ValidationError
@@ -74,15 +74,7 @@ def report_command(
         raise ValidationError(f"--format {fmt!r}", expected=" | ".join(FORMATS))
     period = period_option(from_, to, as_of)
     err = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description:<40}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bars:
+    with progress_bars(err, label_width=40) as bars:
         task = bars.add_task("opening the event log", total=None)
         log = open_source(data, url, backend)
         synthetic = synthetic_label if synthetic_label is not None else is_synthetic_source(data=data, db=url)
