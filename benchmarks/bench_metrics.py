@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from benchmarks._memory import peak_rss_mb
 from onward.interop.files import write_table
 
 OUTPUT = Path(__file__).parent / "output"
@@ -263,10 +264,6 @@ def cached_extract(people: int, services_target: int) -> Path:
 PERIOD_BY = ("program", "month")
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-
-
 def _task_onward(folder: str) -> dict[str, Any]:
     """The whole suite by program and month on DuckDB, with when each aggregate query started."""
     from onward.metrics.backends import open_event_log
@@ -495,7 +492,7 @@ if __name__ == "__main__":
         cpu_before = _cpu_seconds()
         answer = TASKS[sys.argv[1]](sys.argv[2])
         answer["cpu_seconds"] = _cpu_seconds() - cpu_before
-        answer["peak_rss_mb"] = _peak_rss_mb()
+        answer["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(answer))
     else:
         main()

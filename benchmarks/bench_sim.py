@@ -32,7 +32,8 @@ t, c = time.perf_counter(), time.process_time()
 result = run(load_scenario("status-quo"), people=people, years=years, seed=1)
 seconds, cpu = time.perf_counter() - t, time.process_time() - c
 peak = tracemalloc.get_traced_memory()[1] if trace else 0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchmarks._memory import peak_rss_mb
+rss = peak_rss_mb()  # not ru_maxrss: it carries the parent's peak across exec
 print(json.dumps({"seconds": seconds, "cpu": cpu, "maxrss_mb": rss,
                   "traced_peak_mb": peak / 2**20, "steps": result.n_steps + BURN_IN_MONTHS,
                   "summary": result.summary}))
@@ -48,6 +49,7 @@ def _engine_in_child(people: int, years: float, *, trace: bool) -> dict[str, flo
         text=True,
         check=True,
         env=env,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return data
