@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from onward.metrics import thresholds as th
 from onward.metrics.backends import arrow_column, numpy_ints
-from onward.metrics.scope import Bag, Figure, Records, Scope, Tally, days, flag, total
+from onward.metrics.scope import Bag, Figure, Records, Scope, Tally, build_tallies, days, flag, total
 
 #: Tolerance for "survival <= 0.5": products of fractions drift by ~1e-16 in floating point.
 _EPSILON = 1e-12
@@ -163,8 +163,8 @@ _BUILDERS: dict[str, Callable[[Scope], Tally]] = {"waits": _waits_tally}
 
 
 def tallies(scope: Scope, needed: Collection[str] | None = None) -> list[Tally]:
-    """The aggregate queries of this area (only those `needed`: building an expression costs too)."""
-    return [build(scope) for name, build in _BUILDERS.items() if needed is None or name in needed]
+    """The aggregate queries of this area (only those `needed`)."""
+    return build_tallies(_BUILDERS, scope, needed)
 
 
 def figures(bag: Bag) -> dict[str, Figure]:

@@ -10,7 +10,19 @@ import ibis
 
 from onward.metrics import thresholds as th
 from onward.metrics.outcomes import GAD7, PHQ9, change_flags
-from onward.metrics.scope import FAR_FUTURE, FAR_PAST, GRADUATED, Bag, Figure, Scope, Tally, days, flag, total
+from onward.metrics.scope import (
+    FAR_FUTURE,
+    FAR_PAST,
+    GRADUATED,
+    Bag,
+    Figure,
+    Scope,
+    Tally,
+    build_tallies,
+    days,
+    flag,
+    total,
+)
 
 
 def _admissions(scope: Scope) -> Tally:
@@ -165,8 +177,8 @@ _BUILDERS: dict[str, Callable[[Scope], Tally]] = {
 
 
 def tallies(scope: Scope, needed: Collection[str] | None = None) -> list[Tally]:
-    """The aggregate queries of this area (only those `needed`: building an expression costs too)."""
-    return [build(scope) for name, build in _BUILDERS.items() if needed is None or name in needed]
+    """The aggregate queries of this area (only those `needed`)."""
+    return build_tallies(_BUILDERS, scope, needed)
 
 
 def figures(bag: Bag) -> dict[str, Figure]:

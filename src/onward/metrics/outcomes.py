@@ -8,7 +8,7 @@ from typing import Any
 import ibis
 
 from onward.metrics import thresholds as th
-from onward.metrics.scope import Bag, Figure, Scope, Tally, days, flag, total
+from onward.metrics.scope import Bag, Figure, Scope, Tally, build_tallies, days, flag, total
 from onward.model.eventlog import Instrument
 
 PHQ9: str = Instrument.PHQ9.value
@@ -171,8 +171,8 @@ _BUILDERS: dict[str, Callable[[Scope], Tally]] = {"recovery": _recovery_tally, "
 
 
 def tallies(scope: Scope, needed: Collection[str] | None = None) -> list[Tally]:
-    """The aggregate queries of this area (only those `needed`: building an expression costs too)."""
-    return [build(scope) for name, build in _BUILDERS.items() if needed is None or name in needed]
+    """The aggregate queries of this area (only those `needed`)."""
+    return build_tallies(_BUILDERS, scope, needed)
 
 
 def figures(bag: Bag) -> dict[str, Figure]:

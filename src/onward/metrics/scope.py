@@ -7,7 +7,7 @@ Metric modules build *tallies*: ibis expressions aggregated on the backend to a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -252,3 +252,10 @@ def month_label(value: Any) -> str | None:
     """'YYYY-MM' for whatever date-like value a backend returned."""
     d = _as_date(value)
     return None if d is None else f"{d.year:04d}-{d.month:02d}"
+
+
+def build_tallies(
+    builders: Mapping[str, Callable[[Scope], Tally]], scope: Scope, needed: Collection[str] | None
+) -> list[Tally]:
+    """An area's aggregate queries, only those `needed` (building an expression costs time too)."""
+    return [build(scope) for name, build in builders.items() if needed is None or name in needed]

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from onward.metrics.scope import CASE_MANAGEMENT, TREATMENT_CATEGORIES, Bag, Figure, Scope, Tally, total
+from onward.metrics.scope import (
+    CASE_MANAGEMENT,
+    TREATMENT_CATEGORIES,
+    Bag,
+    Figure,
+    Scope,
+    Tally,
+    build_tallies,
+    total,
+)
 
 
 def _minutes_tally(scope: Scope) -> Tally:
@@ -27,8 +36,8 @@ _BUILDERS: dict[str, Callable[[Scope], Tally]] = {"minutes": _minutes_tally}
 
 
 def tallies(scope: Scope, needed: Collection[str] | None = None) -> list[Tally]:
-    """The aggregate queries of this area (only those `needed`: building an expression costs too)."""
-    return [build(scope) for name, build in _BUILDERS.items() if needed is None or name in needed]
+    """The aggregate queries of this area (only those `needed`)."""
+    return build_tallies(_BUILDERS, scope, needed)
 
 
 def figures(bag: Bag) -> dict[str, Figure]:
