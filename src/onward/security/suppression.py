@@ -107,7 +107,7 @@ def suppress_counts(
     published[rows, cols] = (has_row_totals or has_col_totals) if grand_total is None else grand_total
 
     hidden = published & (full > 0) & (full <= limit)
-    _complete(full, published, hidden)
+    complete_table(full, published, hidden)
     return TableMask(
         cells=hidden[:rows, :cols].copy(),
         row_totals=hidden[:rows, cols].copy() if has_row_totals else None,
@@ -142,8 +142,9 @@ def _as_counts(counts: ArrayLike) -> NDArray[np.int64]:
     return inner.astype(np.int64, copy=False)
 
 
-def _complete(full: NDArray[np.int64], published: NDArray[np.bool_], hidden: NDArray[np.bool_]) -> None:
-    """Complementary suppression, in place: hide cheapest cycles until no hidden cell is a bridge."""
+def complete_table(full: NDArray[np.int64], published: NDArray[np.bool_], hidden: NDArray[np.bool_]) -> None:
+    """Complementary suppression of one (R+1) x (C+1) table-with-totals, in place: hide cheapest cycles
+    until no hidden cell is a bridge. Cells not `published` are unknowns that can always move."""
     rows, cols = full.shape
     weight = np.where(published, full.astype(float), 0.0)
     weight[rows - 1, :] *= _MARGIN_COST
