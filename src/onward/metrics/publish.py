@@ -169,8 +169,8 @@ def build_cube(
             minutes_monthly[f"{key}.numerator"][r, m] = figure.numerator or 0
             minutes_monthly[f"{key}.denominator"][r, m] = figure.denominator or 0
         for key in WAITS:
-            value = group.figures[key].value
-            waits_monthly[key][r, m] = np.nan if value is None else float(value)
+            wait = group.figures[key].value
+            waits_monthly[key][r, m] = np.nan if wait is None else float(wait)
     inner = slice(0, len(rows) - 1)
     for name in series:  # the all-programs row is the sum of the programs
         monthly[name][-1] = monthly[name][inner].sum(axis=0)
@@ -181,8 +181,8 @@ def build_cube(
         month = group.key.get("month")
         if month in month_at:
             for key in WAITS:
-                value = group.figures[key].value
-                waits_monthly[key][-1, month_at[month]] = np.nan if value is None else float(value)
+                wait = group.figures[key].value
+                waits_monthly[key][-1, month_at[month]] = np.nan if wait is None else float(wait)
     counts = {name: _roll_up(values, periods, months, pit=series[name]) for name, values in monthly.items()}
     minutes = {name: _roll_up(values, periods, months, pit=False) for name, values in minutes_monthly.items()}
     waits = {k: _place_months(v, periods, months) for k, v in waits_monthly.items()}
@@ -472,6 +472,21 @@ def answer(cube: PublishedCube, period: CalendarPeriod, extras: PeriodExtras) ->
         ],
         "suppression": suppression_note(cube),
     }
+
+
+def trend(cube: PublishedCube, period: CalendarPeriod, months: int = 12) -> list[dict[str, Any]]:
+    """All-programs rows of the `months` months ending with `period` (each a published month): the
+    monthly trend pages draw beside a period's figures."""
+    cube.check(period)
+    inside = [m for m in cube.months if m.end <= period.end][-months:]
+    all_row = len(cube.rows) - 1
+    return [{"month": m.label, **_row(cube, all_row, cube.index[m], None)} for m in inside]
+
+
+def program_names(log: EventLog) -> dict[str, str]:
+    """program_id -> name, from the log's programs table."""
+    rows = log.table("programs").select("program_id", "name").to_pyarrow().to_pylist()
+    return {str(r["program_id"]): str(r["name"]) for r in rows}
 
 
 def period_json(cube: PublishedCube, period: CalendarPeriod) -> dict[str, Any]:

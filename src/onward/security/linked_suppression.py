@@ -32,10 +32,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse
+import scipy.sparse  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 from scipy.optimize import linprog  # type: ignore[import-untyped]
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
 
 from onward.security.suppression import SMALL_CELL_MAX, complete_table
 
