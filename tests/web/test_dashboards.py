@@ -3,11 +3,11 @@
 The log (March 2024, plus one case-management service on 2024-04-02, so March is a complete month: the
 published figures are read as of 2024-03-31 and the default period is 2024-Q1): program "op" (capacity
 40) admits 40 people on 03-04, each with a 60-minute treatment and a 30-minute case-management service on
-03-11; 24 of them end on 03-25, 12 graduated and 12 disengaged. Program "ip" (capacity 8) admits 3 people on 03-04, each with a 60-minute
-treatment on 03-11. By hand: admissions 43 (op 40, ip 3: ip is a small cell), graduation rate 12/24 = 50.0 %,
+03-11; 24 of them end on 03-25, 12 graduated and 12 disengaged. Program "ip" (capacity 8) admits 3 people
+on 03-04, each with a 60-minute treatment on 03-11. By hand: admissions 43 (op 40, ip 3: ip is a small cell), graduation rate 12/24 = 50.0 %,
 days to first treatment median 7, treated within 14 days 43/43 = 100.0 %, treatment share
 (40x60 + 3x60) / (2580 + 40x30) = 68.3 %, case-management minutes per treatment minute 1200/2580 = 0.47,
-active census at 03-25 = 16 + 3 = 19.
+active census at 03-25 = 16 + 3 = 19 (shown or suppressed as the linked suppression decides).
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ def _text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
+MARCH_11 = D(2024, 3, 11)
+
+
 def event_log(*, extra_op_people: int = 0) -> dict[str, pa.Table]:
     """The log of the module docstring; `extra_op_people` more op admissions (open, treated on day 7)."""
     people: list[tuple[str, str]] = [(f"op{i}", "op") for i in range(40)] + [
@@ -47,7 +50,7 @@ def event_log(*, extra_op_people: int = 0) -> dict[str, pa.Table]:
     ended = {f"op{i}": ("graduated" if i < 12 else "disengaged") for i in range(24)}
     services: dict[str, list[Any]] = {k: [] for k in arrow_schema("services").names}
 
-    def service(sid: str, person: str, minutes: int, category: str, day: dt.date = D(2024, 3, 11)) -> None:
+    def service(sid: str, person: str, minutes: int, category: str, day: dt.date = MARCH_11) -> None:
         for key, value in (
             ("service_id", sid),
             ("person_id", person),
