@@ -4,7 +4,8 @@ The log (March 2024, plus one case-management service on 2024-04-02, so March is
 published figures are read as of 2024-03-31 and the default period is 2024-Q1): program "op" (capacity
 40) admits 40 people on 03-04, each with a 60-minute treatment and a 30-minute case-management service on
 03-11; 24 of them end on 03-25, 12 graduated and 12 disengaged. Program "ip" (capacity 8) admits 3 people
-on 03-04, each with a 60-minute treatment on 03-11. By hand: admissions 43 (op 40, ip 3: ip is a small cell), graduation rate 12/24 = 50.0 %,
+on 03-04, each with a 60-minute treatment on 03-11. By hand: admissions 43 (op 40, ip 3: ip is a small
+cell), graduation rate 12/24 = 50.0 %,
 days to first treatment median 7, treated within 14 days 43/43 = 100.0 %, treatment share
 (40x60 + 3x60) / (2580 + 40x30) = 68.3 %, case-management minutes per treatment minute 1200/2580 = 0.47,
 active census at 03-25 = 16 + 3 = 19 (shown or suppressed as the linked suppression decides).
