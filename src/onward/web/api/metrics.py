@@ -6,7 +6,7 @@ answer is a slice of one published cube (`onward.metrics.publish`): all months, 
 programs and the total, census with admissions and discharges, rates with their counts, suppressed as one
 linked system, the same cube the web pages and `onward report` show. So combining any number of answers
 as of the same month end (by subtraction or any other linear combination) pins no count from 1 to 10:
-`tests/security/test_differencing.py` tries it. Answers as of different month ends are separate
+`tests/web/test_api_differencing.py` tries it. Answers as of different month ends are separate
 releases; docs/metrics.md ("Published figures") says what that leaves open.
 """
 
