@@ -1,7 +1,8 @@
 """Outcome instruments as data, with pure scoring: totals, bands, caseness, reliable change, risk items.
 
-Cut-offs are those of REFERENCES.md ("Outcome instruments" and "NHS Talking Therapies definitions");
-each spec names its source. Item text is not here: DESIGN section 9 governs which texts may ship.
+Cut-offs are those of docs/references.md ("Outcome instruments" and "NHS Talking Therapies definitions");
+each spec names its source. Item text is not here: its licence decides whether it may ship
+(docs/references.md).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _same(n: int, high: int) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(range(high + 1)) for _ in range(n))
 
 
-_PHQ = "Kroenke, Spitzer & Williams 2001 (PHQ-9); phqscreeners.com; REFERENCES.md"
+_PHQ = "Kroenke, Spitzer & Williams 2001 (PHQ-9); phqscreeners.com; docs/references.md"
 _NHS = "NHS Talking Therapies manual: caseness PHQ-9 >= 10, GAD-7 >= 8; reliable change 6 / 4 points"
 _FREE = "free, no permission needed (Pfizer / phqscreeners.com)"
 
@@ -82,7 +83,7 @@ INSTRUMENTS: dict[Instrument, InstrumentSpec] = {
             (Band(0, 2, "negative"), Band(3, 6, "positive")),
             caseness=3,
             loinc="58120-7",
-            source="Kroenke et al. 2003 (PHQ-2 >= 3); REFERENCES.md",
+            source="Kroenke et al. 2003 (PHQ-2 >= 3); docs/references.md",
             licence=_FREE,
         ),
         InstrumentSpec(
@@ -102,7 +103,7 @@ INSTRUMENTS: dict[Instrument, InstrumentSpec] = {
             _same(2, 3),
             (Band(0, 2, "negative"), Band(3, 6, "positive")),
             caseness=3,
-            source="Kroenke et al. 2007 (GAD-2 >= 3); REFERENCES.md",
+            source="Kroenke et al. 2007 (GAD-2 >= 3); docs/references.md",
             licence=_FREE,
         ),
         InstrumentSpec(
@@ -111,7 +112,7 @@ INSTRUMENTS: dict[Instrument, InstrumentSpec] = {
             (*_same(8, 4), (0, 2, 4), (0, 2, 4)),
             (Band(0, 7, "zone I"), Band(8, 15, "zone II"), Band(16, 19, "zone III"), Band(20, 40, "zone IV")),
             caseness=8,
-            source="WHO 2001 AUDIT manual (zones 0-7, 8-15, 16-19, 20-40); REFERENCES.md",
+            source="WHO 2001 AUDIT manual (zones 0-7, 8-15, 16-19, 20-40); docs/references.md",
             licence="WHO 2001, free to reproduce, not for sale",
         ),
         InstrumentSpec(
@@ -121,7 +122,7 @@ INSTRUMENTS: dict[Instrument, InstrumentSpec] = {
             (Band(0, 2, "negative"), Band(3, 3, "positive for women"), Band(4, 12, "positive")),
             caseness=4,
             caseness_female=3,
-            source="Bush et al. 1998; US VA / SAMHSA: positive >= 4 men, >= 3 women (REFERENCES.md: verify)",
+            source="Bush et al. 1998; Bradley et al. 2007 (US VA): >= 4 men, >= 3 women; docs/references.md",
             licence="public domain (SAMHSA)",
         ),
         InstrumentSpec(
@@ -137,7 +138,7 @@ INSTRUMENTS: dict[Instrument, InstrumentSpec] = {
             ),
             caseness=3,
             reversed_items=(3,),
-            source="Skinner 1982 (DAST-10 bands); REFERENCES.md",
+            source="Skinner 1982 (DAST-10 bands); docs/references.md",
             licence="(c) Skinner 1982; non-commercial use with credit",
         ),
         InstrumentSpec(
@@ -146,7 +147,7 @@ INSTRUMENTS: dict[Instrument, InstrumentSpec] = {
             _same(20, 4),
             (Band(0, 32, "below cut-off"), Band(33, 80, "provisional PTSD")),
             caseness=33,
-            source="US National Center for PTSD: provisional PTSD 31-33 (33 used); REFERENCES.md",
+            source="US National Center for PTSD: provisional PTSD 31-33 (33 used); docs/references.md",
             licence="US government work",
         ),
         InstrumentSpec(
@@ -161,7 +162,7 @@ INSTRUMENTS: dict[Instrument, InstrumentSpec] = {
             caseness=10,
             risk_item=10,
             reversed_items=(3, 5, 6, 7, 8, 9, 10),
-            source="Cox, Holden & Sagovsky 1987 (EPDS >= 10 possible, >= 13 probable); REFERENCES.md",
+            source="Cox, Holden & Sagovsky 1987 (EPDS >= 10 possible, >= 13 probable); docs/references.md",
             licence="(c) Royal College of Psychiatrists: metadata and scoring only",
         ),
     )
