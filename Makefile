@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+
+# docs/cli.md and README's settings table are generated from the code; tests/test_docs.py checks them.
+docs: $(VENV)/.installed
+	$(BIN)/python -m onward.cli._docs
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks
