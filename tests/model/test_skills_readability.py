@@ -1,0 +1,71 @@
+"""Every lesson's text reads at its band's level; the measure itself tells hard text from easy text."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from onward.model.curricula import load_curricula
+from onward.model.skills import Track
+from onward.model.skills_readability import BANDS, band_of, band_problems, check, unfamiliar_words
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, object]:
+    return {lesson.id: check(lesson) for lesson in load_curricula().lessons()}
+
+
+def test_every_lesson_passes_its_band(results: dict[str, object]) -> None:
+    failures = {lesson_id: r.problems for lesson_id, r in results.items() if not r.passed}  # type: ignore[attr-defined]
+    assert not failures
+
+
+def test_every_band_passes_its_average_rule(results: dict[str, object]) -> None:
+    assert band_problems(results.values()) == {}  # type: ignore[arg-type]
+
+
+def test_each_band_is_checked_with_its_own_measure() -> None:
+    curricula = load_curricula()
+    assert band_of(curricula.lessons(grade="K")[0]).measure == "word_list"
+    assert band_of(curricula.lessons(grade=2)[0]).name == "K-2"
+    assert band_of(curricula.lessons(grade=3)[0]).name == "3-5"
+    assert band_of(curricula.lessons(grade=8)[0]).name == "6-8"
+    assert band_of(curricula.lessons(grade=9)[0]).name == "9-12"
+    assert band_of(curricula.lessons(track=Track.POSTPARTUM)[0]).name == "perinatal"
+    assert all(band.source for band in BANDS.values())
+
+
+def test_inflections_of_familiar_words_and_taught_words_are_not_counted() -> None:
+    text = "The friends helped. She cried and kept trying. Photosynthesis is complicated."
+    assert unfamiliar_words(text) == ["photosynthesis", "complicated"]
+    assert unfamiliar_words(text, taught=["photosynthesis"]) == ["complicated"]
+
+
+SCHOLARLY = (
+    "Emotional regulation encompasses physiological, cognitive, and behavioural processes through which "
+    "individuals influence the occurrence, intensity, duration, and expression of affective experiences. "
+) * 8
+
+
+def test_hard_text_fails_the_k2_and_grade_3_to_5_bands() -> None:
+    curricula = load_curricula()
+    for lesson in (curricula.lessons(grade="K")[0], curricula.lessons(grade=4)[0]):
+        result = check(replace(lesson, text=SCHOLARLY))
+        assert not result.passed, lesson.id
+    k_result = check(replace(curricula.lessons(grade="K")[0], text=SCHOLARLY))
+    assert any("unfamiliar words" in problem for problem in k_result.problems)
+    assert any("words per sentence" in problem for problem in k_result.problems)
+
+
+def test_parent_text_above_the_ceiling_fails() -> None:
+    lesson = load_curricula().lessons(track=Track.PRENATAL)[0]
+    result = check(replace(lesson, text=SCHOLARLY))
+    assert any(problem.startswith("Flesch-Kincaid grade") for problem in result.problems)
+    assert band_problems([result]) == {"perinatal": f"mean Flesch-Kincaid grade {result.flesch_kincaid:.1f} above 6"}
+
+
+def test_text_under_100_words_is_too_short_to_measure() -> None:
+    lesson = load_curricula().lessons(grade=10)[0]
+    result = check(replace(lesson, text="Breathe in. Breathe out. You can do this."))
+    assert not result.passed and "too short to measure" in result.problems[0]
