@@ -104,9 +104,11 @@ def test_a_lesson_serialises_to_json_with_its_text() -> None:
 
 # --- malformed files -------------------------------------------------------------------------
 
-SOURCES = parse_sources('[a-source]\ncitation = "A. 2020."\nurl = "https://example.org/a"\nfinding = "Found."\n')
+SOURCES = parse_sources(
+    '[a-source]\ncitation = "A. 2020."\nurl = "https://example.org/a"\nfinding = "Found."\n'
+)
 
-GOOD = '''
+GOOD = """
 [curriculum]
 track = "school"
 grade = 3
@@ -138,7 +140,7 @@ do = "Practise."
 disability = "Offer another way."
 language = "Use home languages."
 trauma_informed = "Offer choice."
-'''
+"""
 
 
 def test_the_fixture_itself_is_valid() -> None:
@@ -149,19 +151,44 @@ def test_the_fixture_itself_is_valid() -> None:
 @pytest.mark.parametrize(
     ("change", "lesson", "field", "message"),
     [
-        (('minutes = 30', 'minutes = "30"'), "grade-3-er-1", "minutes", "whole number from 25 to 45"),
-        (('minutes = 30', 'minutes = 90'), "grade-3-er-1", "minutes", "whole number"),
-        (('skill = "emotion_regulation"', 'skill = "mindfulness"'), "grade-3-er-1", "skill", "must be one of"),
+        (("minutes = 30", 'minutes = "30"'), "grade-3-er-1", "minutes", "whole number from 25 to 45"),
+        (("minutes = 30", "minutes = 90"), "grade-3-er-1", "minutes", "whole number"),
+        (
+            ('skill = "emotion_regulation"', 'skill = "mindfulness"'),
+            "grade-3-er-1",
+            "skill",
+            "must be one of",
+        ),
         (('id = "grade-3-er-1"', 'id = "grade-3-dt-1"'), "grade-3-dt-1", "id", "grade-3-er-N"),
-        (('practice_at_home = "Practise it."', 'practise_at_home = "x"'), "grade-3-er-1", "practice_at_home", "missing"),
+        (
+            ('practice_at_home = "Practise it."', 'practise_at_home = "x"'),
+            "grade-3-er-1",
+            "practice_at_home",
+            "missing",
+        ),
         (('title = "A lesson"', 'title = "A lesson"\ncolour = "red"'), "grade-3-er-1", "colour", "misspelt"),
-        (('evidence = ["a-source"]', 'evidence = ["nowhere-2020"]'), "grade-3-er-1", "evidence", "nowhere-2020"),
-        (('minutes = 20\ndo = "Practise."', 'minutes = 15\ndo = "Practise."'), "grade-3-er-1", "steps", "add up to 25"),
+        (
+            ('evidence = ["a-source"]', 'evidence = ["nowhere-2020"]'),
+            "grade-3-er-1",
+            "evidence",
+            "nowhere-2020",
+        ),
+        (
+            ('minutes = 20\ndo = "Practise."', 'minutes = 15\ndo = "Practise."'),
+            "grade-3-er-1",
+            "steps",
+            "add up to 25",
+        ),
         (('words_taught = ["calm"]', 'words_taught = ["serene"]'), "grade-3-er-1", "words_taught", "serene"),
         (('title = "A lesson"', 'title = "A lesson"\nweek = 3'), "grade-3-er-1", "week", "misspelt"),
         (('objectives = ["Learn a thing."]', "objectives = []"), "grade-3-er-1", "objectives", "1 to 4"),
         (('language = "Use home languages."', ""), "grade-3-er-1", "language", "missing"),
-        (('text = "A calm breath helps. We breathe slowly."', 'text = "  "'), "grade-3-er-1", "text", "non-empty"),
+        (
+            ('text = "A calm breath helps. We breathe slowly."', 'text = "  "'),
+            "grade-3-er-1",
+            "text",
+            "non-empty",
+        ),
     ],
 )
 def test_a_malformed_lesson_is_refused_naming_file_lesson_and_field(
@@ -181,13 +208,15 @@ def test_a_malformed_lesson_is_refused_naming_file_lesson_and_field(
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        (('grade = 3', 'grade = 13'), "grade", "\"K\" or 1-12"),
+        (("grade = 3", "grade = 13"), "grade", '"K" or 1-12'),
         (('track = "school"', 'track = "college"'), "track", "must be one of"),
-        (('version = 1', 'version = 0'), "version", "whole number"),
-        (('[curriculum]', '[curriculum]\nowner = "me"'), "owner", "misspelt"),
+        (("version = 1", "version = 0"), "version", "whole number"),
+        (("[curriculum]", '[curriculum]\nowner = "me"'), "owner", "misspelt"),
     ],
 )
-def test_a_malformed_header_is_refused_naming_the_field(change: tuple[str, str], field: str, message: str) -> None:
+def test_a_malformed_header_is_refused_naming_the_field(
+    change: tuple[str, str], field: str, message: str
+) -> None:
     with pytest.raises(CurriculumError) as raised:
         parse_curriculum(GOOD.replace(*change, 1), file="grade-3.toml", sources=SOURCES)
     assert raised.value.field == field and raised.value.lesson is None
@@ -215,7 +244,9 @@ def test_perinatal_lessons_need_a_week_and_a_visit_and_fit_15_minutes() -> None:
     with pytest.raises(CurriculumError) as raised:
         parse_curriculum(prenatal, file="prenatal.toml", sources=SOURCES)
     assert (raised.value.lesson, raised.value.field) == ("prenatal-er-1", "visit")
-    complete = prenatal.replace('skill = "emotion_regulation"', 'skill = "emotion_regulation"\nweek = 12\nvisit = "Visit"')
+    complete = prenatal.replace(
+        'skill = "emotion_regulation"', 'skill = "emotion_regulation"\nweek = 12\nvisit = "Visit"'
+    )
     assert parse_curriculum(complete, file="prenatal.toml", sources=SOURCES).lessons[0].week == 12
     too_long = complete.replace("minutes = 12", "minutes = 20").replace("minutes = 8\n", "minutes = 16\n")
     with pytest.raises(CurriculumError, match="field 'minutes': must be a whole number from 10 to 15"):

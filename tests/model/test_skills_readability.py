@@ -62,7 +62,9 @@ def test_parent_text_above_the_ceiling_fails() -> None:
     lesson = load_curricula().lessons(track=Track.PRENATAL)[0]
     result = check(replace(lesson, text=SCHOLARLY))
     assert any(problem.startswith("Flesch-Kincaid grade") for problem in result.problems)
-    assert band_problems([result]) == {"perinatal": f"mean Flesch-Kincaid grade {result.flesch_kincaid:.1f} above 6"}
+    assert band_problems([result]) == {
+        "perinatal": f"mean Flesch-Kincaid grade {result.flesch_kincaid:.1f} above 6"
+    }
 
 
 def test_text_under_100_words_is_too_short_to_measure() -> None:

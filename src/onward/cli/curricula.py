@@ -72,7 +72,9 @@ def curricula_list(track: TrackOption = None, grade: GradeOption = None, as_json
         table.add_column(column, justify="right" if column == "min" else "left")
     for lesson in lessons:
         when = f"grade {lesson.grade}" if lesson.grade is not None else f"week {lesson.week}"
-        table.add_row(lesson.id, lesson.track.value, when, lesson.skill.label, lesson.title, str(lesson.minutes))
+        table.add_row(
+            lesson.id, lesson.track.value, when, lesson.skill.label, lesson.title, str(lesson.minutes)
+        )
     Console(soft_wrap=True).print(table)
 
 
@@ -120,7 +122,9 @@ def curricula_show(
 
 
 @curricula_app.command("check")
-def curricula_check(track: TrackOption = None, grade: GradeOption = None, as_json: JsonOption = False) -> None:
+def curricula_check(
+    track: TrackOption = None, grade: GradeOption = None, as_json: JsonOption = False
+) -> None:
     """Check that each lesson's text reads at its band's level (rules in docs/skills.md, "Readability").
 
     Exits with status 1 when any lesson or band fails, so a curriculum lead can run it on edited copies.

@@ -141,7 +141,9 @@ class _Where:
             raise self.error(field, f"must be a whole number from {low} to {high} (got {value!r})")
         return value
 
-    def keys(self, table: Mapping[str, Any], required: AbstractSet[str], optional: AbstractSet[str] = frozenset()) -> None:
+    def keys(
+        self, table: Mapping[str, Any], required: AbstractSet[str], optional: AbstractSet[str] = frozenset()
+    ) -> None:
         missing = sorted(required - table.keys())
         if missing:
             raise self.error(missing[0], "is missing")
@@ -166,7 +168,10 @@ def parse_sources(text: str, *, file: str = SOURCES_FILE) -> dict[str, Source]:
         if not url.startswith("https://"):
             raise entry_where.error("url", f"must be an https:// address (got {url!r})")
         sources[key] = Source(
-            key=key, citation=entry_where.text(entry, "citation"), url=url, finding=entry_where.text(entry, "finding")
+            key=key,
+            citation=entry_where.text(entry, "citation"),
+            url=url,
+            finding=entry_where.text(entry, "finding"),
         )
     return sources
 
@@ -189,7 +194,9 @@ def parse_curriculum(text: str, *, file: str, sources: Mapping[str, Source]) -> 
     if track is Track.SCHOOL:
         grade = parse_grade(header.get("grade")) if isinstance(header.get("grade"), str | int) else None
         if grade is None:
-            raise head.error("grade", f"must be \"K\" or 1-12 for a school curriculum (got {header.get('grade')!r})")
+            raise head.error(
+                "grade", f'must be "K" or 1-12 for a school curriculum (got {header.get("grade")!r})'
+            )
     elif "grade" in header:
         raise head.error("grade", "only school curricula have a grade")
     expected_file = f"{curriculum_id(track, grade)}.toml"
@@ -346,7 +353,9 @@ def build_curricula(files: Mapping[str, str]) -> Curricula:
         raise CurriculumError("is missing", file=SOURCES_FILE)
     sources = parse_sources(files[SOURCES_FILE])
     parsed = [
-        parse_curriculum(text, file=name, sources=sources) for name, text in files.items() if name != SOURCES_FILE
+        parse_curriculum(text, file=name, sources=sources)
+        for name, text in files.items()
+        if name != SOURCES_FILE
     ]
     order = {cid: i for i, cid in enumerate(expected_curricula())}
     parsed.sort(key=lambda c: order.get(c.id, len(order)))

@@ -156,9 +156,8 @@ def check(lesson: Lesson) -> Readability:
     if band.max_grade is not None and grade > band.max_grade:
         problems.append(f"Flesch-Kincaid grade {grade:.1f} above {band.max_grade:g}")
     if band.max_unfamiliar_share is not None and share > band.max_unfamiliar_share:
-        problems.append(
-            f"{share:.1%} unfamiliar words above {band.max_unfamiliar_share:.0%}: {', '.join(sorted(set(unfamiliar)))}"
-        )
+        listed = ", ".join(sorted(set(unfamiliar)))
+        problems.append(f"{share:.1%} unfamiliar words above {band.max_unfamiliar_share:.0%}: {listed}")
     if band.max_sentence_words is not None and sentence_words > band.max_sentence_words:
         problems.append(f"{sentence_words:.1f} words per sentence above {band.max_sentence_words:g}")
     return Readability(
@@ -195,20 +194,31 @@ def unfamiliar_words(text: str, *, taught: Iterable[str] = ()) -> list[str]:
 
     Following Chall & Dale's counting rules, a regular inflection of a familiar word counts as
     familiar (helped, friends, cried, making), which textstat's own list lookup does not do.
-    Words the lesson teaches on purpose are not counted against it.
+    Names of people count as familiar too (Chall & Dale), recognised as words written with a
+    capital letter in the middle of a sentence. Words the lesson teaches on purpose are not counted.
     """
     taught_words = {w.lower() for phrase in taught for w in _WORD.findall(phrase)}
+    names = _names(text)
     found = []
     for match in _WORD.finditer(text):
         word = match.group().lower()
         if word.endswith("'s"):
             word = word[:-2]
-        if word in taught_words or any(base in taught_words for base in _bases(word)):
+        if word in names or word in taught_words or any(base in taught_words for base in _bases(word)):
             continue
         if _familiar(word):
             continue
         found.append(word)
     return found
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words that do not start a sentence: Sam, Mei, Omar."""
+    names = set()
+    for match in re.finditer(r"(?<![.!?\"\n(])[ ,]([A-Z][a-z]+)", text):
+        if match.group(1) != "I":
+            names.add(match.group(1).lower())
+    return names
 
 
 @cache
