@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -91,6 +92,14 @@ def test_lookups() -> None:
         curricula.lesson("grade-5-zz-9")
     with pytest.raises(ValidationError, match="--grade applies to the school track"):
         curricula.lessons(track=Track.PRENATAL, grade=3)
+
+
+def test_docs_list_every_lesson_and_every_source() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "skills.md").read_text(encoding="utf-8")
+    curricula = load_curricula()
+    missing = [lesson.id for lesson in curricula.lessons() if f"`{lesson.id}`" not in docs]
+    missing += [key for key in curricula.sources if f"`{key}`" not in docs]
+    assert not missing, f"docs/skills.md does not list: {missing}"
 
 
 def test_a_lesson_serialises_to_json_with_its_text() -> None:

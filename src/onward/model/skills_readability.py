@@ -6,8 +6,10 @@ Grade formulas such as Flesch-Kincaid are unreliable for K-2 text and for anythi
 - K-2: the teacher reads the script aloud. It is checked with a word-list measure: the share of
   words a child may not know, using the Dale-Chall list of about 3,000 words familiar to fourth
   graders (Chall & Dale 1995; the copy shipped in `textstat`), plus a cap on sentence length.
-- grades 3-12 and parents: the Flesch-Kincaid grade of the text the student or parent reads, with
-  a ceiling per band, on texts of at least 100 words.
+- grades 3-12: the Flesch-Kincaid grade of the student's text is at or below the grade the lesson
+  is written for, and never above the band's ceiling; texts of at least 100 words.
+- parents: Flesch-Kincaid grade 6 or below, the plain-language level health-literacy guidance asks
+  of patient materials.
 
 `textstat` does the counting; the thresholds and their sources live in BANDS below.
 """
@@ -18,12 +20,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from statistics import mean
 
 from onward.model.skills import Lesson, Track, grade_rank
 
 MIN_WORDS = 100
-"""Formulas are unreliable under about 100 words (REFERENCES: Readability); shorter texts fail."""
+"""Formulas are unreliable under about 100 words (docs/references.md, "Readability"); shorter texts fail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +34,7 @@ class ReadabilityBand:
     name: str
     reader: str
     measure: str  # "word_list" (K-2) or "flesch_kincaid"
-    max_grade: float | None  # Flesch-Kincaid ceiling per lesson
-    max_mean_grade: float | None  # ceiling on the band's average, when the source gives a target
+    max_grade: float | None  # Flesch-Kincaid ceiling per lesson (school lessons: also their own grade)
     max_unfamiliar_share: float | None  # K-2: share of words off the familiar list
     max_sentence_words: float | None  # K-2: mean words per sentence
     source: str
@@ -48,7 +48,6 @@ BANDS: dict[str, ReadabilityBand] = {
             "teacher (script read aloud)",
             "word_list",
             max_grade=None,
-            max_mean_grade=None,
             max_unfamiliar_share=0.05,
             max_sentence_words=10.0,
             source=(
@@ -62,45 +61,42 @@ BANDS: dict[str, ReadabilityBand] = {
             "student",
             "flesch_kincaid",
             max_grade=5.0,
-            max_mean_grade=None,
             max_unfamiliar_share=None,
             max_sentence_words=None,
-            source="Kincaid et al. 1975 (Flesch-Kincaid grade); ceiling = the band's top grade",
+            source="Kincaid et al. 1975 (Flesch-Kincaid grade); at or below the lesson's own grade",
         ),
         ReadabilityBand(
             "6-8",
             "student",
             "flesch_kincaid",
             max_grade=8.0,
-            max_mean_grade=None,
             max_unfamiliar_share=None,
             max_sentence_words=None,
-            source="Kincaid et al. 1975 (Flesch-Kincaid grade); ceiling = the band's top grade",
+            source="Kincaid et al. 1975 (Flesch-Kincaid grade); at or below the lesson's own grade",
         ),
         ReadabilityBand(
             "9-12",
             "student",
             "flesch_kincaid",
             max_grade=10.0,
-            max_mean_grade=None,
             max_unfamiliar_share=None,
             max_sentence_words=None,
             source=(
-                "Kincaid et al. 1975 (Flesch-Kincaid grade); ceiling of grade 10 so that a struggling "
-                "reader in grades 9-12 can still read the page (the project's choice)"
+                "Kincaid et al. 1975 (Flesch-Kincaid grade); at or below the lesson's own grade and never "
+                "above grade 10, so that a struggling reader in grades 9-12 can still read the page "
+                "(the project's choice)"
             ),
         ),
         ReadabilityBand(
             "perinatal",
             "parent",
             "flesch_kincaid",
-            max_grade=8.0,
-            max_mean_grade=6.0,
+            max_grade=6.0,
             max_unfamiliar_share=None,
             max_sentence_words=None,
             source=(
-                "NIH: patient materials below the 8th-grade level (ceiling per lesson); AMA: at or below "
-                "the 6th grade (ceiling on the track average); see docs/references.md"
+                "AMA (Weiss 2007, Health literacy and patient safety): patient materials at or below the "
+                "6th grade; NIH asks for below the 8th (docs/references.md, Readability)"
             ),
         ),
     )
@@ -124,6 +120,14 @@ class Readability:
     @property
     def passed(self) -> bool:
         return not self.problems
+
+
+def grade_ceiling(lesson: Lesson) -> float | None:
+    """The highest Flesch-Kincaid grade the lesson's text may read at (None for K-2 scripts)."""
+    band = band_of(lesson)
+    if band.max_grade is None or lesson.grade is None:
+        return band.max_grade
+    return min(band.max_grade, float(grade_rank(lesson.grade)))
 
 
 def band_of(lesson: Lesson) -> ReadabilityBand:
@@ -153,8 +157,9 @@ def check(lesson: Lesson) -> Readability:
     problems: list[str] = []
     if words < MIN_WORDS:
         problems.append(f"{words} words: too short to measure (at least {MIN_WORDS})")
-    if band.max_grade is not None and grade > band.max_grade:
-        problems.append(f"Flesch-Kincaid grade {grade:.1f} above {band.max_grade:g}")
+    ceiling = grade_ceiling(lesson)
+    if ceiling is not None and grade > ceiling:
+        problems.append(f"Flesch-Kincaid grade {grade:.1f} above {ceiling:g}")
     if band.max_unfamiliar_share is not None and share > band.max_unfamiliar_share:
         listed = ", ".join(sorted(set(unfamiliar)))
         problems.append(f"{share:.1%} unfamiliar words above {band.max_unfamiliar_share:.0%}: {listed}")
@@ -171,19 +176,6 @@ def check(lesson: Lesson) -> Readability:
         sentence_words=round(sentence_words, 2),
         problems=tuple(problems),
     )
-
-
-def band_problems(results: Iterable[Readability]) -> dict[str, str]:
-    """Band-level rules (an average ceiling), by band name; empty when every band passes."""
-    by_band: dict[str, list[float]] = {}
-    for result in results:
-        by_band.setdefault(result.band, []).append(result.flesch_kincaid)
-    problems = {}
-    for name, grades in by_band.items():
-        ceiling = BANDS[name].max_mean_grade
-        if ceiling is not None and mean(grades) > ceiling:
-            problems[name] = f"mean Flesch-Kincaid grade {mean(grades):.1f} above {ceiling:g}"
-    return problems
 
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
