@@ -47,10 +47,16 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
+# Style, types (src, tests, scripts), the layering of docs/architecture.md, reviewed security findings,
+# known vulnerabilities in the lock, and a lock that matches pyproject.toml.
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/security_lint.py bandit
+	$(BIN)/python scripts/security_lint.py audit
+	$(BIN)/python scripts/lock.py check
 
 # docs/cli.md and README's settings table are generated from the code; tests/test_docs.py checks them.
 docs: $(VENV)/.installed
