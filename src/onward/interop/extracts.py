@@ -35,6 +35,7 @@ from onward.interop.files import (
     write_table,
 )
 from onward.interop.outcomes import check_outcomes, fill_outcomes
+from onward.interop.scores import check_scores
 from onward.interop.validate import Source, check_references, normalise
 from onward.model.eventlog import EVENT_LOG, TABLES, Table
 from onward.store.bulk import (
@@ -254,6 +255,8 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
                 if spec.name == "referrals":
                     check_outcomes(data, spec, source)
                 check_references(data, spec, source, known_ids)
+                if spec.name == "measurements":
+                    check_scores(data, source)
                 checked[spec.name] = data
                 check(1)
             if "referrals" in checked:
