@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(
         30, ge=1, description="A session ends after this long without a request."
     )
+    instrument_texts_dir: Path | None = Field(
+        None,
+        description="Folder of a site's licensed instrument wording (<id>.toml, e.g. epds.toml); "
+        "see docs/instruments.md.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
