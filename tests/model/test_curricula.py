@@ -51,12 +51,19 @@ def test_perinatal_lessons_fit_a_10_to_15_minute_slot_and_school_lessons_a_class
             assert 10 <= lesson.minutes <= 15, lesson.id
 
 
-def test_perinatal_weeks_run_from_about_12_weeks_to_the_first_year() -> None:
+def test_perinatal_weeks_run_from_about_12_weeks_to_birth_and_to_the_first_birthday() -> None:
     curricula = load_curricula()
     prenatal = [lesson.week or 0 for lesson in curricula.lessons(track=Track.PRENATAL)]
     postpartum = [lesson.week or 0 for lesson in curricula.lessons(track=Track.POSTPARTUM)]
-    assert prenatal == sorted(prenatal) and 10 <= prenatal[0] <= 14
-    assert postpartum == sorted(postpartum) and postpartum[0] <= 2
+    assert prenatal == sorted(prenatal) and 10 <= prenatal[0] <= 14 and prenatal[-1] >= 36
+    assert postpartum == sorted(postpartum) and postpartum[0] <= 2 and postpartum[-1] >= 48
+
+
+def test_each_perinatal_track_comes_back_to_every_skill() -> None:
+    curricula = load_curricula()
+    for track in (Track.PRENATAL, Track.POSTPARTUM):
+        counts = Counter(lesson.skill for lesson in curricula.lessons(track=track))
+        assert set(counts) == set(Skill) and min(counts.values()) >= 2, track
 
 
 def test_ids_are_unique_and_say_where_the_lesson_belongs() -> None:
@@ -150,6 +157,19 @@ disability = "Offer another way."
 language = "Use home languages."
 trauma_informed = "Offer choice."
 """
+
+
+def test_prose_fields_are_one_paragraph_and_the_text_keeps_its_paragraphs_and_lines() -> None:
+    wrapped = GOOD.replace(
+        'practice_at_home = "Practise it."', 'practice_at_home = """Practise\n  it  daily."""'
+    )
+    wrapped = wrapped.replace(
+        'text = "A calm breath helps. We breathe slowly."',
+        'text = """A calm breath   helps.\n\n\nTry it:\nIn slowly.  \nOut slowly.\n"""',
+    )
+    lesson = parse_curriculum(wrapped, file="grade-3.toml", sources=SOURCES).lessons[0]
+    assert lesson.practice_at_home == "Practise it daily."
+    assert lesson.text == "A calm breath helps.\n\nTry it:\nIn slowly.\nOut slowly."
 
 
 def test_the_fixture_itself_is_valid() -> None:
