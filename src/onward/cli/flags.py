@@ -66,11 +66,8 @@ def flags_command(
         typer.echo(json.dumps([f.to_json() for f in result.flags], indent=2, ensure_ascii=False))
         return
     counts = Counter(f.flag for f in result.flags)
-    table = Table(
-        title=f"Flags on {result.as_of} ({result.open_episodes:,} open episodes: "
-        + ", ".join(f"{name} {n:,}" for name, n in counts.items())
-        + ")"
-    )
+    summary = "".join(f", {name} {n:,}" for name, n in counts.items())
+    table = Table(title=f"Flags on {result.as_of} ({result.open_episodes:,} open episodes{summary})")
     for column in ("flag", "episode", "person", "since", "reason"):
         table.add_column(column)
     for f in result.flags:

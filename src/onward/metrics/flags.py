@@ -279,20 +279,22 @@ def flags_query(
     rules: FlagRules | None = None,
     staged: list[str] | None = None,
 ) -> tuple[Any, date]:
-    """The Ibis expression of every open episode's facts and flags on `as_of` (default: data_end).
+    """The Ibis expression of every open episode's facts and flags on `as_of` (default: data_end, the
+    latest recorded event, as for the metrics). Events after `as_of` are left out and episodes ending
+    after it count as open: the event log as it stood that day.
 
     On SQLite the per-episode parts are first written to temporary tables (named into `staged`): one
     nested statement of them all overflows SQLite's parser stack."""
     rules = rules or FlagRules()
-    scope = make_scope(log, Period(as_of=as_of), ())
-    when = scope.period.data_end
+    when = as_of if as_of is not None else make_scope(log, Period(), ()).period.data_end
     t = (when - _EPOCH).days
-    tables = scope.tables
+    tables = log.tables
     e = tables["episodes"]
     lit = ibis.literal(when, type="date")
     open_ = e.filter((e.start_date <= lit) & (e.end_date.isnull() | (e.end_date > lit)))
-    if episode_ids is not None:
-        open_ = open_.filter(open_.episode_id.isin(list(episode_ids)))
+    only = list(episode_ids) if episode_ids is not None else None
+    if only is not None:
+        open_ = open_.filter(open_.episode_id.isin(only))
     episodes = open_.select(
         ep=open_.episode_id,
         person_id=open_.person_id,
@@ -302,9 +304,13 @@ def flags_query(
     keys = episodes.select(k_ep=episodes.ep)
     m = tables["measurements"]
     m = m.filter(m.measured_on <= lit)
+    if only is not None:
+        m = m.filter(m.episode_id.isin(only))
     m = m.inner_join(keys, m.episode_id == keys.k_ep).drop("k_ep")
     s = tables["services"]
     s = s.filter(s.category.isin(list(TREATMENT)) & (s.service_date <= lit))
+    if only is not None:  # lets an index (SQLite, PostgreSQL) or DuckDB's zone maps skip the rest
+        s = s.filter(s.episode_id.isin(only))
     s = s.inner_join(keys, s.episode_id == keys.k_ep)
     treatment = s.group_by(ep=s.episode_id).aggregate(first_treatment=_day(s.service_date).min())
     measured = m.group_by(ep=m.episode_id).aggregate(last_measured=_day(m.measured_on).max())
