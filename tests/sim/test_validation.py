@@ -77,7 +77,7 @@ _OPEN = {
 
 
 def _transition_matrix(p: Parameters) -> npt.NDArray[np.float64]:
-    """The monthly Markov chain implied by DESIGN section 6 when capacity never binds (competing risks)."""
+    """The monthly Markov chain implied by docs/simulation.md when capacity never binds (competing risks)."""
     P = np.zeros((N_STATES, N_STATES))
     S = State
 
@@ -141,7 +141,8 @@ def _stationary(P: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Left eigenvector of P for eigenvalue 1, normalised to a distribution."""
     values, vectors = np.linalg.eig(P.T)
     pi = np.real(vectors[:, np.argmin(np.abs(values - 1.0))])
-    return pi / pi.sum()
+    distribution: npt.NDArray[np.float64] = pi / pi.sum()
+    return distribution
 
 
 @pytest.mark.slow

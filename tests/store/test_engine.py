@@ -34,7 +34,7 @@ def test_sqlite_engine_makes_its_folder_and_sets_pragmas(tmp_path: Path) -> None
     finally:
         engine.dispose()
     assert path.parent.is_dir()
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000, "synchronous": 1}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000, "synchronous": 2}
 
 
 def test_display_url_hides_the_password() -> None:
@@ -64,12 +64,16 @@ def _rows() -> list[object]:
             referral_date=date(2024, 1, 2),
             source="primary_care",
             priority="routine",
+            outcome="admitted",
+            outcome_date=date(2024, 1, 10),
+            outcome_reason=None,
         ),
         Episode(
             episode_id="e1",
             person_id="p1",
             program_id="op",
             referral_id="r1",
+            primary_staff_id="s1",
             start_date=date(2024, 1, 10),
             planned_end_date=date(2024, 7, 10),
             end_date=None,

@@ -1,4 +1,4 @@
-"""Who may see what: each role's grants, and everything else denied (DESIGN section 8, "default deny")."""
+"""Who may see what: each role's grants, and everything else denied (docs/web.md, "default deny")."""
 
 from __future__ import annotations
 

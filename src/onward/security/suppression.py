@@ -2,8 +2,8 @@
 
 Primary suppression hides every count from 1 to 10; complementary suppression then hides just enough other
 cells that no hidden one can be derived from what is shown (row/column totals, complementary cells, rates).
-Source: the CMS cell size suppression policy (docs/metrics.md, "Published figures"): no cell of 1 to 10 is
-shown, nor one from which such a cell could be derived. Published figures tie many such tables together;
+Source: the CMS cell size suppression policy (docs/references.md, "Privacy and security"): no cell of 1 to
+10 is shown, nor one from which such a cell could be derived. Published figures tie many such tables together;
 `onward.security.linked_suppression` protects them as one system with this module's tables as its parts.
 Pure: no I/O.
 

@@ -33,7 +33,7 @@ from onward.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-#: The leaders' headline figures (DESIGN section 2: "is the system going the right way?").
+#: The leaders' headline figures ("is the system going the right way?").
 HEADLINES: tuple[str, ...] = (
     "recovery_rate",
     "reliable_improvement_rate",
@@ -55,7 +55,7 @@ BASIS: dict[str, str] = {
     "share_treated_within_14_days": "episodes started",
     "treatment_share": "staff minutes",
 }
-#: The managers' "is the ship running" columns, by program (DESIGN section 1, program managers).
+#: The managers' "is the ship running" columns, by program (program managers).
 PROGRAM_COLUMNS: tuple[str, ...] = (
     "admissions",
     "active_census",

@@ -25,7 +25,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 @router.get("/me")
 def person_home(request: Request, user: OwnRecordUser, session: SessionDep, now: NowDep) -> Response:
-    """A person's own episodes; every view is written to the audit log (DESIGN section 8)."""
+    """A person's own episodes; every view is written to the audit log (docs/web.md)."""
     episodes = queries.person_episodes(session, user.person_id) if user.person_id else []
     if user.person_id:
         append_audit(
