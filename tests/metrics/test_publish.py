@@ -50,7 +50,7 @@ def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 f"E{k}",
                 f"u{k}",
                 start.isoformat(),
-                end and end.isoformat(),
+                end.isoformat() if end else None,
                 program_id=program,
                 end_reason=reason,
             )

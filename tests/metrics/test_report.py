@@ -109,7 +109,7 @@ def _extract(folder: Path) -> Path:
 
 def _closed(folder: Path) -> Path:
     """The extract plus a service on 2024-04-02: March is over, so 2024-Q1 is published."""
-    services = pa.parquet.read_table(folder / "services.parquet").to_pylist()  # type: ignore[attr-defined]
+    services = pa.parquet.read_table(folder / "services.parquet").to_pylist()
     services.append({**services[0], "service_id": "april", "service_date": date(2024, 4, 2)})
     _write(folder, "services", services)
     return folder
@@ -152,7 +152,8 @@ def _counts(row: dict[str, Any]) -> dict[str, Any]:
         if definition.kind == "count":
             out[key] = row[key]
             continue
-        numerator, denominator = row.get(f"{key}__numerator"), row.get(f"{key}__denominator")
+        numerator: Any = row.get(f"{key}__numerator")
+        denominator: Any = row.get(f"{key}__denominator")
         out[f"{key}__denominator"] = denominator
         if definition.kind == "rate" and key not in row.get(SUPPRESSED, []) and row[key] is not None:
             out[f"{key}__numerator"] = numerator

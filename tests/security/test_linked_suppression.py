@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-import scipy.sparse
+import scipy.sparse  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog  # type: ignore[import-untyped]
@@ -180,7 +180,10 @@ def _attack(data: dict[str, Any], cube: PublishedCube) -> list[str]:
     }
     unknown = [i for i in range(len(truth)) if i not in shown]
     column = {i: k for k, i in enumerate(unknown)}
-    rows_at, cols_at, coefficients, b_eq = [], [], [], []
+    rows_at: list[int] = []
+    cols_at: list[int] = []
+    coefficients: list[float] = []
+    b_eq: list[float] = []
     for equation in equations:
         constant = sum(-c * truth[i] for i, c in equation.items() if i not in column)
         terms = [(column[i], c) for i, c in equation.items() if i in column]
@@ -225,7 +228,7 @@ def test_no_hidden_cell_of_a_year_can_be_pinned(data: dict[str, Any]) -> None:
 
 def test_an_unsuppressed_cube_is_what_the_attack_sees_through() -> None:
     """The attack model has teeth: without suppression, a small cell is simply read off."""
-    data = {
+    data: dict[str, Any] = {
         "programs": 1,
         "cells": {
             (0, m): {

@@ -69,7 +69,7 @@ def _log() -> dict[str, pa.Table]:
                         "is_sud": False,
                     }
                 )
-    services = {name: [] for name in arrow_schema("services").names}
+    services: dict[str, list[Any]] = {name: [] for name in arrow_schema("services").names}
     for k, e in enumerate([*episodes[:1], *episodes]):
         row = {
             "service_id": f"s{k}",
@@ -264,7 +264,10 @@ def _attack(
             relation([(ids["stayed"], 1.0), (ids["kept"], 1.0), (end, -1.0)])
     unknown = [i for i in range(len(values)) if i not in known]
     column = {i: k for k, i in enumerate(unknown)}
-    at_rows, at_cols, coefficients, b_eq = [], [], [], []
+    at_rows: list[int] = []
+    at_cols: list[int] = []
+    coefficients: list[float] = []
+    b_eq: list[float] = []
     for equation in equations:
         constant = sum(-c * known[i] for i, c in equation.items() if i in known)
         terms = [(column[i], c) for i, c in equation.items() if i in column]
