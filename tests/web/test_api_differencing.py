@@ -99,7 +99,7 @@ def _log() -> dict[str, pa.Table]:
             "level_of_care": [1, 1, 4],
             "capacity_slots": [80, 80, 12],
         },
-        "episodes": {key: [e[key] for e in episodes] for key in episodes[0]},
+        "episodes": {key: [e.get(key) for e in episodes] for key in arrow_schema("episodes").names},
         "services": services,
     }
     return {name: pa.table(cols, schema=arrow_schema(name)) for name, cols in columns.items()}
