@@ -120,13 +120,17 @@ def _live(tmp: Path) -> None:
     first = time.perf_counter() - started
     second, _ = _best(lambda: compute_flags(open_event_log(db=url, with_items=True)), 3)
     caseload = sorted({f.episode_id for f in everything.flags})[:30]
+    day = everything.as_of
     cached, mine = _best(
-        lambda: compute_flags(open_event_log(db=url, with_items=True), episode_ids=caseload), 3
+        lambda: caseload_flags(open_event_log(db=url, with_items=True), caseload, as_of=day), 3
     )
     direct, theirs = _best(
-        lambda: compute_flags(open_event_log(db=url, backend="sqlite"), episode_ids=caseload), 3
+        lambda: caseload_flags(open_event_log(db=url, backend="sqlite"), caseload, as_of=day), 3
     )
-    assert _keys(mine.flags) == _keys(theirs.flags)
+    engine, whole = _best(
+        lambda: compute_flags(open_event_log(db=url, backend="sqlite"), episode_ids=caseload), 1
+    )
+    assert _keys(mine.flags) == _keys(theirs.flags) == _keys(whole.flags)
     print(
         f"live SQLite, 20,000-person county ({everything.open_episodes:,} open episodes): first call "
         f"{first:.2f} s (copy into DuckDB + flags), later calls {second:.2f} s (copy cached); one caseload "
