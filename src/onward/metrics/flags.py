@@ -184,7 +184,7 @@ def _mood_facts(m: Any) -> Any:
 
 def _risk_facts(m: Any) -> Any:
     """Per episode and risk instrument: the latest risk-item score, its day, and since when it is positive."""
-    risky = m.filter(m.instrument.isin(list(RISK_INSTRUMENTS)) & m.items.notnull())
+    risky = m
     value: Any = None
     for instrument in RISK_INSTRUMENTS:
         item = INSTRUMENTS[Instrument(instrument)].risk_item
@@ -308,11 +308,15 @@ def flags_query(
         planned_d=_day(open_.planned_end_date),
     )
     keys = episodes.select(k_ep=episodes.ep)
-    m = tables["measurements"]
-    m = m.filter(m.measured_on <= lit)
+    every = tables["measurements"]
+    every = every.filter(every.measured_on <= lit)
     if only is not None:
-        m = m.filter(m.episode_id.isin(only))
+        every = every.filter(every.episode_id.isin(only))
+    # Item scores (long text) are read only for the risk instruments' rows.
+    m = every.select("measurement_id", "episode_id", "instrument", "measured_on", "score")
     m = m.inner_join(keys, m.episode_id == keys.k_ep).drop("k_ep")
+    risky = every.filter(every.instrument.isin(list(RISK_INSTRUMENTS)) & every.items.notnull())
+    risky = risky.inner_join(keys, risky.episode_id == keys.k_ep).drop("k_ep")
     s = tables["services"]
     s = s.filter(s.category.isin(list(TREATMENT)) & (s.service_date <= lit))
     if only is not None:  # lets an index (SQLite, PostgreSQL) or DuckDB's zone maps skip the rest
@@ -321,7 +325,7 @@ def flags_query(
     treatment = s.group_by(ep=s.episode_id).aggregate(first_treatment=_day(s.service_date).min())
     measured = m.group_by(ep=m.episode_id).aggregate(last_measured=_day(m.measured_on).max())
     facts = episodes
-    for part in (treatment, measured, _mood_facts(m), _risk_facts(m)):
+    for part in (treatment, measured, _mood_facts(m), _risk_facts(risky)):
         part = _stage(log, part, staged)
         facts = facts.left_join(part, facts.ep == part.ep).drop("ep_right")
     facts = _stage(log, facts, staged)
