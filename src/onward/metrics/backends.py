@@ -81,7 +81,7 @@ def small_table(log: EventLog, table: pa.Table) -> Any:
     """
     if log.backend != "duckdb":
         return ibis.memtable(table)
-    digest = hashlib.sha1(str(table.schema).encode())
+    digest = hashlib.sha1(str(table.schema).encode(), usedforsecurity=False)  # a cache key, not a secret
     for column in table.columns:
         for chunk in column.chunks:
             for buffer in chunk.buffers():
