@@ -216,7 +216,9 @@ def parse_curriculum(text: str, *, file: str, sources: Mapping[str, Source]) -> 
     lessons_data = data["lessons"]
     if not isinstance(lessons_data, list) or not lessons_data:
         raise where.error("lessons", "must be a non-empty list of [[lessons]] tables")
-    lessons = tuple(_lesson(entry, i, track, grade, file, sources) for i, entry in enumerate(lessons_data, 1))
+    lessons = tuple(
+        parse_lesson(entry, i, track, grade, file, sources) for i, entry in enumerate(lessons_data, 1)
+    )
     seen: set[str] = set()
     for lesson in lessons:
         if lesson.id in seen:
@@ -238,9 +240,10 @@ def parse_curriculum(text: str, *, file: str, sources: Mapping[str, Source]) -> 
     )
 
 
-def _lesson(
+def parse_lesson(
     entry: object, position: int, track: Track, grade: Grade | None, file: str, sources: Mapping[str, Source]
 ) -> Lesson:
+    """One `[[lessons]]` table of a curriculum file, checked field by field (also used for a site's edit)."""
     if not isinstance(entry, dict):
         raise _Where(file, f"#{position}").error(None, "must be a [[lessons]] table")
     raw_id = entry.get("id")

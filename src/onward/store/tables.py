@@ -216,3 +216,6 @@ class ImportRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """The extract said it was synthetic (`onward synth`'s manifest): pages and reports label the data."""
+
+
+from onward.store import tables_skills as _tables_skills  # noqa: E402,F401
