@@ -35,7 +35,7 @@ SEED = 20261125
 YEARS = 5
 START = np.datetime64("2021-01-01")
 
-# Codes and minutes from REFERENCES.md "Service codes by category" (US Medicaid HCPCS / CPT).
+# Codes and minutes from docs/references.md "Service codes by category" (US Medicaid HCPCS / CPT).
 SERVICE_CODES = [
     ("90834", 45, "treatment"),
     ("90837", 60, "treatment"),

@@ -30,7 +30,7 @@ GENERATOR_VERSION = "1"
 FIRST_DAY = date(2020, 1, 1)
 YEARS = 5
 
-#: (code, category, minutes) drawn for services; codes and categories as in REFERENCES.md
+#: (code, category, minutes) drawn for services; codes and categories as in docs/references.md
 #: "Service codes by category" (US Medicaid HCPCS/CPT). The weights here, and the shares and rates below,
 #: are illustrative volumes for a load test, not clinical defaults: the simulator's sourced parameters live in
 #: onward/sim; this generator only has to be fast and to respect the data contract.

@@ -1,4 +1,4 @@
-"""A straightforward pandas implementation of every metric of DESIGN section 5, by program and month.
+"""A straightforward pandas implementation of every metric of docs/metrics.md, by program and month.
 
 Written for the benchmark as the baseline an analyst would write by hand: read the Parquet files into
 DataFrames, filter, merge, group. It follows the definitions (and the grouping rules of
@@ -20,10 +20,10 @@ import pyarrow.parquet as pq
 Key = tuple[str | None, str]  # (program_id or None, "YYYY-MM")
 EPOCH = date(1970, 1, 1)
 
-# Thresholds as in DESIGN section 5 / REFERENCES.md (the same public sources as onward.metrics.thresholds).
+# Thresholds as in docs/metrics.md and docs/references.md (the sources of onward.metrics.thresholds).
 PHQ9_CASENESS, GAD7_CASENESS = 10, 8  # NHS Talking Therapies caseness
 PHQ9_RELIABLE, GAD7_RELIABLE = 6, 4  # NHS Talking Therapies reliable change
-TREATMENT = ("treatment", "medication")  # DESIGN section 5: "treatment service"
+TREATMENT = ("treatment", "medication")  # docs/metrics.md: "treatment service"
 
 
 def _day(d: date) -> int:
@@ -137,7 +137,7 @@ def _program(value: Any) -> str | None:
 
 
 def compute(folder: Path, *, start: date | None = None, end: date | None = None) -> dict[Key, dict[str, Any]]:
-    """Every metric of DESIGN section 5 for each (program_id, month) group of the period."""
+    """Every metric of docs/metrics.md for each (program_id, month) group of the period."""
     programs = _read(folder, "programs")
     staff = _read(folder, "staff")
     referrals = _read(folder, "referrals")

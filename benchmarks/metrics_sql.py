@@ -1,7 +1,7 @@
 """Hand-written DuckDB SQL for three metrics by program and month: the floor Ibis is measured against.
 
 treatment_share (service month), graduation_rate (end month) and days_to_first_treatment_median (start
-month, Kaplan-Meier), as defined in DESIGN section 5 and grouped as `onward.metrics.registry` says: a
+month, Kaplan-Meier), as defined in docs/metrics.md and grouped as `onward.metrics.registry` says: a
 service without an episode counts for its staff member's program.
 """
 
@@ -88,7 +88,7 @@ def connect(folder: Path) -> duckdb.DuckDBPyConnection:
 
 
 def data_end(con: duckdb.DuckDBPyConnection) -> date:
-    """The latest recorded event date (planned dates do not count), as DESIGN section 5 defines it."""
+    """The latest recorded event date (planned dates do not count), as docs/metrics.md defines it."""
     row = con.execute(
         """SELECT greatest((SELECT max(referral_date) FROM referrals), (SELECT max(start_date) FROM episodes),
                            (SELECT max(end_date) FROM episodes), (SELECT max(service_date) FROM services),

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(
         30, ge=1, description="A session ends after this long without a request."
     )
+    instrument_texts_dir: Path | None = Field(
+        None,
+        description="Folder of a site's licensed instrument wording (<id>.toml, e.g. epds.toml); "
+        "see docs/instruments.md.",
+    )
 
     def check_serving(self) -> None:
         """Refuse to serve in production with the placeholder or a weak secret key."""

@@ -1,4 +1,4 @@
-"""Every command answers --help with a description and an example (DESIGN §7)."""
+"""Every command answers --help with a description and an example (docs/cli.md)."""
 
 from __future__ import annotations
 

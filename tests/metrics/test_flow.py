@@ -1,4 +1,4 @@
-"""Flow metrics against hand-counted event logs (DESIGN section 5)."""
+"""Flow metrics against hand-counted event logs (docs/metrics.md)."""
 
 from __future__ import annotations
 

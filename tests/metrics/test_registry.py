@@ -1,10 +1,10 @@
-"""The registry holds every key of DESIGN section 5, each with a definition and a source."""
+"""The registry holds every key of docs/metrics.md, each with a definition and a source."""
 
 from __future__ import annotations
 
 from onward.metrics.registry import METRICS
 
-DESIGN_KEYS = [
+DOCUMENTED_KEYS = [
     "admissions",
     "discharges",
     "active_census",
@@ -30,8 +30,8 @@ DESIGN_KEYS = [
 ]
 
 
-def test_every_design_key_in_display_order() -> None:
-    assert list(METRICS) == DESIGN_KEYS
+def test_every_documented_key_in_display_order() -> None:
+    assert list(METRICS) == DOCUMENTED_KEYS
 
 
 def test_each_metric_says_what_it_counts_and_where_that_comes_from() -> None:

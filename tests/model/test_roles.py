@@ -1,4 +1,4 @@
-"""The roles of DESIGN section 8: names, descriptions, home pages and navigation agree with each other."""
+"""The roles of docs/web.md: names, descriptions, home pages and navigation agree with each other."""
 
 from __future__ import annotations
 

@@ -228,7 +228,7 @@ def test_people_staff_and_programs_are_plausible(log: dict[str, pa.Table]) -> No
 
 
 def test_metrics_on_the_log_agree_with_the_engine_summary(tmp_path: Path) -> None:
-    # Issue 4 item 5: DESIGN section 5 metrics computed on the written log match the run's own summary.
+    # Issue 4 item 5: docs/metrics.md metrics computed on the written log match the run's own summary.
     from onward.metrics.backends import open_event_log
     from onward.metrics.period import Period
     from onward.metrics.suite import compute_metrics

@@ -77,7 +77,7 @@ _OPEN = {
 
 
 def _transition_matrix(p: Parameters) -> npt.NDArray[np.float64]:
-    """The monthly Markov chain implied by DESIGN section 6 when capacity never binds (competing risks)."""
+    """The monthly Markov chain implied by docs/simulation.md when capacity never binds (competing risks)."""
     P = np.zeros((N_STATES, N_STATES))
     S = State
 

@@ -34,7 +34,7 @@ def test_sqlite_engine_makes_its_folder_and_sets_pragmas(tmp_path: Path) -> None
     finally:
         engine.dispose()
     assert path.parent.is_dir()
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000, "synchronous": 1}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000, "synchronous": 2}
 
 
 def test_display_url_hides_the_password() -> None:

@@ -1,4 +1,4 @@
-"""CLI commands for the data itself: init, import, export, backup."""
+"""CLI commands for the data itself: init, import, export, backup, restore."""
 
 from __future__ import annotations
 
@@ -150,3 +150,43 @@ def backup(
     path = backup_database(url, out)
     size = path.stat().st_size
     Console(soft_wrap=True).print(f"backed up {display_url(url)} to {path} ({size:,} bytes)", highlight=False)
+
+
+@app.command()
+def restore(
+    backup_file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A file `onward backup` wrote.", show_default=False)
+    ],
+    db: DbOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that already holds data.")
+    ] = False,
+) -> None:
+    """Replace the database with a backup, checked first; all or nothing.
+
+    The backup is checked before anything is touched (SQLite: integrity and foreign-key checks;
+    PostgreSQL: pg_restore reads the whole archive) and must carry a schema revision this Onward knows.
+    A database that holds data is replaced only with --force. The restore is one transaction: if it
+    fails, the database is as it was. A backup from an older Onward is upgraded afterwards, and the
+    restore is written to the audit log.
+
+    \b
+    Example:
+      onward restore backups/onward-2026-11-25.sqlite
+      onward restore backups/onward.dump --db postgresql+psycopg://onward@localhost/onward --force
+    """
+    from onward.store.engine import display_url
+    from onward.store.restore import restore_database
+
+    url = _database_url(db)
+    result = restore_database(backup_file, url, force=force)
+    console = Console(soft_wrap=True)
+    replaced = sum(result.replaced.values())
+    console.print(
+        f"restored {backup_file} (sha256 {result.backup.sha256[:12]}, schema {result.backup.revision}) "
+        f"into {display_url(url)}"
+        + (f", replacing {replaced:,} rows" if replaced else "")
+        + f"; schema now {result.revision}",
+        highlight=False,
+    )
+    console.print(", ".join(f"{name} {rows:,}" for name, rows in result.rows.items()), highlight=False)

@@ -1,4 +1,4 @@
-"""`onward metrics`: the DESIGN section 5 suite over an extract folder or the live database."""
+"""`onward metrics`: the docs/metrics.md suite over an extract folder or the live database."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED
 if TYPE_CHECKING:
     from onward.metrics.suite import MetricsResult
 
-_HELP = """Compute every metric of DESIGN section 5 for a period, optionally by program and month.
+_HELP = """Compute every metric of docs/metrics.md for a period, optionally by program and month.
 
 Reads an extract folder (--data, on DuckDB) or the database (--db; a SQLite store is copied into DuckDB
 unless --backend sqlite). The default period is the whole data range; data_end is the latest recorded

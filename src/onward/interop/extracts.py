@@ -33,6 +33,7 @@ from onward.interop.files import (
     table_path,
     write_table,
 )
+from onward.interop.scores import check_scores
 from onward.interop.validate import Source, check_references, normalise
 from onward.model.eventlog import EVENT_LOG, TABLES, Table
 from onward.store.bulk import (
@@ -264,6 +265,8 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
                 source = Source(file=str(path), is_csv=path.suffix == ".csv")
                 data = normalise(read_table_file(path, spec), spec, source, max_lengths=_max_lengths(spec))
                 check_references(data, spec, source, known_ids)
+                if spec.name == "measurements":
+                    check_scores(data, source)
                 checked[spec.name] = data
                 check(1)
 

@@ -1,1 +1,1 @@
-"""Metric definitions of DESIGN section 5 as Ibis expressions over the event-log tables."""
+"""Metric definitions of docs/metrics.md as Ibis expressions over the event-log tables."""

@@ -1,4 +1,4 @@
-"""Every metric of DESIGN section 5 with its definition text and public source, in display order.
+"""Every metric of docs/metrics.md with its definition text and public source, in display order.
 
 The CLI help, the report and the web read titles and definitions from here, so a number is never
 shown without the words that say what it counts.
@@ -12,7 +12,7 @@ from typing import Literal
 MetricKind = Literal["count", "rate", "days", "ratio"]
 Area = Literal["flow", "service_mix", "access", "outcomes", "quality"]
 
-_DESIGN = "Onward DESIGN section 5"
+_ONWARD = "Onward definition (docs/metrics.md)"
 _NHS_TT = "NHS Talking Therapies manual (caseness and reliable change)"
 
 
@@ -41,7 +41,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "flow",
         "count",
         "Episodes whose start_date is in the period.",
-        _DESIGN,
+        _ONWARD,
         "start month",
     ),
     MetricDefinition(
@@ -50,7 +50,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "flow",
         "count",
         "Episodes whose end_date is in the period.",
-        _DESIGN,
+        _ONWARD,
         "end month",
     ),
     MetricDefinition(
@@ -59,7 +59,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "flow",
         "count",
         "Episodes open at `to`: start_date <= to and (no end_date or end_date > to).",
-        _DESIGN,
+        _ONWARD,
         "open at the month's last day (or at `to` in the period's last month)",
     ),
     MetricDefinition(
@@ -69,7 +69,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "rate",
         "Minutes of treatment services (category treatment or medication) / minutes of treatment plus "
         "case_management services, service_date in the period.",
-        _DESIGN,
+        _ONWARD,
         "service month",
     ),
     MetricDefinition(
@@ -79,7 +79,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "ratio",
         "Minutes of case_management services / minutes of treatment services (treatment or medication), "
         "service_date in the period.",
-        _DESIGN,
+        _ONWARD,
         "service month",
     ),
     MetricDefinition(
@@ -90,7 +90,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "Episodes started in the period; origin = the referral's referral_date (start_date without a "
         "referral); days from origin to the episode's first treatment service; episodes without one are "
         "censored at data_end; Kaplan-Meier median (smallest t with survival <= 0.5; null if never reached).",
-        "Onward DESIGN section 5; Kaplan & Meier 1958 product-limit estimator",
+        _ONWARD + "; Kaplan & Meier 1958 product-limit estimator",
         "start month",
     ),
     MetricDefinition(
@@ -99,7 +99,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "access",
         "days",
         "As the median, but the smallest t with Kaplan-Meier survival <= 0.1 (null if never reached).",
-        "Onward DESIGN section 5; Kaplan & Meier 1958 product-limit estimator",
+        _ONWARD + "; Kaplan & Meier 1958 product-limit estimator",
         "start month",
     ),
     MetricDefinition(
@@ -109,7 +109,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "rate",
         "Of episodes started in the period with origin + 14 <= data_end: share whose first treatment service "
         "is at most 14 days after origin.",
-        _DESIGN,
+        _ONWARD,
         "start month",
     ),
     MetricDefinition(
@@ -118,7 +118,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "flow",
         "rate",
         "Episodes ended in the period with end_reason graduated / episodes ended in the period.",
-        _DESIGN,
+        _ONWARD,
         "end month",
     ),
     MetricDefinition(
@@ -130,7 +130,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "either no reliable improvement (PHQ-9/GAD-7 of the episode up to `to`, first vs latest; fewer than "
         "2 of an instrument means none) or no PHQ-9/GAD-7 measurement in the 90 days up to `to` (days 0-89 "
         "before it).",
-        _DESIGN + "; reliable change per " + _NHS_TT,
+        _ONWARD + "; reliable change per " + _NHS_TT,
         "evaluated at the month's last day (or at `to`)",
     ),
     MetricDefinition(
@@ -139,7 +139,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "flow",
         "rate",
         "stuck_count / active_census, both at `to`.",
-        _DESIGN,
+        _ONWARD,
         "evaluated at the month's last day (or at `to`)",
     ),
     MetricDefinition(
@@ -209,7 +209,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "rate",
         "Graduated episodes ended in the period with end_date + 365 <= data_end whose person starts "
         "another episode on days 1-365 after the end.",
-        _DESIGN,
+        _ONWARD,
         "end month",
     ),
     MetricDefinition(
@@ -253,7 +253,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
     ),
 )
 
-#: Every metric key of DESIGN section 5, in display order.
+#: Every metric key of docs/metrics.md, in display order.
 METRICS: dict[str, MetricDefinition] = {m.key: m for m in _DEFINITIONS}
 
 #: What "by program" means: the program an item belongs to.

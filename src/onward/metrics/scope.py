@@ -30,7 +30,7 @@ GROUP_COLUMNS: dict[GroupKey, str] = {"program": "program_id", "month": "month"}
 FAR_FUTURE = date(9999, 12, 31)
 FAR_PAST = date(1, 1, 1)
 
-#: DESIGN section 5: "Treatment service" means category treatment or medication.
+#: docs/metrics.md: "Treatment service" means category treatment or medication.
 TREATMENT_CATEGORIES: tuple[str, ...] = (ServiceCategory.TREATMENT.value, ServiceCategory.MEDICATION.value)
 CASE_MANAGEMENT: str = ServiceCategory.CASE_MANAGEMENT.value
 GRADUATED: str = EndReason.GRADUATED.value
@@ -67,7 +67,7 @@ class Figure:
 
     @staticmethod
     def rate(numerator: float | int, denominator: float | int) -> Figure:
-        """An empty denominator gives None, never 0 (DESIGN section 5)."""
+        """An empty denominator gives None, never 0 (docs/metrics.md)."""
         value = None if denominator == 0 else numerator / denominator
         return Figure(value, numerator, denominator)
 

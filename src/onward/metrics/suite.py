@@ -48,7 +48,7 @@ class GroupResult:
 
 @dataclass(frozen=True)
 class MetricsResult:
-    """Every metric of DESIGN section 5 for a period, overall and per group."""
+    """Every metric of docs/metrics.md for a period, overall and per group."""
 
     period: ResolvedPeriod
     by: tuple[GroupKey, ...]

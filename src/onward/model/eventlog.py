@@ -1,4 +1,4 @@
-"""The event-log data contract of DESIGN section 4, as plain data.
+"""The event-log data contract of docs/extracts.md, as plain data.
 
 Every layer (store tables, extracts, metrics, simulator) reads its column names, types and
 allowed values from here, so that a column cannot mean two things in two places.

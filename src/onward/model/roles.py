@@ -1,4 +1,4 @@
-"""The roles of DESIGN section 8 and what each one sees in the navigation, as plain data.
+"""The roles of docs/web.md ("Pages by role") and what each one sees in the navigation, as plain data.
 
 What a role may *do* is decided in `onward.security.policy`; this module only names the roles,
 describes them in the users' language and lists their pages, so the web layer and the CLI agree.
@@ -22,7 +22,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-#: One line per role, from DESIGN section 8 (security model) and section 1 (users and their jobs).
+#: One line per role: who the role is for and what it may see (docs/web.md, "Pages by role").
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.PERSON: "A person in services: sees their own record only.",
     Role.CLINICIAN: "Therapist, prescriber, peer specialist or case manager: sees their own caseload.",
@@ -93,7 +93,7 @@ def parse_role(value: str) -> Role:
         raise ValidationError(f"unknown role {value!r}", column="role", expected=f"one of {names}") from None
 
 
-#: The advisory council's part, in DESIGN's words (section 1 users, section 8 security model).
+#: The advisory council's part: who sits on it and what it may see (docs/web.md).
 COUNCIL_ROLE_TEXT = (
     "The advisory council brings together clinicians and people with lived experience of services. "
     "It triages the ideas that people in services and staff submit, decides on them, and follows the plans "

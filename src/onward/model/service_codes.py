@@ -1,7 +1,7 @@
 """The service-code catalog: HCPCS / CPT code → category and typical minutes, with the public source.
 
-DESIGN section 4: the catalog is data, sites can extend it, and an unknown code is reported, never
-silently dropped. Codes and categories follow REFERENCES.md ("Service codes by category", US
+The catalog is data (docs/extracts.md), sites can extend it, and an unknown code is reported, never
+silently dropped. Codes and categories follow docs/references.md ("Service codes by category", US
 Medicaid; the CMS HCPCS file and AMA CPT are the truth, states set details).
 """
 
@@ -20,7 +20,7 @@ Unit = Literal["session", "15 min", "encounter", "dose"]
 
 _HCPCS = "CMS HCPCS Level II file"
 _CPT = "AMA CPT (psychiatry / E/M)"
-_REF = "REFERENCES.md service codes by category"
+_REF = "docs/references.md, service codes by category"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 
 Primary suppression hides every count from 1 to 10; complementary suppression then hides just enough other
 cells that no hidden one can be derived from what is shown (row/column totals, complementary cells, rates).
-Source: the CMS cell size suppression policy (REFERENCES.md, "Privacy and security"): no cell of 1 to 10 is
-shown, nor one from which such a cell could be derived. Pure: no I/O.
+Source: the CMS cell size suppression policy (docs/references.md, "Privacy and security"): no cell of 1 to
+10 is shown, nor one from which such a cell could be derived. Pure: no I/O.
 
 How the 2-D case works. A table of counts with totals is an (R+1) x (C+1) array whose rows and columns each
 sum to their total. Seen as a bipartite graph (one node per row and per column, the total row and the total

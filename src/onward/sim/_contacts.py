@@ -120,7 +120,7 @@ def contact_means(params: Parameters) -> npt.NDArray[np.float64]:
 
 # Chance of a PHQ-9 in an episode-month by state (measurement-based care; NHS Talking Therapies
 # measures at every session); case management and maintenance a little less often, so that the
-# "no measure in 90 days" arm of the stuck metric (DESIGN section 5) stays rare, as in the engine.
+# "no measure in 90 days" arm of the stuck metric (docs/metrics.md) stays rare, as in the engine.
 _MEASURE = np.zeros(N_STATES)
 _MEASURE[[State.TREATMENT_OUTPATIENT, State.TREATMENT_INTENSIVE, State.TREATMENT_RESIDENTIAL]] = 0.9
 _MEASURE[[State.CASE_MANAGEMENT_ONLY, State.RECOVERED_IN_SERVICE]] = 0.8

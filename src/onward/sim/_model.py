@@ -19,8 +19,8 @@ from onward.sim.result import Population, ReferralReason
 from onward.sim.states import IN_SERVICE, N_STATES, State
 
 DAYS_PER_MONTH = 365.25 / 12
-RELIABLE_CHANGE_PHQ9 = 6  # NHS Talking Therapies reliable change on PHQ-9 (REFERENCES.md)
-STUCK_MONTHS = 12  # DESIGN section 5: open >= 365 days without reliable improvement
+RELIABLE_CHANGE_PHQ9 = 6  # NHS Talking Therapies reliable change on PHQ-9 (docs/references.md)
+STUCK_MONTHS = 12  # docs/metrics.md: open >= 365 days without reliable improvement
 BURN_IN_MONTHS = 60  # fills waiting list, caseloads and maintenance before the recorded run starts
 CM_STRETCH = 3.0  # assumption: case management expands to at most 3x its basic hours per person
 

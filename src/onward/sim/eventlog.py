@@ -1,4 +1,4 @@
-"""Turn a recorded run into the event log of DESIGN section 4 (the same tables the live system keeps).
+"""Turn a recorded run into the event log of docs/extracts.md (the same tables the live system keeps).
 
 The engine records who changed state, who was referred, and who had an open episode at the end of
 each step; this module turns those arrays into people, programs, staff, referrals, episodes,

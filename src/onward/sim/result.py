@@ -13,7 +13,7 @@ Summary keys (the contract the Monte Carlo runner and reports rely on):
 - means over the run: ``mean_wait_days`` (days from referral to admission, over admissions from the
   waiting list: whole steps waited × days per step; NaN when nobody was admitted) and
   ``treatment_share`` (treatment staff hours delivered / treatment + case-management hours delivered,
-  the simulated counterpart of the metric of DESIGN section 5). Treatment hours are those of the
+  the simulated counterpart of the metric of docs/metrics.md). Treatment hours are those of the
   people in treatment and maintenance; case-management hours fill the case-management share of staff
   time, up to 3x the basic hours of the people in case management or maintenance.
 """

@@ -1,4 +1,4 @@
-"""The states a simulated person can be in (DESIGN section 6), as small integers for NumPy arrays."""
+"""The states a simulated person can be in (docs/simulation.md), as small integers for NumPy arrays."""
 
 from __future__ import annotations
 

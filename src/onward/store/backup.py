@@ -44,17 +44,29 @@ def _backup_sqlite(url: str, out: Path) -> Path:
     return out
 
 
-def _backup_postgres(url: str, out: Path) -> Path:
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
+def postgres_tool(name: str, doing: str) -> str:
+    """The path of a PostgreSQL client program (pg_dump, pg_restore, psql), or a ConfigurationError."""
+    found = shutil.which(name)
+    if found is None:
         raise ConfigurationError(
-            "backing up PostgreSQL needs pg_dump on PATH (Debian: apt-get install postgresql-client)"
+            f"{doing} PostgreSQL needs {name} on PATH (Debian: apt-get install postgresql-client)"
         )
+    return found
+
+
+def libpq_connection(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq connection string for the client programs, and their environment carrying the password
+    (PGPASSWORD: not on the command line, where `ps` would show it)."""
     parsed = make_url(url)
     env = dict(os.environ)
     if parsed.password:
-        env["PGPASSWORD"] = str(parsed.password)  # not on the command line, where `ps` would show it
-    libpq_url = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+        env["PGPASSWORD"] = str(parsed.password)
+    return parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
+
+
+def _backup_postgres(url: str, out: Path) -> Path:
+    pg_dump = postgres_tool("pg_dump", "backing up")
+    libpq_url, env = libpq_connection(url)
     result = subprocess.run(
         [pg_dump, "--format=custom", "--no-owner", f"--file={out}", f"--dbname={libpq_url}"],
         env=env,

@@ -15,6 +15,13 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 """Wait this long for another writer's lock before failing (SQLite `busy_timeout`, in ms)."""
 
 
+SQLITE_SYNCHRONOUS = "FULL"
+"""fsync the write-ahead log at every commit: a committed transaction survives a power cut or an OS crash.
+
+With WAL, SQLite's `synchronous=NORMAL` is safe against corruption but may lose the last commits on a power
+cut (https://www.sqlite.org/pragma.html#pragma_synchronous); an audit row or a clinical note that the user
+saw saved must not disappear, so Onward pays one fsync per commit."""
+
 SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 
 
@@ -46,7 +53,8 @@ def _normalise(url: str) -> URL:
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`. SQLite gets its folder created, WAL, foreign keys on and real transactions."""
+    """An engine for `url`. SQLite gets its folder created, WAL with durable commits, foreign keys on and
+    real transactions."""
     parsed = _normalise(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
@@ -67,7 +75,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: durable at checkpoints
+            cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         finally:
             cursor.close()
 

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the event log (DESIGN section 4) and of the security records.
+"""SQLAlchemy tables of the event log (docs/extracts.md) and of the security records.
 
 Column names, order and nullability mirror `onward.model.eventlog` exactly (a test checks it), so an
 extract file, an ORM row and a metric expression all mean the same thing by the same name.
@@ -39,7 +39,7 @@ NAMING_CONVENTION: dict[str, str] = {
 }
 
 ID = String(64)
-"""Event-log ids are strings (DESIGN section 4); 64 characters fits a uuid, a hash prefix or a site code."""
+"""Event-log ids are strings (docs/extracts.md); 64 characters fits a uuid, a hash prefix or a site code."""
 
 
 class Base(DeclarativeBase):

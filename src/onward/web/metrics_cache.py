@@ -28,7 +28,7 @@ from onward.web import queries
 
 #: How many (data version, period) views one app keeps; older ones are dropped first.
 CACHE_SIZE = 16
-#: The dashboard's default window: the last 12 months of data (DESIGN section 2, "going the right way").
+#: The dashboard's default window: the last 12 months of data ("is the system going the right way?").
 DEFAULT_MONTHS = 12
 
 DataVersion = tuple[Any, ...]

@@ -13,16 +13,16 @@ from onward.model.roles import Role
 from onward.security.access import assigned_episodes
 from onward.store.tables import Episode, Measurement, Person, Program, Referral, Service, User
 
-#: Flag a missing measure: none in the last 90 days (the window of DESIGN section 5's stuck_count).
+#: Flag a missing measure: none in the last 90 days (the window of stuck_count, docs/metrics.md).
 MEASURE_WINDOW_DAYS = 90
-#: "Open a year or more": the 365-day threshold of DESIGN section 5's stuck_count.
+#: "Open a year or more": the 365-day threshold of stuck_count (docs/metrics.md).
 LONG_OPEN_DAYS = 365
 #: Admissions are counted over the last 30 days on the system page (issue 2, web shell).
 ADMISSION_WINDOW_DAYS = 30
 
 
 def data_end(session: Session) -> date | None:
-    """The latest recorded event date (DESIGN section 5): referral, episode start/end, service, measure."""
+    """data_end (docs/metrics.md): the latest referral, episode start/end, service or measure date."""
     candidates = [
         session.scalar(select(func.max(Referral.referral_date))),
         session.scalar(select(func.max(Episode.start_date))),

@@ -18,7 +18,7 @@ from onward.web.sessions import csrf_token, keep_anonymous_csrf
 from onward.web.synthetic import is_synthetic
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-#: CMS cell-size suppression policy: a count from 1 to 10 is never shown (REFERENCES.md, Privacy).
+#: CMS cell-size suppression policy: a count from 1 to 10 is never shown (docs/references.md, privacy).
 SMALL_CELL_MAX = 10
 
 

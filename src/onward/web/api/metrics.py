@@ -52,7 +52,7 @@ def get_metrics(
     period: PeriodDep,
     by: Annotated[str | None, Query(description="program, month or program,month")] = None,
 ) -> dict[str, Any]:
-    """Every metric of DESIGN section 5 for the period (default: the last 12 months of data), overall and
+    """Every metric of docs/metrics.md for the period (default: the last 12 months of data), overall and
     per group; hidden cells are null and listed under "suppressed" in their row (CMS cell-size policy)."""
     keys = parse_by(by)
     view = metrics_cache(request).view(session, period)

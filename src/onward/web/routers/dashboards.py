@@ -1,5 +1,5 @@
 """The system's numbers in the browser: the leaders' dashboard, the managers' program metrics and one page
-per metric with its definition and source (issue 3; DESIGN sections 1-2 and 5).
+per metric with its definition and source (docs/web.md, docs/metrics.md).
 
 Every figure comes from a suppressed view (`onward.web.metrics_cache`): a hidden cell reads "≤10" or
 "suppressed", an empty denominator "no data"; charts are drawn on the server as SVG by vl-convert, so
@@ -32,7 +32,7 @@ from onward.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-#: The leaders' headline figures (DESIGN section 2: "is the system going the right way?").
+#: The leaders' headline figures ("is the system going the right way?").
 HEADLINES: tuple[str, ...] = (
     "recovery_rate",
     "reliable_improvement_rate",
@@ -54,7 +54,7 @@ BASIS: dict[str, str] = {
     "share_treated_within_14_days": "episodes started",
     "treatment_share": "staff minutes",
 }
-#: The managers' "is the ship running" columns, by program (DESIGN section 1, program managers).
+#: The managers' "is the ship running" columns, by program (program managers).
 PROGRAM_COLUMNS: tuple[str, ...] = (
     "admissions",
     "active_census",
