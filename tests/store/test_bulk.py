@@ -117,6 +117,7 @@ def test_dates_and_booleans_survive_both_directions(database_url: str) -> None:
             "person_id": ["p1", "p1"],
             "program_id": ["a", "a"],
             "referral_id": [None, None],
+            "primary_staff_id": [None, None],
             "start_date": [dt.date(2024, 1, 1), dt.date(2024, 2, 29)],
             "planned_end_date": [None, None],
             "end_date": [None, dt.date(2024, 3, 1)],

@@ -84,6 +84,7 @@ def event_log(*, extra_op_people: int = 0) -> dict[str, pa.Table]:
             "person_id": [p for p, _ in people],
             "program_id": [g for _, g in people],
             "referral_id": [None] * len(people),
+            "primary_staff_id": [None] * len(people),
             "start_date": [D(2024, 3, 4)] * len(people),
             "planned_end_date": [None] * len(people),
             "end_date": [D(2024, 3, 25) if p in ended else None for p, _ in people],

@@ -161,7 +161,7 @@ def _value_problems(column: Column, values: pa.Array, max_length: int | None) ->
     """Checks on converted values: required, non-empty, length, allowed values, range."""
     problems: list[Problem | None] = []
     name = column.name
-    if not column.nullable:
+    if not column.nullable and not column.optional:  # an empty optional value is derived on import
         problems.append(
             _failed(pc.is_null(values), values, name, "empty value", "a value: the column is required")
         )
@@ -217,12 +217,12 @@ def normalise(
     """`raw` converted to the contract's schema, or the ValidationError of its first bad row."""
     names = set(raw.column_names)
     for column in spec.columns:
-        if column.name not in names:
+        if column.name not in names and not column.optional:
             raise ValidationError(
                 "missing column",
                 file=source.file,
                 column=column.name,
-                expected=f"columns {', '.join(spec.column_names)}",
+                expected=f"columns {', '.join(c.name for c in spec.columns if not c.optional)}",
             )
     for name in raw.column_names:
         if name not in spec.column_names:
@@ -236,6 +236,9 @@ def normalise(
     arrays: list[pa.Array] = []
     problems: list[Problem] = []
     for column in spec.columns:
+        if column.name not in names:  # an optional column an older extract lacks: empty, derived later
+            arrays.append(pa.nulls(raw.num_rows, arrow_type(column)))
+            continue
         values, problem = _convert(column, raw.column(column.name).combine_chunks(), source)
         if problem is not None:
             problems.append(problem)

@@ -184,6 +184,56 @@ def _with_empty_tables(tables: dict[str, Any]) -> dict[str, Any]:
     return tables
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The column names on the first line of a CSV file (an older extract may lack optional columns)."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _with_contract_columns(tables: dict[str, Any]) -> dict[str, Any]:
+    """Every table with every contract column: an optional column an older extract lacks is added
+    empty, and an empty referral outcome is derived as on import (docs/extracts.md, "Versions")."""
+    for name, table in tables.items():
+        present = set(table.columns)
+        absent = {
+            c.name: ibis.null(_IBIS_TYPES[c.kind]) for c in TABLES[name].columns if c.name not in present
+        }
+        if absent:
+            tables[name] = table.mutate(**absent).select(*TABLES[name].column_names)
+    referrals, episodes = tables.get("referrals"), tables.get("episodes")
+    if referrals is None or not _has_empty(referrals.outcome):
+        return tables
+    if episodes is None:
+        starts = ibis.memtable(
+            pa.table({"named_id": pa.array([], pa.string()), "first_start": pa.array([], pa.date32())})
+        )
+    else:
+        starts = (
+            episodes.filter(episodes.referral_id.notnull())
+            .group_by(named_id=episodes.referral_id)
+            .aggregate(first_start=episodes.start_date.min())
+        )
+    joined = referrals.left_join(starts, referrals.referral_id == starts.named_id)
+    stated = joined.outcome.notnull()
+    named = joined.named_id.notnull()
+    tables["referrals"] = joined.select(
+        *[c for c in TABLES["referrals"].column_names if c not in ("outcome", "outcome_date")],
+        outcome=ibis.ifelse(stated, joined.outcome, ibis.ifelse(named, "admitted", "waiting")),
+        outcome_date=ibis.ifelse(stated, joined.outcome_date, joined.first_start),
+    ).select(*TABLES["referrals"].column_names)
+    return tables
+
+
+def _has_empty(column: Any) -> bool:
+    with quiet_engine_warnings():
+        return bool(column.isnull().any().execute())
+
+
+_IBIS_TYPES = {"str": "string", "int": "int64", "date": "date", "bool": "boolean", "json": "string"}
+
+
 def _duckdb_folder(folder: Path) -> EventLog:
     con = ibis.duckdb.connect()
     tables: dict[str, Any] = {}
@@ -191,9 +241,10 @@ def _duckdb_folder(folder: Path) -> EventLog:
         if path.suffix == ".parquet":
             tables[name] = con.read_parquet(str(path), table_name=name)
         else:
-            types = {c.name: _DUCKDB_TYPES[c.kind] for c in TABLES[name].columns}
+            header = set(_csv_header(path))
+            types = {c.name: _DUCKDB_TYPES[c.kind] for c in TABLES[name].columns if c.name in header}
             tables[name] = con.read_csv(str(path), table_name=name, types=types, header=True)
-    return EventLog("duckdb", _with_empty_tables(tables), con, str(folder))
+    return EventLog("duckdb", _with_empty_tables(_with_contract_columns(tables)), con, str(folder))
 
 
 def _dialect(url: str) -> BackendName:
@@ -408,7 +459,8 @@ def spark_backend() -> Any:
         return _spark["con"]
 
 
-def _spark_schema(name: str) -> Any:
+def _spark_schema(name: str, columns: list[str]) -> Any:
+    """The Spark schema of a CSV file whose header names `columns` (in the file's order)."""
     from pyspark.sql import types as st
 
     kinds = {
@@ -418,7 +470,8 @@ def _spark_schema(name: str) -> Any:
         "bool": st.BooleanType(),
         "json": st.StringType(),
     }
-    return st.StructType([st.StructField(c.name, kinds[c.kind], True) for c in TABLES[name].columns])
+    spec = TABLES[name]
+    return st.StructType([st.StructField(c, kinds[spec.column(c).kind], True) for c in columns])
 
 
 def _pyspark_folder(folder: Path) -> EventLog:
@@ -432,9 +485,12 @@ def _pyspark_folder(folder: Path) -> EventLog:
             frame = session.read.parquet(str(path))
         else:
             frame = session.read.csv(
-                str(path), header=True, schema=_spark_schema(name), dateFormat="yyyy-MM-dd"
+                str(path),
+                header=True,
+                schema=_spark_schema(name, _csv_header(path)),
+                dateFormat="yyyy-MM-dd",
             )
         view = f"{prefix}_{name}"
         frame.createOrReplaceTempView(view)
         tables[name] = con.table(view)
-    return EventLog("pyspark", _with_empty_tables(tables), con, str(folder))
+    return EventLog("pyspark", _with_empty_tables(_with_contract_columns(tables)), con, str(folder))
