@@ -100,8 +100,7 @@ def assigned_episodes(staff_id: str, on: datetime) -> ColumnElement[bool]:
         CareTeamMember.added_on <= day,
         or_(CareTeamMember.removed_on.is_(None), CareTeamMember.removed_on > day),
     )
-    primary = getattr(Episode, "primary_staff_id", None)  # TEMPORARY until the event-log v2 lands
-    return or_(primary == staff_id, on_team) if primary is not None else on_team
+    return or_(Episode.primary_staff_id == staff_id, on_team)
 
 
 def active_break_glass(session: Session, actor: Actor, person_id: str, now: datetime) -> BreakGlassGrant | None:

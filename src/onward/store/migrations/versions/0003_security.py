@@ -4,8 +4,8 @@ break-glass and access grants, Part 2 consents and disclosures, the keyed audit 
 Entries already in the audit log keep their unkeyed SHA-256 chain (scheme "sha256"); entries written
 from now on are chained with HMAC-SHA256 under a key kept outside the database.
 
-Revision ID: 0002_security
-Revises: 0001
+Revision ID: 0003_security
+Revises: 0002_event_log_v2
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_security"
-down_revision: str | None = "0001"
+revision: str = "0003_security"
+down_revision: str | None = "0002_event_log_v2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
