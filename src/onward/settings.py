@@ -34,8 +34,8 @@ def secret_bytes(secret: str) -> int:
 
 
 def strong_secret(secret: str) -> bool:
-    """At least MIN_SECRET_BYTES of material and at least 16 different characters (not `x` * 64)."""
-    return secret_bytes(secret) >= MIN_SECRET_BYTES and len(set(secret.strip())) >= 16
+    """At least MIN_SECRET_BYTES of material and at least 10 different characters (not `x` * 64)."""
+    return secret_bytes(secret) >= MIN_SECRET_BYTES and len(set(secret.strip())) >= 10
 
 
 class Settings(BaseSettings):

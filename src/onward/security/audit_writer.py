@@ -74,10 +74,14 @@ class AuditWriter:
             _log.warning("audit entry for %s %s not yet committed; serving anyway", event.action, event.entity)
         return stored
 
-    def later(self, chore: Bookkeeping) -> None:
-        """Run `chore(session)` in the writer's next transaction, without waiting (best effort)."""
+    def later(self, chore: Bookkeeping, *, wait: bool = False) -> None:
+        """Run `chore(session)` in the writer's next transaction (best effort; never raises). With
+        `wait`, block until it is committed or the wait runs out."""
         self._ensure_started()
-        self._queue.put(_Job(chore=chore))
+        job = _Job(chore=chore)
+        self._queue.put(job)
+        if wait:
+            job.done.wait(self._wait)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is committed (used at shutdown and in tests)."""

@@ -18,6 +18,7 @@ from onward.security.audit_writer import AuditWriter
 from onward.security.policy import ROUTES, Open, Permission, route_allows, route_key
 from onward.settings import Settings
 from onward.store.tables import User
+from onward.web.routes import request_template
 from onward.web.sessions import CSRF_FIELD, CSRF_HEADER, check_csrf, session_token
 
 #: State-changing requests that carry no CSRF token: JSON sign-in (no session exists yet, and a browser
@@ -85,7 +86,8 @@ def get_optional_user(
     session.commit()  # end the read transaction; the handler starts its own
     if active.needs_touch:
         token_hash = active.row.token_hash
-        audit_writer(request).later(lambda s: login_sessions.touch(s, token_hash, now))
+        # At most once a minute per session; waiting keeps the idle clock exact on every worker.
+        audit_writer(request).later(lambda s: login_sessions.touch(s, token_hash, now), wait=True)
     return active.user
 
 
@@ -112,9 +114,7 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 async def enforce_policy(request: Request, user: OptionalUser) -> None:
     """Every route passes here first: its rule in `onward.security.policy.ROUTES` (default deny), then
     the CSRF token of any state-changing request."""
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
-    key = route_key(request.method, path)
+    key = route_key(request.method, request_template(request))
     rule = ROUTES.get(key)
     actor: Actor | None = getattr(request.state, "actor", None)
     if rule is not Open.PUBLIC and user is None:
