@@ -146,7 +146,7 @@ ROUTES: dict[str, Rule] = {
     "POST /whatif": _any(P.WHAT_IF),
     "GET /whatif/runs/{job_id}": _any(P.WHAT_IF),
     "GET /whatif/runs/{job_id}/status": _any(P.WHAT_IF),
-    "GET /api/v1/docs": Open.SIGNED_IN,
+    "GET /api/v1/docs": Open.PUBLIC,
     # JSON API
     "GET /api/v1/openapi.json": Open.PUBLIC,
     "GET /api/v1/health": Open.PUBLIC,
