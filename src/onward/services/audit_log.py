@@ -4,7 +4,7 @@ and anyone holding the key verifies the chain. Searching the log is itself audit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -85,7 +85,9 @@ def search_audit(*, session: Session, actor: Actor, query: AuditQuery, now: date
         statement = statement.where(AuditEntry.at < query.until)
     rows = list(session.scalars(statement))
     lines = _lines(session, rows)
-    described = ", ".join(f"{k}={v}" for k, v in vars(query).items() if v is not None and k != "limit") or "all"
+    described = (
+        ", ".join(f"{k}={v}" for k, v in asdict(query).items() if v is not None and k != "limit") or "all"
+    )
     with write_transaction(session):
         append_audit(
             session=session,

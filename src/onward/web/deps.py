@@ -80,10 +80,13 @@ def get_optional_user(
     if active is None:
         request.state.user = None
         return None
-    request.state.user = active.user
-    request.state.login = active.row
     request.state.actor = actor_for(session, active.user, now, request_id=request_id(request))
     session.commit()  # end the read transaction; the handler starts its own
+    # Detached copies: a handler's rollback must not expire what the page (or its error page) shows.
+    session.expunge(active.user)
+    session.expunge(active.row)
+    request.state.user = active.user
+    request.state.login = active.row
     if active.needs_touch:
         token_hash = active.row.token_hash
         # At most once a minute per session; waiting keeps the idle clock exact on every worker.
