@@ -9,11 +9,11 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import select, text
 
+from onward.interop.bulk import TableCounts
 from onward.interop.extracts import export_extract, import_extract, read_table_file
 from onward.interop.files import FORMATS, ExtractFormat, arrow_schema, write_table
 from onward.interop.validate import Source, normalise
 from onward.model.eventlog import EVENT_LOG
-from onward.store.bulk import TableCounts
 from onward.store.engine import create_db_engine
 from onward.store.tables import ImportRecord
 

@@ -26,6 +26,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Connection, String, insert
 
 from onward.errors import ConfigurationError, ValidationError
+from onward.interop.bulk import (
+    Advance,
+    TableCounts,
+    count_rows,
+    existing_ids,
+    prepare_bulk,
+    read_sorted,
+    upsert,
+)
 from onward.interop.files import (
     FORMATS,
     ExtractFormat,
@@ -38,15 +47,6 @@ from onward.interop.outcomes import check_outcomes, fill_outcomes
 from onward.interop.scores import check_scores
 from onward.interop.validate import Source, check_references, normalise
 from onward.model.eventlog import EVENT_LOG, TABLES, Table
-from onward.store.bulk import (
-    Advance,
-    TableCounts,
-    count_rows,
-    existing_ids,
-    prepare_bulk,
-    read_sorted,
-    upsert,
-)
 from onward.store.engine import create_db_engine, is_sqlite
 from onward.store.migrate import current_revision, upgrade_database
 from onward.store.tables import Base, ImportRecord

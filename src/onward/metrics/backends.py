@@ -81,7 +81,7 @@ def small_table(log: EventLog, table: pa.Table) -> Any:
     """
     if log.backend != "duckdb":
         return ibis.memtable(table)
-    digest = hashlib.sha1(str(table.schema).encode())
+    digest = hashlib.sha1(str(table.schema).encode(), usedforsecurity=False)  # a cache key, not a secret
     for column in table.columns:
         for chunk in column.chunks:
             for buffer in chunk.buffers():
@@ -125,18 +125,20 @@ def quiet_engine_warnings() -> Iterator[None]:
 
 
 def open_event_log(
-    *, data: Path | None = None, db: str | None = None, backend: str | None = None
+    *, data: Path | None = None, db: str | None = None, backend: str | None = None, with_items: bool = False
 ) -> EventLog:
     """Open an extract folder (`data`) or a live database (`db`) on the chosen backend.
 
     Defaults: DuckDB for a folder; for a SQLite URL, the live tables copied into an in-memory DuckDB through
     Arrow (cached per data version); PostgreSQL on its own server. `backend` overrides the engine.
+    The DuckDB copy of a SQLite store leaves measurement item scores out unless `with_items` (the
+    clinician flags read the risk items; no metric does).
     """
     with quiet_engine_warnings():
-        return _open(data=data, db=db, backend=backend)
+        return _open(data=data, db=db, backend=backend, with_items=with_items)
 
 
-def _open(*, data: Path | None, db: str | None, backend: str | None) -> EventLog:
+def _open(*, data: Path | None, db: str | None, backend: str | None, with_items: bool = False) -> EventLog:
     if (data is None) == (db is None):
         raise ValidationError("give exactly one of an extract folder (--data) or a database URL (--db)")
     if backend is not None and backend not in BACKENDS:
@@ -156,7 +158,7 @@ def _open(*, data: Path | None, db: str | None, backend: str | None) -> EventLog
     # times faster than SQLite's own engine; PostgreSQL computes on its server.
     chosen = backend or ("duckdb" if dialect == "sqlite" else dialect)
     if chosen == "duckdb":
-        return _live_into_duckdb(db, dialect)
+        return _live_into_duckdb(db, dialect, with_items)
     if chosen != dialect:
         raise ValidationError(
             f"backend {chosen!r} cannot read a {dialect} URL", expected=f"{dialect} or duckdb"
@@ -310,7 +312,7 @@ def _postgres(url: str) -> EventLog:
 
 _cache_lock = threading.Lock()
 _copy_lock = threading.Lock()
-_live_cache: dict[str, tuple[tuple[int, ...], EventLog]] = {}
+_live_cache: dict[str, tuple[tuple[int, ...], EventLog, bool]] = {}
 
 
 def _data_version(url: str, dialect: BackendName) -> tuple[int, ...] | None:
@@ -327,22 +329,25 @@ def _data_version(url: str, dialect: BackendName) -> tuple[int, ...] | None:
     return tuple(marks)
 
 
-def _live_into_duckdb(url: str, dialect: BackendName) -> EventLog:
-    """Copy the live tables into an in-memory DuckDB once per data version, through Arrow."""
+def _live_into_duckdb(url: str, dialect: BackendName, with_items: bool = False) -> EventLog:
+    """Copy the live tables into an in-memory DuckDB once per data version, through Arrow (a copy with
+    item scores serves callers that do not need them too)."""
     with _copy_lock:  # threads asking for the same store wait for one copy
         version = _data_version(url, dialect)
         with _cache_lock:
             hit = _live_cache.get(url)
-        if version is not None and hit is not None and hit[0] == version:
+        if version is not None and hit is not None and hit[0] == version and (hit[2] or not with_items):
             return hit[1]
-        return _copy_into_duckdb(url, dialect, version)
+        return _copy_into_duckdb(url, dialect, version, with_items)
 
 
-def _copy_into_duckdb(url: str, dialect: BackendName, version: tuple[int, ...] | None) -> EventLog:
+def _copy_into_duckdb(
+    url: str, dialect: BackendName, version: tuple[int, ...] | None, with_items: bool = False
+) -> EventLog:
     con = ibis.duckdb.connect()
     raw = con.con  # the duckdb connection: CREATE TABLE from a registered Arrow table
     if dialect == "sqlite":
-        arrows, source = _read_sqlite(_sqlite_path(url)), str(_sqlite_path(url))
+        arrows, source = _read_sqlite(_sqlite_path(url), with_items), str(_sqlite_path(url))
     else:
         live = _postgres(url)
         arrows = {
@@ -358,13 +363,14 @@ def _copy_into_duckdb(url: str, dialect: BackendName, version: tuple[int, ...] |
     log = EventLog("duckdb", tables, con, f"{source} (copied into DuckDB)", version)
     if version is not None:
         with _cache_lock:
-            _live_cache[url] = (version, log)
+            _live_cache[url] = (version, log, with_items or dialect != "sqlite")
     return log
 
 
-def _read_sqlite(path: Path) -> dict[str, pa.Table]:
+def _read_sqlite(path: Path, with_items: bool = False) -> dict[str, pa.Table]:
     """The metric tables of a SQLite store as Arrow, read with the stdlib driver (no pandas on the way);
-    the columns in `_NOT_READ` are left empty."""
+    the columns in `_NOT_READ` are left empty (measurement items are read when `with_items`)."""
+    skipped = _NOT_READ - {("measurements", "items")} if with_items else _NOT_READ
     import sqlite3
 
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -378,7 +384,7 @@ def _read_sqlite(path: Path) -> dict[str, pa.Table]:
         out: dict[str, pa.Table] = {}
         for name in METRIC_TABLES:
             spec = TABLES[name]
-            read = [c for c in spec.columns if (name, c.name) not in _NOT_READ]
+            read = [c for c in spec.columns if (name, c.name) not in skipped]
             # One JSON object of column arrays, built by SQLite in one scan (so the columns stay aligned)
             # and parsed by Arrow's C++ reader: no Python object per value. Dates arrive as ISO text and
             # booleans as 0/1; `_conform` casts them afterwards.
@@ -394,7 +400,7 @@ def _read_sqlite(path: Path) -> dict[str, pa.Table]:
             arrays = []
             for column in spec.columns:
                 kind = _ARROW_LOOSE[column.kind]
-                if (name, column.name) in _NOT_READ:
+                if (name, column.name) in skipped:
                     arrays.append(pa.nulls(rows, kind))
                 else:
                     arrays.append(parsed.column(column.name).combine_chunks().flatten())

@@ -46,7 +46,7 @@ POSTPARTUM_WEEKS = (0, 52)
 def allowed_minutes(track: Track, grade: Grade | None) -> tuple[int, int]:
     """Shortest and longest lesson, in minutes (docs/skills.md, "Lesson length").
 
-    Perinatal lessons fit a 10-15 minute slot in a routine visit (issue 11). School lessons fit
+    Perinatal lessons fit a 10-15 minute slot in a routine visit. School lessons fit
     one class period: short for K-2, up to a 50-55 minute period in grades 6-12.
     """
     if track.perinatal:

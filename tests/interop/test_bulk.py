@@ -9,10 +9,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from onward.interop import bulk
+from onward.interop.bulk import TableCounts, read_sorted, upsert
 from onward.interop.files import arrow_schema
 from onward.model.eventlog import TABLES
-from onward.store import bulk
-from onward.store.bulk import TableCounts, read_sorted, upsert
 from onward.store.engine import create_db_engine
 from onward.store.migrate import upgrade_database
 from onward.store.tables import Base
