@@ -34,7 +34,10 @@ def _run(*args: str) -> tuple[int, str]:
 
 
 def test_audit_verify_passes_then_names_the_first_tampered_entry(db: str) -> None:
-    assert _run("users", "add", "amir", "--role", "admin", "--password", "a long admin password", "--db", db)[0] == 0
+    assert (
+        _run("users", "add", "amir", "--role", "admin", "--password", "a long admin password", "--db", db)[0]
+        == 0
+    )
     assert _run("users", "deactivate", "amir", "--db", db)[0] == 0
     code, output = _run("audit", "verify", "--db", db)
     assert code == 0 and "intact: 2 entries" in output
@@ -64,16 +67,39 @@ def test_people_get_invitations_not_passwords(db: str) -> None:
 
 def test_consents_and_a_disclosure_from_the_command_line(db: str, tmp_path: Path) -> None:
     code, output = _run(
-        "consent", "add", "ana", "--to", "Riverside Primary Care", "--purpose", "treatment",
-        "--information", "attendance", "--discloser", "North clinic", "--signed-by", "the patient",
-        "--signed-on", "2026-01-02", "--expires-on", "2027-01-02", "--db", db,
+        "consent",
+        "add",
+        "ana",
+        "--to",
+        "Riverside Primary Care",
+        "--purpose",
+        "treatment",
+        "--information",
+        "attendance",
+        "--discloser",
+        "North clinic",
+        "--signed-by",
+        "the patient",
+        "--signed-on",
+        "2026-01-02",
+        "--expires-on",
+        "2027-01-02",
+        "--db",
+        db,
     )
     assert code == 0 and "recorded consent" in output
     code, output = _run("consent", "list", "ana", "--db", db)
     assert code == 0 and "Riverside" in output and "treatment" in output
     code, output = _run(
-        "export", str(tmp_path / "out"), "--for", "Riverside Primary Care", "--purpose", "treatment",
-        "--no-progress", "--db", db,
+        "export",
+        str(tmp_path / "out"),
+        "--for",
+        "Riverside Primary Care",
+        "--purpose",
+        "treatment",
+        "--no-progress",
+        "--db",
+        db,
     )
     assert code == 0 and "withheld" in output and (tmp_path / "out" / "NOTICE-42-CFR-PART-2.txt").exists()
     code, output = _run("audit", "search", "--action", "disclose", "--db", db)

@@ -146,8 +146,15 @@ def test_a_forged_seal_over_a_shorter_log_is_found(session: Session) -> None:
 def test_entries_before_the_keyed_chain_still_verify(session: Session) -> None:
     """An upgraded database keeps its unkeyed entries; new keyed entries chain on after them."""
     legacy = AuditEntry(
-        at=T0, user_id="u0", action="create", entity="user", entity_id="u0", detail="old", prev_hash=GENESIS_HASH,
-        hash="", scheme=SCHEME_LEGACY,
+        at=T0,
+        user_id="u0",
+        action="create",
+        entity="user",
+        entity_id="u0",
+        detail="old",
+        prev_hash=GENESIS_HASH,
+        hash="",
+        scheme=SCHEME_LEGACY,
     )
     legacy.hash = legacy_hash(
         GENESIS_HASH,
@@ -175,7 +182,14 @@ def test_concurrent_appends_keep_one_chain(database_url: str) -> None:
             for i in range(10):
                 with factory() as s:
                     s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-                    append_audit(session=s, at=T0, user_id=f"w{worker}", action="read", entity="person", entity_id=str(i))
+                    append_audit(
+                        session=s,
+                        at=T0,
+                        user_id=f"w{worker}",
+                        action="read",
+                        entity="person",
+                        entity_id=str(i),
+                    )
                     s.commit()
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
@@ -203,7 +217,9 @@ def test_the_writer_commits_reads_in_batches_while_a_writer_holds_the_lock(sqlit
     results: list[bool] = []
 
     def read(i: int) -> None:
-        results.append(writer.record(AuditEvent(at=T0, user_id="u", action="read", entity="person", entity_id=str(i))))
+        results.append(
+            writer.record(AuditEvent(at=T0, user_id="u", action="read", entity="person", entity_id=str(i)))
+        )
 
     threads = [threading.Thread(target=read, args=(i,)) for i in range(20)]
     for thread in threads:

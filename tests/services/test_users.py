@@ -152,7 +152,9 @@ def test_five_failures_pause_sign_in_with_a_doubling_wait(session: Session) -> N
     later = NOW + timedelta(seconds=59)
     with pytest.raises(AuthenticationError):
         authenticate(session=session, username="carla", password=PASSWORD, now=later + timedelta(seconds=119))
-    assert authenticate(session=session, username="carla", password=PASSWORD, now=later + timedelta(minutes=10))
+    assert authenticate(
+        session=session, username="carla", password=PASSWORD, now=later + timedelta(minutes=10)
+    )
 
 
 def test_unknown_accounts_are_throttled_like_real_ones(session: Session) -> None:
@@ -168,13 +170,17 @@ def test_successes_never_count_against_a_shared_address(session: Session) -> Non
     for n in range(40):
         _user(session, f"colleague{n}")
     for n in range(40):
-        authenticate(session=session, username=f"colleague{n}", password=PASSWORD, now=NOW, address="10.0.0.1")
+        authenticate(
+            session=session, username=f"colleague{n}", password=PASSWORD, now=NOW, address="10.0.0.1"
+        )
 
 
 def test_failures_from_one_address_are_throttled_with_a_retry_time(session: Session) -> None:
     for n in range(30):
         with pytest.raises(AuthenticationError):
-            authenticate(session=session, username=f"guess{n}", password="wrong", now=NOW, address="203.0.113.9")
+            authenticate(
+                session=session, username=f"guess{n}", password="wrong", now=NOW, address="203.0.113.9"
+            )
     with pytest.raises(TooManyAttemptsError) as error:
         authenticate(session=session, username="guess-more", password="wrong", now=NOW, address="203.0.113.9")
     assert 1 <= error.value.retry_after <= 61
@@ -213,15 +219,27 @@ def test_demo_users_one_per_role_linked_to_real_work(session: Session) -> None:
     session.add_all(
         [
             Episode(
-                episode_id="e1", person_id="ben", program_id="p2", start_date=date(2025, 1, 1), is_sud=False,
+                episode_id="e1",
+                person_id="ben",
+                program_id="p2",
+                start_date=date(2025, 1, 1),
+                is_sud=False,
                 primary_staff_id="s2",
             ),
             Episode(
-                episode_id="e2", person_id="ben", program_id="p2", start_date=date(2025, 6, 1), is_sud=False,
+                episode_id="e2",
+                person_id="ben",
+                program_id="p2",
+                start_date=date(2025, 6, 1),
+                is_sud=False,
                 primary_staff_id="s2",
             ),
             Episode(
-                episode_id="e3", person_id="ana", program_id="p1", start_date=date(2025, 2, 1), is_sud=False,
+                episode_id="e3",
+                person_id="ana",
+                program_id="p1",
+                start_date=date(2025, 2, 1),
+                is_sud=False,
                 primary_staff_id="s1",
             ),
         ]

@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import StarletteDeprecationWarning
 
 from onward.security import passwords
-from onward.services.users import create_user
-from onward.settings import Settings
-from onward.store.engine import create_db_engine, session_factory
-from onward.store.migrate import upgrade_database
 from onward.security.access import operator
 from onward.services.accounts import accept_invitation, invite_person
-from onward.settings import PLACEHOLDER_SECRET
+from onward.services.users import create_user
+from onward.settings import PLACEHOLDER_SECRET, Settings
+from onward.store.engine import create_db_engine, session_factory
+from onward.store.migrate import upgrade_database
 from onward.store.tables import Episode, Measurement, Person, Program, Referral, Service, Staff, User
 from onward.web.app import create_app
 
@@ -197,7 +196,9 @@ def make_user(db: Session) -> Callable[..., User]:
         if role == "person":
             if "person_id" not in kwargs:  # a person of their own, for tests about roles only
                 kwargs["person_id"] = f"p-{username}"
-                db.add(Person(person_id=f"p-{username}", birth_year=1990, sex="unknown", postcode_prefix="000"))
+                db.add(
+                    Person(person_id=f"p-{username}", birth_year=1990, sex="unknown", postcode_prefix="000")
+                )
                 db.commit()
             link = invite_person(
                 session=db,

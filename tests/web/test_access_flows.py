@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.web.conftest import PASSWORD, form_token
 
 from onward.store.tables import AuditEntry, User
 from onward.store.tables_security import BreakGlassGrant
-from tests.web.conftest import PASSWORD, form_token
 
 Login = Callable[..., Response]
 
@@ -32,18 +32,34 @@ def test_break_glass_opens_an_unassigned_record_for_one_hour_with_its_reason_aud
     assert refused.status_code == 400 and "say why" in refused.text
     wrong = client.post(
         "/break-glass",
-        data={"csrf_token": token, "person_id": "ben", "reason": "Seen in the crisis unit tonight", "password": "no"},
+        data={
+            "csrf_token": token,
+            "person_id": "ben",
+            "reason": "Seen in the crisis unit tonight",
+            "password": "no",
+        },
     )
     assert wrong.status_code == 401
     opened = client.post(
         "/break-glass",
-        data={"csrf_token": token, "person_id": "ben", "reason": "Seen in the crisis unit tonight", "password": PASSWORD},
+        data={
+            "csrf_token": token,
+            "person_id": "ben",
+            "reason": "Seen in the crisis unit tonight",
+            "password": PASSWORD,
+        },
     )
     assert opened.status_code == 200 and opened.url.path == "/people/ben"
     assert "Harbor Residential" in opened.text and "break-glass" in opened.text
     db.expire_all()
-    entries = list(db.scalars(select(AuditEntry).where(AuditEntry.person_id == "ben").order_by(AuditEntry.entry_id)))
-    assert [(e.action, e.outcome) for e in entries] == [("break_glass", "refused"), ("break_glass", "ok"), ("read", "ok")]
+    entries = list(
+        db.scalars(select(AuditEntry).where(AuditEntry.person_id == "ben").order_by(AuditEntry.entry_id))
+    )
+    assert [(e.action, e.outcome) for e in entries] == [
+        ("break_glass", "refused"),
+        ("break_glass", "ok"),
+        ("read", "ok"),
+    ]
     assert "Seen in the crisis unit tonight" in (entries[1].detail or "")
     assert "basis: break-glass" in (entries[2].detail or "")
     clock.advance(minutes=61)
@@ -79,7 +95,8 @@ def test_an_invitation_lets_the_person_choose_their_own_password_once(
     form = client.get(f"/{path}")
     assert form.status_code == 200 and "Choose a username and a password only you know" in form.text
     done = client.post(
-        f"/{path}", data={"csrf_token": form_token(form.text), "username": "ana-r", "password": "my own secret"}
+        f"/{path}",
+        data={"csrf_token": form_token(form.text), "username": "ana-r", "password": "my own secret"},
     )
     assert done.status_code == 200 and done.url.path == "/login"
     assert login("ana-r", "my own secret").url.path == "/me"
@@ -95,7 +112,9 @@ def test_a_clinician_cannot_invite_someone_outside_their_caseload(
 ) -> None:
     make_user("carla", "clinician", staff_id="st1")
     page = login("carla")
-    assert client.post("/people/ben/invitation", data={"csrf_token": form_token(page.text)}).status_code == 404
+    assert (
+        client.post("/people/ben/invitation", data={"csrf_token": form_token(page.text)}).status_code == 404
+    )
 
 
 def test_role_changes_and_deactivation_end_sessions_at_once(
@@ -113,14 +132,19 @@ def test_role_changes_and_deactivation_end_sessions_at_once(
         assert lena_browser.get("/system", follow_redirects=False).status_code == 200
         page = login("amir")
         token = form_token(page.text)
-        changed = client.post(f"/admin/users/{lena.user_id}/role", data={"csrf_token": token, "role": "analyst"})
+        changed = client.post(
+            f"/admin/users/{lena.user_id}/role", data={"csrf_token": token, "role": "analyst"}
+        )
         assert changed.status_code == 200 and "now a analyst" in changed.text
         assert lena_browser.get("/system", follow_redirects=False).status_code == 303
         lena_browser.post("/api/v1/session", json={"username": "lena", "password": PASSWORD})
         assert lena_browser.get("/api/v1/me").json()["role"] == "analyst"
         client.post(f"/admin/users/{lena.user_id}/deactivate", data={"csrf_token": token})
         assert lena_browser.get("/api/v1/me").status_code == 401
-        assert lena_browser.post("/api/v1/session", json={"username": "lena", "password": PASSWORD}).status_code == 401
+        assert (
+            lena_browser.post("/api/v1/session", json={"username": "lena", "password": PASSWORD}).status_code
+            == 401
+        )
 
 
 def test_a_reset_link_sets_a_new_password_and_signs_out_everywhere(
@@ -129,7 +153,9 @@ def test_a_reset_link_sets_a_new_password_and_signs_out_everywhere(
     make_user("amir", "admin")
     lena = make_user("lena", "leader")
     page = login("amir")
-    issued = client.post(f"/admin/users/{lena.user_id}/reset-link", data={"csrf_token": form_token(page.text)})
+    issued = client.post(
+        f"/admin/users/{lena.user_id}/reset-link", data={"csrf_token": form_token(page.text)}
+    )
     link = issued.text.split('aria-label="One-time link" value="')[1].split('"')[0]
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     client.cookies.clear()
@@ -147,7 +173,13 @@ def test_administrators_cannot_make_a_persons_account_or_read_records(
     token = form_token(page.text)
     made = client.post(
         "/admin/users",
-        data={"csrf_token": token, "username": "fake-ana", "display_name": "Ana", "role": "person", "password": "x" * 20},
+        data={
+            "csrf_token": token,
+            "username": "fake-ana",
+            "display_name": "Ana",
+            "role": "person",
+            "password": "x" * 20,
+        },
     )
     assert made.status_code == 400 and "invitation" in made.text
     assert client.get("/people/ana").status_code == 403

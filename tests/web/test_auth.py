@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onward.store.tables import User
@@ -179,7 +178,9 @@ def test_users_see_and_end_their_own_sessions(
     other_app.state.clock = clock
     with TestClient(other_app) as laptop:
         token = laptop.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
-        laptop.post("/login", data={"username": "lena", "password": "a long test password 1", "csrf_token": token})
+        laptop.post(
+            "/login", data={"username": "lena", "password": "a long test password 1", "csrf_token": token}
+        )
         assert laptop.get("/system", follow_redirects=False).status_code == 200
         listed = client.get("/api/v1/me/sessions")
         sessions = listed.json()

@@ -41,7 +41,9 @@ def accounts(make_user: Callable[..., Any], county: None) -> dict[str, str]:
 
 def _sign_in(client: TestClient, username: str) -> str:
     client.cookies.clear()
-    response = client.post("/api/v1/session", json={"username": username, "password": "a long test password 1"})
+    response = client.post(
+        "/api/v1/session", json={"username": username, "password": "a long test password 1"}
+    )
     assert response.status_code == 200, response.text
     token: str = response.json()["csrf_token"]
     return token
@@ -49,7 +51,8 @@ def _sign_in(client: TestClient, username: str) -> str:
 
 def _call(client: TestClient, method: str, path: str, csrf: str | None) -> Response:
     headers = {CSRF_HEADER: csrf} if csrf and method != "GET" else {}
-    return client.request(method, path, headers=headers, follow_redirects=False)
+    response: Response = client.request(method, path, headers=headers, follow_redirects=False)
+    return response
 
 
 def _routes(client: TestClient) -> list[tuple[str, str]]:

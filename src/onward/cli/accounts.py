@@ -106,7 +106,10 @@ def users_invite(
             person_id=person_id,
             now=_now(),
         )
-        _say(f"{database.settings.base_url}{link.path}\n(works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC)")
+        _say(
+            f"{database.settings.base_url}{link.path}\n"
+            f"(works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC)"
+        )
 
 
 @users_app.command("list")
@@ -142,7 +145,9 @@ def _set_active(username: str, db: str | None, active: bool) -> None:
 
     with open_database(db) as database, database.factory() as session:
         user = user_by_name(session=session, username=username)
-        set_active(session=session, actor=command_line_operator(), user_id=user.user_id, active=active, now=_now())
+        set_active(
+            session=session, actor=command_line_operator(), user_id=user.user_id, active=active, now=_now()
+        )
     _say(f"{username} {'reactivated' if active else 'deactivated; their sessions have ended'}")
 
 
@@ -188,7 +193,12 @@ def users_role(
     with open_database(db) as database, database.factory() as session:
         user = user_by_name(session=session, username=username)
         change_role(
-            session=session, actor=command_line_operator(), user_id=user.user_id, role=role, program_ids=program, now=_now()
+            session=session,
+            actor=command_line_operator(),
+            user_id=user.user_id,
+            role=role,
+            program_ids=program,
+            now=_now(),
         )
     _say(f"{username} is now a {role}")
 
@@ -212,7 +222,10 @@ def users_reset_link(username: UsernameArg, db: DbOption = None) -> None:
             user_id=user.user_id,
             now=_now(),
         )
-        _say(f"{database.settings.base_url}{link.path}\n(works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC)")
+        _say(
+            f"{database.settings.base_url}{link.path}\n"
+            f"(works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC)"
+        )
 
 
 @users_app.command("grant")

@@ -39,7 +39,9 @@ def audit_verify(db: DbOption = None) -> None:
         verdict = verify_audit_chain(session=session)
     console = Console(soft_wrap=True)
     if verdict.intact:
-        console.print(f"audit log intact: {verdict.entries:,} entries, chain and seal verified", highlight=False)
+        console.print(
+            f"audit log intact: {verdict.entries:,} entries, chain and seal verified", highlight=False
+        )
         return
     where = f"entry {verdict.first_bad_entry_id}: " if verdict.first_bad_entry_id is not None else ""
     Console(stderr=True, soft_wrap=True).print(
@@ -55,14 +57,18 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationError(f"--{name} {value!r} is not a date", column=name, expected="YYYY-MM-DD") from None
+        raise ValidationError(
+            f"--{name} {value!r} is not a date", column=name, expected="YYYY-MM-DD"
+        ) from None
 
 
 @audit_app.command("search")
 def audit_search(
     user: Annotated[str | None, typer.Option(help="Username or user id.")] = None,
     person: Annotated[str | None, typer.Option(help="Person id whose record was touched.")] = None,
-    action: Annotated[str | None, typer.Option(help="read, login, export, disclose, break_glass, ...")] = None,
+    action: Annotated[
+        str | None, typer.Option(help="read, login, export, disclose, break_glass, ...")
+    ] = None,
     since: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=5000, help="At most this many entries.")] = 200,
@@ -87,7 +93,9 @@ def audit_search(
         limit=limit,
     )
     with open_database(db) as database, database.factory() as session:
-        lines = search_audit(session=session, actor=command_line_operator(), query=query, now=datetime.now(UTC))
+        lines = search_audit(
+            session=session, actor=command_line_operator(), query=query, now=datetime.now(UTC)
+        )
     if as_json:
         for line in lines:
             row = {k: getattr(line, k) for k in line.__slots__}
@@ -110,7 +118,9 @@ def audit_search(
 
 @audit_app.command("accounting")
 def audit_accounting(
-    person_id: Annotated[str, typer.Argument(help="The person whose accounting to list.", show_default=False)],
+    person_id: Annotated[
+        str, typer.Argument(help="The person whose accounting to list.", show_default=False)
+    ],
     db: DbOption = None,
 ) -> None:
     """A person's accounting: who else saw, changed or received their record in the last 3 years.

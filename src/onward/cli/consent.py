@@ -30,7 +30,9 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationError(f"--{name} {value!r} is not a date", column=name, expected="YYYY-MM-DD") from None
+        raise ValidationError(
+            f"--{name} {value!r} is not a date", column=name, expected="YYYY-MM-DD"
+        ) from None
 
 
 @consent_app.command("add")
@@ -70,7 +72,11 @@ def consent_add(
     )
     with open_database(db) as database, database.factory() as session:
         consent = record_consent(
-            session=session, actor=command_line_operator(), person_id=person_id, form=form, now=datetime.now(UTC)
+            session=session,
+            actor=command_line_operator(),
+            person_id=person_id,
+            form=form,
+            now=datetime.now(UTC),
         )
     Console(soft_wrap=True).print(f"recorded consent {consent.consent_id}", highlight=False)
 
@@ -89,7 +95,9 @@ def consent_list(
     from onward.services.consents import consents_of
 
     with open_database(db) as database, database.factory() as session:
-        rows = consents_of(session=session, actor=command_line_operator(), person_id=person_id, now=datetime.now(UTC))
+        rows = consents_of(
+            session=session, actor=command_line_operator(), person_id=person_id, now=datetime.now(UTC)
+        )
     table = Table("consent", "to", "purpose", "signed", "until", "status")
     for c in rows:
         table.add_row(
@@ -106,7 +114,9 @@ def consent_list(
 @consent_app.command("revoke")
 def consent_revoke(
     consent_id: Annotated[str, typer.Argument(help="The consent's id.", show_default=False)],
-    note: Annotated[str, typer.Option(help="How the revocation was given (e.g. 'verbally, 2026-12-01').")] = "",
+    note: Annotated[
+        str, typer.Option(help="How the revocation was given (e.g. 'verbally, 2026-12-01').")
+    ] = "",
     db: DbOption = None,
 ) -> None:
     """Revoke a consent; it takes effect at once (an export running now fails and writes nothing).
@@ -118,5 +128,11 @@ def consent_revoke(
     from onward.services.consents import revoke_consent
 
     with open_database(db) as database, database.factory() as session:
-        revoke_consent(session=session, actor=command_line_operator(), consent_id=consent_id, note=note, now=datetime.now(UTC))
+        revoke_consent(
+            session=session,
+            actor=command_line_operator(),
+            consent_id=consent_id,
+            note=note,
+            now=datetime.now(UTC),
+        )
     Console(soft_wrap=True).print("consent revoked", highlight=False)

@@ -112,7 +112,9 @@ def export(
             purpose=purpose,
             progress=progress,
         )
-    kind = "internal copy, not for disclosure" if result.internal else f"disclosure to {recipient} for {purpose}"
+    kind = (
+        "internal copy, not for disclosure" if result.internal else f"disclosure to {recipient} for {purpose}"
+    )
     table = Table(title=f"exported to {folder} ({fmt}): {kind}")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -122,7 +124,8 @@ def export(
     Console().print(table)
     if not result.internal:
         Console(soft_wrap=True).print(
-            f"{result.people_disclosed:,} people's records disclosed ({result.part2_people_disclosed:,} with Part 2 "
+            f"{result.people_disclosed:,} people's records disclosed "
+            f"({result.part2_people_disclosed:,} with Part 2 "
             f"records under consent); Part 2 records of {result.withheld_people:,} people withheld.",
             highlight=False,
         )

@@ -12,6 +12,7 @@ from onward.cli._app import DbOption, app
 from onward.errors import ConfigurationError
 from onward.settings import Settings, load_settings
 
+
 def require_initialised(url: str) -> None:
     """Refuse to work on a database that `onward init` has not created or upgraded to the newest schema."""
     from sqlalchemy.engine import make_url

@@ -26,7 +26,7 @@ class Purpose(StrEnum):
 
 
 def normalise_recipient(name: str) -> str:
-    """Recipients match by name, ignoring case and runs of spaces ("Riverside  Clinic" = "riverside clinic")."""
+    """Recipients match by name, ignoring case and spaces ("Riverside  Clinic" is "riverside clinic")."""
     return " ".join(name.split()).casefold()
 
 

@@ -103,7 +103,9 @@ def assigned_episodes(staff_id: str, on: datetime) -> ColumnElement[bool]:
     return or_(Episode.primary_staff_id == staff_id, on_team)
 
 
-def active_break_glass(session: Session, actor: Actor, person_id: str, now: datetime) -> BreakGlassGrant | None:
+def active_break_glass(
+    session: Session, actor: Actor, person_id: str, now: datetime
+) -> BreakGlassGrant | None:
     if actor.user_id is None or not actor.may(Permission.BREAK_GLASS):
         return None
     return session.scalar(
@@ -126,9 +128,7 @@ def person_basis(session: Session, actor: Actor, person_id: str, now: datetime) 
         return Basis.OWN
     if actor.may(Permission.CASELOAD) and actor.staff_id is not None:
         assigned = session.scalar(
-            select(
-                exists().where(Episode.person_id == person_id, assigned_episodes(actor.staff_id, now))
-            )
+            select(exists().where(Episode.person_id == person_id, assigned_episodes(actor.staff_id, now)))
         )
         if assigned:
             return Basis.CARE_TEAM

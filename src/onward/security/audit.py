@@ -235,7 +235,9 @@ def verify_audit_chain(*, session: Session, key: bytes | None = None) -> ChainVe
             return ChainVerdict(count, None, "the seal over the newest entry is missing")
         return ChainVerdict(count, None, None)
     if not hmac.compare_digest(seal.mac, seal_mac(secret, seal.last_entry_id, seal.last_hash, seal.entries)):
-        return ChainVerdict(count, None, "the seal does not match its key (wrong key, or the seal was altered)")
+        return ChainVerdict(
+            count, None, "the seal does not match its key (wrong key, or the seal was altered)"
+        )
     if last is None or seal.last_entry_id != last.entry_id or seal.last_hash != last.hash:
         after = last.entry_id if last is not None else 0
         return ChainVerdict(

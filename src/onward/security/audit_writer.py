@@ -71,7 +71,9 @@ class AuditWriter:
         self._queue.put(job)
         stored = job.done.wait(self._wait)
         if not stored:
-            _log.warning("audit entry for %s %s not yet committed; serving anyway", event.action, event.entity)
+            _log.warning(
+                "audit entry for %s %s not yet committed; serving anyway", event.action, event.entity
+            )
         return stored
 
     def later(self, chore: Bookkeeping, *, wait: bool = False) -> None:

@@ -136,9 +136,7 @@ def open_sessions_of(*, session: Session, user_id: str, now: datetime, idle: tim
         .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
         .order_by(LoginSession.created_at.desc())
     )
-    return [
-        r for r in rows if now - aware(r.last_seen_at) <= idle and now < aware(r.expires_at)
-    ]
+    return [r for r in rows if now - aware(r.last_seen_at) <= idle and now < aware(r.expires_at)]
 
 
 def recently_authenticated(row: LoginSession, now: datetime) -> bool:

@@ -176,5 +176,4 @@ def route_allows(rule: Rule | None, permissions: frozenset[Permission], signed_i
         return True
     if rule is Open.SIGNED_IN:
         return signed_in
-    assert isinstance(rule, frozenset)
-    return signed_in and bool(rule & permissions)
+    return signed_in and isinstance(rule, frozenset) and bool(rule & permissions)

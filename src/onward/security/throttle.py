@@ -35,7 +35,7 @@ class Limit:
         over = failures - self.allowed
         if over < 0:
             return timedelta(0)
-        return min(self.first_wait * (2**over), self.longest_wait)
+        return min(self.first_wait * (1 << over), self.longest_wait)
 
 
 LIMITS: dict[str, Limit] = {

@@ -187,7 +187,9 @@ def user_by_name(*, session: Session, username: str) -> User:
     return user
 
 
-def _audit_change(session: Session, actor: Actor, user: User, now: datetime, action: str, detail: str) -> None:
+def _audit_change(
+    session: Session, actor: Actor, user: User, now: datetime, action: str, detail: str
+) -> None:
     append_audit(
         session=session,
         at=now,
@@ -248,7 +250,9 @@ def change_role(
             session.delete(link)
         session.flush()
         session.add_all(UserProgram(user_id=user.user_id, program_id=p) for p in programs)
-        login_sessions.end_user_sessions(session=session, user_id=user.user_id, now=now, reason="role changed")
+        login_sessions.end_user_sessions(
+            session=session, user_id=user.user_id, now=now, reason="role changed"
+        )
         _audit_change(session, actor, user, now, "change_role", f"{old} -> {new_role.value}")
     return user
 
@@ -284,7 +288,9 @@ def use_reset_link(*, session: Session, secret_key: str, token: str, password: s
         check_password_policy(password, username=user.username, staff=Role(user.role) in STAFF_ROLES)
         user.password_hash = hash_password(password)
         invitation.used_at = now
-        login_sessions.end_user_sessions(session=session, user_id=user.user_id, now=now, reason="password reset")
+        login_sessions.end_user_sessions(
+            session=session, user_id=user.user_id, now=now, reason="password reset"
+        )
         append_audit(
             session=session,
             at=now,
@@ -314,7 +320,9 @@ def change_password(
         ended = login_sessions.end_user_sessions(
             session=session, user_id=user.user_id, now=now, reason="password changed", keep=keep_session
         )
-        _audit_change(session, actor, user, now, "change_password", f"password changed; {ended} other session(s) ended")
+        _audit_change(
+            session, actor, user, now, "change_password", f"password changed; {ended} other session(s) ended"
+        )
 
 
 def grant(
@@ -345,7 +353,9 @@ def grant(
             granted_at=now,
         )
         session.add(row)
-        login_sessions.end_user_sessions(session=session, user_id=user.user_id, now=now, reason="permissions changed")
+        login_sessions.end_user_sessions(
+            session=session, user_id=user.user_id, now=now, reason="permissions changed"
+        )
         _audit_change(session, actor, user, now, "grant", f"{wanted.value}: {reason.strip()}")
     return row
 
@@ -358,7 +368,9 @@ def revoke_grant(*, session: Session, actor: Actor, grant_id: str, now: datetime
             raise NotFoundError("no such active grant")
         row.revoked_at = now
         user = _target(session, row.user_id)
-        login_sessions.end_user_sessions(session=session, user_id=user.user_id, now=now, reason="permissions changed")
+        login_sessions.end_user_sessions(
+            session=session, user_id=user.user_id, now=now, reason="permissions changed"
+        )
         _audit_change(session, actor, user, now, "revoke_grant", f"{row.permission} revoked")
 
 

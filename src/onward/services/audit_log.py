@@ -49,7 +49,11 @@ class AuditLine:
 
 def _lines(session: Session, rows: list[AuditEntry]) -> list[AuditLine]:
     ids = {r.user_id for r in rows if r.user_id}
-    names = dict(session.execute(select(User.user_id, User.username).where(User.user_id.in_(ids))).all()) if ids else {}
+    names = (
+        dict(session.execute(select(User.user_id, User.username).where(User.user_id.in_(ids))).all())
+        if ids
+        else {}
+    )
     return [
         AuditLine(
             entry_id=r.entry_id,
@@ -73,7 +77,9 @@ def search_audit(*, session: Session, actor: Actor, query: AuditQuery, now: date
     require_permission(actor, Permission.AUDIT_LOG)
     statement = select(AuditEntry).order_by(AuditEntry.entry_id.desc()).limit(max(1, min(query.limit, 5000)))
     if query.user:
-        user_ids = select(User.user_id).where(or_(User.username == query.user.lower(), User.user_id == query.user))
+        user_ids = select(User.user_id).where(
+            or_(User.username == query.user.lower(), User.user_id == query.user)
+        )
         statement = statement.where(AuditEntry.user_id.in_(user_ids))
     if query.person_id:
         statement = statement.where(AuditEntry.person_id == query.person_id)
@@ -155,7 +161,9 @@ def accounting_for(*, session: Session, actor: Actor, person_id: str, now: datet
                 detail=disclosure.description,
             )
         )
-    lines.sort(key=lambda line: line.at if line.at.tzinfo else line.at.replace(tzinfo=now.tzinfo), reverse=True)
+    lines.sort(
+        key=lambda line: line.at if line.at.tzinfo else line.at.replace(tzinfo=now.tzinfo), reverse=True
+    )
     with write_transaction(session):
         append_audit(
             session=session,

@@ -34,7 +34,9 @@ def break_glass(
     text = " ".join(reason.split())
     if len(text) < MIN_REASON_LENGTH:
         raise ValidationError(
-            "say why you need this record now", column="reason", expected=f"at least {MIN_REASON_LENGTH} characters"
+            "say why you need this record now",
+            column="reason",
+            expected=f"at least {MIN_REASON_LENGTH} characters",
         )
     user = session.get(User, actor.user_id) if actor.user_id else None
     person = session.get(Person, person_id)

@@ -44,7 +44,9 @@ def _check(form: ConsentForm, today: date) -> None:
         Purpose(form.purpose)
     except ValueError:
         raise ValidationError(
-            f"unknown purpose {form.purpose!r}", column="purpose", expected=", ".join(p.value for p in Purpose)
+            f"unknown purpose {form.purpose!r}",
+            column="purpose",
+            expected=", ".join(p.value for p in Purpose),
         ) from None
     if form.expires_on is None and not (form.expiry_event or "").strip():
         raise ValidationError(
@@ -56,7 +58,9 @@ def _check(form: ConsentForm, today: date) -> None:
         raise ValidationError("the consent expires before it was signed", column="expires_on")
 
 
-def record_consent(*, session: Session, actor: Actor, person_id: str, form: ConsentForm, now: datetime) -> Consent:
+def record_consent(
+    *, session: Session, actor: Actor, person_id: str, form: ConsentForm, now: datetime
+) -> Consent:
     require_permission(actor, Permission.RECORD_CONSENT)
     _check(form, now.date())
     with write_transaction(session):
@@ -154,6 +158,8 @@ def covering_consents(
         query = query.where(Consent.person_id.in_(person_ids))
     found: dict[str, Consent] = {}
     for consent in session.scalars(query.order_by(Consent.signed_on.desc())):
-        if consent.person_id not in found and covers(terms(consent), recipient=recipient, purpose=purpose, on=on):
+        if consent.person_id not in found and covers(
+            terms(consent), recipient=recipient, purpose=purpose, on=on
+        ):
             found[consent.person_id] = consent
     return found

@@ -66,7 +66,9 @@ def _plan(session: Session, recipient: str, purpose: str, now: datetime) -> _Pla
         select(Episode.episode_id, Episode.person_id, Episode.referral_id).where(Episode.is_sud.is_(True))
     ).all()
     people = {person for _, person, _ in sud}
-    consents = covering_consents(session, person_ids=people, recipient=recipient, purpose=purpose, on=now.date())
+    consents = covering_consents(
+        session, person_ids=people, recipient=recipient, purpose=purpose, on=now.date()
+    )
     withheld = [(e, p, r) for e, p, r in sud if p not in consents]
     return _Plan(
         withheld_episodes=pa.array(sorted({e for e, _, _ in withheld}), pa.string()),
@@ -81,7 +83,9 @@ def _row_filter(plan: _Plan, withheld_rows: dict[str, int]) -> Callable[[str, pa
         if name == "episodes":
             mask = pc.invert(pc.is_in(rows["episode_id"], value_set=plan.withheld_episodes))
         elif name in _ATTACHED_BY_EPISODE:
-            mask = pc.invert(pc.fill_null(pc.is_in(rows["episode_id"], value_set=plan.withheld_episodes), False))
+            mask = pc.invert(
+                pc.fill_null(pc.is_in(rows["episode_id"], value_set=plan.withheld_episodes), False)
+            )
         elif name == "referrals":
             mask = pc.invert(pc.is_in(rows["referral_id"], value_set=plan.withheld_referrals))
         else:
@@ -131,7 +135,8 @@ def _notice_text(recipient: str, purpose: str, consents: dict[str, Consent], now
         lines.append(
             f"- person {person_id}: consent {consent.consent_id} signed {consent.signed_on} by "
             f"{consent.signed_by}; {consent.discloser} may disclose {consent.information} to "
-            f"{consent.recipient} for {consent.purpose.replace('_', ' ')} until {until}; revocable at any time."
+            f"{consent.recipient} for {consent.purpose.replace('_', ' ')} until {until}; "
+            "revocable at any time."
         )
     if not consents:
         lines.append("- (none: no Part 2 records are included)")
@@ -173,13 +178,11 @@ def export_records(
     if recipient is not None and not recipient.strip():
         raise ValidationError("the recipient is empty", column="for")
     folder.mkdir(parents=True, exist_ok=True)
-    internal = recipient is None
     withheld_rows: dict[str, int] = {}
-    if internal:
+    plan: _Plan | None = None
+    if recipient is None or purpose is None:
         rows = export_extract(url, folder, fmt, progress=progress)
-        plan = None
     else:
-        assert recipient is not None and purpose is not None
         with factory() as session:
             plan = _plan(session, recipient, purpose, now)
         rows = export_extract(url, folder, fmt, progress=progress, keep=_row_filter(plan, withheld_rows))
@@ -189,8 +192,11 @@ def export_records(
             )
         if set(still) != set(plan.consents):
             _remove_written(folder, fmt, rows)
-            raise ConflictError("a consent was revoked while the export ran; nothing was disclosed, run it again")
+            raise ConflictError(
+                "a consent was revoked while the export ran; nothing was disclosed, run it again"
+            )
         (folder / NOTICE).write_text(_notice_text(recipient, purpose, plan.consents, now), encoding="utf-8")
+    internal = plan is None
     manifest = {
         "exported_at": now.isoformat(),
         "exported_by": actor.username,

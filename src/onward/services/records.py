@@ -63,7 +63,9 @@ def read_person(
     ids = [e.episode_id for e, _ in rows]
     services = dict(
         session.execute(
-            select(Service.episode_id, func.count()).where(Service.episode_id.in_(ids)).group_by(Service.episode_id)
+            select(Service.episode_id, func.count())
+            .where(Service.episode_id.in_(ids))
+            .group_by(Service.episode_id)
         ).all()
     )
     latest: dict[str, tuple[str, int, date]] = {}

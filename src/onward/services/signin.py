@@ -101,11 +101,15 @@ def end_my_session(*, session: Session, actor: Actor, session_id: str, now: date
     if actor.user_id is None or len(session_id) != 16:
         raise NotFoundError("no such session")
     with write_transaction(session):
-        target = session.query(LoginSession).filter(
-            LoginSession.user_id == actor.user_id,
-            LoginSession.token_hash.startswith(session_id, autoescape=True),
-            LoginSession.ended_at.is_(None),
-        ).first()
+        target = (
+            session.query(LoginSession)
+            .filter(
+                LoginSession.user_id == actor.user_id,
+                LoginSession.token_hash.startswith(session_id, autoescape=True),
+                LoginSession.ended_at.is_(None),
+            )
+            .first()
+        )
         if target is None:
             raise NotFoundError("no such session")
         login_sessions.end_session(

@@ -31,7 +31,7 @@ from onward.security.audit import append_audit
 from onward.security.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from onward.security.policy import Permission
 from onward.services._guard import require_permission, write_transaction
-from onward.store.tables import Episode, Person, Program, Staff, User, UserProgram
+from onward.store.tables import Episode, Program, Staff, User, UserProgram
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 _LOGIN_FAILED = (
@@ -225,24 +225,24 @@ def authenticate(
     usable = user is not None and user.is_active and not locked
     matches = verify_password(user.password_hash if usable and user else _dummy_hash(), password)
     with write_transaction(session):
-        if not (usable and matches):
+        if user is None or not (usable and matches):
             throttle.record_failure(session, throttle.ACCOUNT, name, now)
             throttle.record_failure(session, throttle.ADDRESS, client, now)
             if user is not None:
-                reason = "account locked" if locked else "inactive" if not user.is_active else "wrong password"
+                reason = (
+                    "account locked" if locked else "inactive" if not user.is_active else "wrong password"
+                )
                 _audit_login(session, user, now, "refused", f"{reason} from {client}")
             failed = True
         else:
-            assert user is not None
             throttle.forget(session, throttle.ACCOUNT, name)
             user.last_login_at = now
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             _audit_login(session, user, now, "ok", f"signed in from {client}")
             failed = False
-    if failed:
+    if failed or user is None:
         raise AuthenticationError(_LOGIN_FAILED)
-    assert user is not None
     return user
 
 
@@ -389,4 +389,3 @@ def ensure_demo_users(*, session: Session) -> list[tuple[str, str, str]]:
             session.add_all(UserProgram(user_id=user.user_id, program_id=p) for p in programs)
             created.append((username, role.value, password))
     return created
-

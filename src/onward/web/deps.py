@@ -145,7 +145,9 @@ def allowed(permission: Permission) -> Callable[[Actor], User]:
 
     def check(request: Request, actor: ActorDep) -> User:
         if not actor.may(permission):
-            raise PermissionDeniedError(f"your role ({actor.role}) may not see this page ({permission.value})")
+            raise PermissionDeniedError(
+                f"your role ({actor.role}) may not see this page ({permission.value})"
+            )
         user: User = request.state.user
         return user
 

@@ -51,4 +51,7 @@ def get_audit(
         until=datetime.combine(until, time.min, now.tzinfo) + timedelta(days=1) if until else None,
         limit=limit,
     )
-    return [AuditLineOut.model_validate(line) for line in search_audit(session=session, actor=actor, query=query, now=now)]
+    return [
+        AuditLineOut.model_validate(line)
+        for line in search_audit(session=session, actor=actor, query=query, now=now)
+    ]

@@ -42,7 +42,9 @@ class PersonRecordOut(BaseModel):
 class BreakGlassIn(BaseModel):
     person_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=15, max_length=2000, description="Why you need this record now.")
-    password: str = Field(min_length=1, max_length=1024, description="Your password again (re-authentication).")
+    password: str = Field(
+        min_length=1, max_length=1024, description="Your password again (re-authentication)."
+    )
 
 
 class BreakGlassOut(BaseModel):
@@ -52,10 +54,17 @@ class BreakGlassOut(BaseModel):
 
 
 @router.get("/people/{person_id}", responses={401: {}, 403: {}, 404: {}})
-def get_person(request: Request, person_id: str, session: SessionDep, actor: ActorDep, now: NowDep) -> PersonRecordOut:
+def get_person(
+    request: Request, person_id: str, session: SessionDep, actor: ActorDep, now: NowDep
+) -> PersonRecordOut:
     """The record as you may see it; 404 when there is none you may see. Every read is audited."""
     record = read_person(
-        session=session, actor=actor, person_id=person_id, now=now, audit=audit_writer(request).record, purpose="API"
+        session=session,
+        actor=actor,
+        person_id=person_id,
+        now=now,
+        audit=audit_writer(request).record,
+        purpose="API",
     )
     return PersonRecordOut(
         person_id=record.person_id,
@@ -70,6 +79,11 @@ def get_person(request: Request, person_id: str, session: SessionDep, actor: Act
 def post_break_glass(body: BreakGlassIn, session: SessionDep, actor: ActorDep, now: NowDep) -> BreakGlassOut:
     """Emergency access to a person outside your caseload for one hour; needs a reason and your password."""
     grant = break_glass(
-        session=session, actor=actor, person_id=body.person_id, reason=body.reason, password=body.password, now=now
+        session=session,
+        actor=actor,
+        person_id=body.person_id,
+        reason=body.reason,
+        password=body.password,
+        now=now,
     )
     return BreakGlassOut(grant_id=grant.grant_id, person_id=grant.person_id, expires_at=grant.expires_at)

@@ -33,7 +33,12 @@ def me_out(session: Session, user: User) -> MeOut:
 
 @router.post("/session", responses={401: {}, 429: {}})
 def create_session(
-    body: LoginIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep, now: NowDep
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> SessionOut:
     """Sign in: sets the HttpOnly session cookie and returns the user and a CSRF token for later writes."""
     signed_in = sign_in(

@@ -99,7 +99,9 @@ def end_session_submit(
 
 
 @router.get("/invite/{token}", response_model=None)
-def invitation_form(request: Request, token: str, session: SessionDep, settings: SettingsDep, now: NowDep) -> Response:
+def invitation_form(
+    request: Request, token: str, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> Response:
     try:
         check_invitation(session=session, secret_key=settings.secret_key, token=token, now=now)
     except OnwardError as error:
@@ -109,7 +111,9 @@ def invitation_form(request: Request, token: str, session: SessionDep, settings:
             {"title": "Invitation", "heading": "This invitation cannot be used", "message": str(error)},
             status_code=error.http_status,
         )
-    return render(request, "invitation.html", {"title": "Set up your account", "token": token, "username": ""})
+    return render(
+        request, "invitation.html", {"title": "Set up your account", "token": token, "username": ""}
+    )
 
 
 @router.post("/invite/{token}", response_model=None)
@@ -124,7 +128,12 @@ def invitation_submit(
 ) -> Response:
     try:
         accept_invitation(
-            session=session, secret_key=settings.secret_key, token=token, username=username, password=password, now=now
+            session=session,
+            secret_key=settings.secret_key,
+            token=token,
+            username=username,
+            password=password,
+            now=now,
         )
     except OnwardError as error:
         context = {"title": "Set up your account", "token": token, "username": username, "error": str(error)}
@@ -133,7 +142,9 @@ def invitation_submit(
 
 
 @router.get("/reset/{token}", response_model=None)
-def reset_form(request: Request, token: str, session: SessionDep, settings: SettingsDep, now: NowDep) -> Response:
+def reset_form(
+    request: Request, token: str, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> Response:
     try:
         check_reset(session=session, secret_key=settings.secret_key, token=token, now=now)
     except OnwardError as error:
@@ -156,7 +167,9 @@ def reset_submit(
     password: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        use_reset_link(session=session, secret_key=settings.secret_key, token=token, password=password, now=now)
+        use_reset_link(
+            session=session, secret_key=settings.secret_key, token=token, password=password, now=now
+        )
     except OnwardError as error:
         context = {"title": "Choose a new password", "token": token, "error": str(error)}
         return render(request, "reset.html", context, status_code=error.http_status)

@@ -171,14 +171,18 @@ def add_grant(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     def run() -> Notice:
-        accounts.grant(session=session, actor=actor, user_id=user_id, permission=permission, reason=reason, now=now)
+        accounts.grant(
+            session=session, actor=actor, user_id=user_id, permission=permission, reason=reason, now=now
+        )
         return Notice(f"Granted {permission.replace('_', ' ')}.")
 
     return _act(request, session, now, run)
 
 
 @router.post("/grants/{grant_id}/revoke")
-def revoke_grant(request: Request, grant_id: str, session: SessionDep, actor: ActorDep, now: NowDep) -> Response:
+def revoke_grant(
+    request: Request, grant_id: str, session: SessionDep, actor: ActorDep, now: NowDep
+) -> Response:
     def run() -> Notice:
         accounts.revoke_grant(session=session, actor=actor, grant_id=grant_id, now=now)
         return Notice("Grant revoked.")
@@ -200,7 +204,8 @@ def invite(
             session=session, actor=actor, secret_key=settings.secret_key, person_id=person_id.strip(), now=now
         )
         return Notice(
-            f"Invitation for person {person_id.strip()} (works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC); "
+            f"Invitation for person {person_id.strip()} "
+            f"(works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC); "
             "give it to the person privately:",
             link=settings.base_url + link.path,
         )
@@ -239,5 +244,13 @@ def audit_page(
         limit=500,
     )
     entries = search_audit(session=session, actor=actor, query=query, now=now)
-    form = {"user": user or "", "person": person or "", "action": action or "", "from": since or "", "to": until or ""}
-    return render(request, "admin_audit.html", {"title": "Audit log", "entries": entries, "form": form, "query": query})
+    form = {
+        "user": user or "",
+        "person": person or "",
+        "action": action or "",
+        "from": since or "",
+        "to": until or "",
+    }
+    return render(
+        request, "admin_audit.html", {"title": "Audit log", "entries": entries, "form": form, "query": query}
+    )

@@ -47,9 +47,15 @@ def person_home(
 
 
 @router.get("/me/accounting")
-def my_accounting(request: Request, user: OwnRecordUser, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+def my_accounting(
+    request: Request, user: OwnRecordUser, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
     """Who else saw, changed or received the person's record in the last three years."""
-    lines = accounting_for(session=session, actor=actor, person_id=user.person_id, now=now) if user.person_id else []
+    lines = (
+        accounting_for(session=session, actor=actor, person_id=user.person_id, now=now)
+        if user.person_id
+        else []
+    )
     return render(request, "accounting.html", {"title": "Who saw my record", "lines": lines}, user=user)
 
 

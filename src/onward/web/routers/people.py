@@ -53,8 +53,15 @@ def invite(
     request: Request, person_id: str, session: SessionDep, settings: SettingsDep, actor: ActorDep, now: NowDep
 ) -> Response:
     """A one-time link the person opens to choose their own username and password."""
-    link = invite_person(session=session, actor=actor, secret_key=settings.secret_key, person_id=person_id, now=now)
-    context = {"title": "Invitation", "person_id": person_id, "url": settings.base_url + link.path, "link": link}
+    link = invite_person(
+        session=session, actor=actor, secret_key=settings.secret_key, person_id=person_id, now=now
+    )
+    context = {
+        "title": "Invitation",
+        "person_id": person_id,
+        "url": settings.base_url + link.path,
+        "link": link,
+    }
     return render(request, "invitation_sent.html", context, status_code=201)
 
 
@@ -88,7 +95,12 @@ def break_glass_submit(
     form = {"person_id": person_id, "reason": reason}
     try:
         break_glass(
-            session=session, actor=actor, person_id=person_id.strip(), reason=reason, password=password, now=now
+            session=session,
+            actor=actor,
+            person_id=person_id.strip(),
+            reason=reason,
+            password=password,
+            now=now,
         )
     except OnwardError as error:
         return _break_glass_page(request, form=form, error=str(error), status_code=error.http_status)
@@ -122,7 +134,9 @@ def _consents_page(
 
 
 @router.get("/people/{person_id}/consents")
-def consents_page(request: Request, person_id: str, session: SessionDep, actor: ActorDep, now: NowDep) -> Response:
+def consents_page(
+    request: Request, person_id: str, session: SessionDep, actor: ActorDep, now: NowDep
+) -> Response:
     return _consents_page(request, session, actor, now, person_id)
 
 
@@ -183,9 +197,18 @@ def consents_submit(
         )
     except ValidationError as error:
         return _consents_page(
-            request, session, actor, now, person_id, form=form, error=str(error), status_code=error.http_status
+            request,
+            session,
+            actor,
+            now,
+            person_id,
+            form=form,
+            error=str(error),
+            status_code=error.http_status,
         )
-    return _consents_page(request, session, actor, now, person_id, notice="Consent recorded.", status_code=201)
+    return _consents_page(
+        request, session, actor, now, person_id, notice="Consent recorded.", status_code=201
+    )
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=None)

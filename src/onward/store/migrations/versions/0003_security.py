@@ -56,9 +56,7 @@ def upgrade() -> None:
         sa.Column("user_agent", sa.String(length=200), nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("end_reason", sa.String(length=64), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.user_id"], name=op.f("fk_login_sessions_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.user_id"], name=op.f("fk_login_sessions_user_id_users")),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_login_sessions")),
     )
     op.create_index(op.f("ix_login_sessions_user_id"), "login_sessions", ["user_id"], unique=False)
@@ -121,7 +119,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("grant_id", name=op.f("pk_break_glass_grants")),
     )
-    op.create_index(op.f("ix_break_glass_grants_person_id"), "break_glass_grants", ["person_id"], unique=False)
+    op.create_index(
+        op.f("ix_break_glass_grants_person_id"), "break_glass_grants", ["person_id"], unique=False
+    )
     op.create_index(op.f("ix_break_glass_grants_user_id"), "break_glass_grants", ["user_id"], unique=False)
     op.create_table(
         "access_grants",
@@ -152,7 +152,9 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revocation_note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["person_id"], ["people.person_id"], name=op.f("fk_consents_person_id_people")),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.person_id"], name=op.f("fk_consents_person_id_people")
+        ),
         sa.PrimaryKeyConstraint("consent_id", name=op.f("pk_consents")),
     )
     op.create_index(op.f("ix_consents_person_id"), "consents", ["person_id"], unique=False)
