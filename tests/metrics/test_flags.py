@@ -12,7 +12,7 @@ import pytest
 
 from onward.interop.extracts import import_extract
 from onward.metrics.backends import fetch_arrow, open_event_log, quiet_engine_warnings
-from onward.metrics.flags import compute_flags
+from onward.metrics.flags import caseload_flags, compute_flags
 from onward.metrics.flow import stuck_rows
 from onward.metrics.period import Period
 from onward.metrics.scope import make_scope
@@ -92,6 +92,11 @@ def test_one_clinicians_episodes(county: Path) -> None:
     assert _keys(mine.flags) == {k for k in _keys(everything.flags) if k[0] in set(some)}
     assert mine.open_episodes == len(some)
     assert compute_flags(log, episode_ids=[]).flags == []
+    # the cheap path for a web page: the pure rules over the caseload's own rows
+    cheap = caseload_flags(log, [*some, "no-such-episode"], as_of=everything.as_of)
+    assert cheap.flags == mine.flags and cheap.open_episodes == len(some)
+    assert caseload_flags(log, some).flags == mine.flags
+    assert caseload_flags(log, []).flags == []
 
 
 def test_the_live_database_gives_the_same_flags(county: Path, database_url: str) -> None:
@@ -102,3 +107,5 @@ def test_the_live_database_gives_the_same_flags(county: Path, database_url: str)
     some = sorted({k[0] for k in expected})[::5]
     direct = compute_flags(open_event_log(db=database_url, backend=backend), episode_ids=some)
     assert _keys(direct.flags) == {k for k in expected if k[0] in set(some)}
+    cheap = caseload_flags(open_event_log(db=database_url, backend=backend), some)
+    assert _keys(cheap.flags) == _keys(direct.flags)
