@@ -20,6 +20,7 @@ class Role(StrEnum):
     ANALYST = "analyst"
     COUNCIL_MEMBER = "council_member"
     ADMIN = "admin"
+    TEACHER = "teacher"
 
 
 #: One line per role: who the role is for and what it may see (docs/web.md, "Pages by role").
@@ -31,15 +32,16 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.ANALYST: "Analyst: metrics and reports as suppressed aggregates; no identified records by default.",
     Role.COUNCIL_MEMBER: "Advisory council member (clinician or person with lived experience): ideas, plans.",
     Role.ADMIN: "Administrator: users and settings.",
+    Role.TEACHER: "Teacher: teaches and logs the skills lessons of their school; sees no clinical record.",
 }
 
 #: Roles whose accounts are staff accounts (the stricter password policy applies to them).
 STAFF_ROLES: frozenset[Role] = frozenset(
-    {Role.CLINICIAN, Role.MANAGER, Role.LEADER, Role.ANALYST, Role.COUNCIL_MEMBER, Role.ADMIN}
+    {Role.CLINICIAN, Role.MANAGER, Role.LEADER, Role.ANALYST, Role.COUNCIL_MEMBER, Role.ADMIN, Role.TEACHER}
 )
 
 #: Roles whose account is tied to programs through user_programs.
-PROGRAM_ROLES: frozenset[Role] = frozenset({Role.CLINICIAN, Role.MANAGER})
+PROGRAM_ROLES: frozenset[Role] = frozenset({Role.CLINICIAN, Role.MANAGER, Role.TEACHER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +61,28 @@ HOME_PATHS: dict[Role, str] = {
     Role.ANALYST: "/system",
     Role.COUNCIL_MEMBER: "/council",
     Role.ADMIN: "/admin/users",
+    Role.TEACHER: "/skills",
 }
 
 _API_DOCS = NavItem("API", "/api/v1/docs")
 _WHAT_IF = NavItem("What if?", "/whatif")
 _DASHBOARD = NavItem("Dashboard", "/dashboard")
 _PROGRAM_METRICS = NavItem("Program metrics", "/programs/metrics")
+_SKILLS = NavItem("Skills", "/skills")
+_SKILLS_COVERAGE = NavItem("Skills coverage", "/skills/coverage")
 
 #: The navigation each role sees, home first. Entries whose page is not installed are hidden by the web layer.
 NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
     Role.PERSON: (NavItem("My care", HOME_PATHS[Role.PERSON]),),
-    Role.CLINICIAN: (NavItem("Caseload", HOME_PATHS[Role.CLINICIAN]),),
-    Role.MANAGER: (NavItem("Programs", HOME_PATHS[Role.MANAGER]), _PROGRAM_METRICS),
-    Role.LEADER: (NavItem("System", HOME_PATHS[Role.LEADER]), _DASHBOARD, _PROGRAM_METRICS, _WHAT_IF),
+    Role.CLINICIAN: (NavItem("Caseload", HOME_PATHS[Role.CLINICIAN]), _SKILLS),
+    Role.MANAGER: (NavItem("Programs", HOME_PATHS[Role.MANAGER]), _PROGRAM_METRICS, _SKILLS_COVERAGE),
+    Role.LEADER: (
+        NavItem("System", HOME_PATHS[Role.LEADER]),
+        _DASHBOARD,
+        _PROGRAM_METRICS,
+        _SKILLS_COVERAGE,
+        _WHAT_IF,
+    ),
     Role.ANALYST: (
         NavItem("System", HOME_PATHS[Role.ANALYST]),
         _DASHBOARD,
@@ -81,6 +92,7 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
     ),
     Role.COUNCIL_MEMBER: (NavItem("Council", HOME_PATHS[Role.COUNCIL_MEMBER]),),
     Role.ADMIN: (NavItem("Users", HOME_PATHS[Role.ADMIN]), _PROGRAM_METRICS, _WHAT_IF, _API_DOCS),
+    Role.TEACHER: (NavItem("Skills", HOME_PATHS[Role.TEACHER]), _SKILLS_COVERAGE),
 }
 
 

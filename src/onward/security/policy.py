@@ -31,6 +31,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # accounts: add, deactivate, change role, reset links, grants
     AUDIT_LOG = "audit_log"  # search the audit log
     WHAT_IF = "what_if"  # run and compare simulated scenarios
+    SKILLS_DELIVERY = "skills_delivery"  # cohorts, schedules and delivery logs of one's own programs
+    CURRICULUM_LEAD = "curriculum_lead"  # only by an administrator's grant: approve a site's lesson versions
 
 
 _EVERYONE = frozenset({Permission.OWN_ACCOUNT})
@@ -38,7 +40,13 @@ _EVERYONE = frozenset({Permission.OWN_ACCOUNT})
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PERSON: _EVERYONE | {Permission.OWN_RECORD},
     Role.CLINICIAN: _EVERYONE
-    | {Permission.CASELOAD, Permission.BREAK_GLASS, Permission.INVITE_PERSON, Permission.RECORD_CONSENT},
+    | {
+        Permission.CASELOAD,
+        Permission.BREAK_GLASS,
+        Permission.INVITE_PERSON,
+        Permission.RECORD_CONSENT,
+        Permission.SKILLS_DELIVERY,
+    },
     Role.MANAGER: _EVERYONE | {Permission.OWN_PROGRAMS},
     Role.LEADER: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
     Role.ANALYST: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
@@ -52,11 +60,15 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.ALL_PROGRAMS,
         Permission.WHAT_IF,
     },
+    # Teachers teach and log the skills lessons of their school; they see no clinical record.
+    Role.TEACHER: _EVERYONE | {Permission.SKILLS_DELIVERY},
 }
 
 #: Permissions an administrator may grant one account beyond its role, and to which roles.
 GRANTABLE: dict[Permission, frozenset[Role]] = {
     Permission.IDENTIFIED_RECORDS: frozenset({Role.LEADER, Role.ANALYST}),
+    # A school's or clinic's curriculum lead is one of its own staff (docs/skills.md, "Local review").
+    Permission.CURRICULUM_LEAD: frozenset({Role.MANAGER, Role.CLINICIAN, Role.TEACHER}),
 }
 
 
@@ -97,6 +109,8 @@ def _any(*permissions: Permission) -> frozenset[Permission]:
 
 
 P = Permission
+#: Lessons are the project's teaching material, not anyone's record: staff who teach, review or run programs.
+_LESSON_READERS = _any(P.SKILLS_DELIVERY, P.CURRICULUM_LEAD, P.OWN_PROGRAMS, P.AGGREGATES)
 
 #: Every route of the app: "METHOD /path" -> who may call it. Missing means nobody (default deny).
 ROUTES: dict[str, Rule] = {
@@ -147,6 +161,24 @@ ROUTES: dict[str, Rule] = {
     "GET /whatif/runs/{job_id}": _any(P.WHAT_IF),
     "GET /whatif/runs/{job_id}/status": _any(P.WHAT_IF),
     "GET /api/v1/docs": Open.PUBLIC,
+    # skills: lessons, a site's versions and their review, cohorts, delivery logs, coverage, screens
+    "GET /skills": _any(P.SKILLS_DELIVERY, P.CURRICULUM_LEAD),
+    "GET /skills/curricula/{curriculum_id}": _LESSON_READERS,
+    "GET /skills/lessons/{lesson_id}": _LESSON_READERS,
+    "GET /skills/lessons/{lesson_id}/edit": _any(P.SKILLS_DELIVERY, P.CURRICULUM_LEAD),
+    "POST /skills/lessons/{lesson_id}/edit": _any(P.SKILLS_DELIVERY, P.CURRICULUM_LEAD),
+    "GET /skills/review": _any(P.CURRICULUM_LEAD),
+    "GET /skills/versions/{version_id}": _any(P.SKILLS_DELIVERY, P.CURRICULUM_LEAD),
+    "POST /skills/versions/{version_id}/decision": _any(P.CURRICULUM_LEAD),
+    "GET /skills/packets/{curriculum_id}": _LESSON_READERS,
+    "GET /skills/packets/{curriculum_id}.pdf": _LESSON_READERS,
+    "GET /skills/cohorts/new": _any(P.SKILLS_DELIVERY),
+    "POST /skills/cohorts": _any(P.SKILLS_DELIVERY),
+    "GET /skills/cohorts/{cohort_id}": _any(P.SKILLS_DELIVERY, P.OWN_PROGRAMS),
+    "POST /skills/cohorts/{cohort_id}/birth": _any(P.SKILLS_DELIVERY),
+    "GET /skills/sessions/{session_id}/log": _any(P.SKILLS_DELIVERY),
+    "POST /skills/sessions/{session_id}/log": _any(P.SKILLS_DELIVERY),
+    "GET /skills/coverage": _any(P.SKILLS_DELIVERY, P.OWN_PROGRAMS, P.AGGREGATES),
     # JSON API
     "GET /api/v1/openapi.json": Open.PUBLIC,
     "GET /api/v1/health": Open.PUBLIC,

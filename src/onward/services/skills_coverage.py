@@ -96,8 +96,8 @@ def coverage_report(*, session: Session, actor: Actor, on: date) -> CoverageRepo
         query = query.where(Cohort.program_id.in_(programs))
     cohorts = list(session.scalars(query.order_by(Cohort.name)))
     facts = facts_by_cohort(session, [c.cohort_id for c in cohorts])
-    names = dict(session.execute(select(Program.program_id, Program.name)).tuples().all())
-    kinds = dict(session.execute(select(Program.program_id, Program.kind)).tuples().all())
+    names = {pid: name for pid, name in session.execute(select(Program.program_id, Program.name))}
+    kinds = {pid: kind for pid, kind in session.execute(select(Program.program_id, Program.kind))}
 
     def rows(kind: str, keyed: dict[str, list[Cohort]], label: dict[str, str]) -> list[CoverageRow]:
         return [

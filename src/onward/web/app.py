@@ -24,7 +24,18 @@ from onward.web.api import API_PREFIX, api_router
 from onward.web.deps import enforce_policy
 from onward.web.errors import install_error_handlers
 from onward.web.metrics_cache import MetricsCache
-from onward.web.routers import account, admin, auth, dashboards, docs, homes, people, whatif
+from onward.web.routers import (
+    account,
+    admin,
+    auth,
+    dashboards,
+    docs,
+    homes,
+    people,
+    skills,
+    skills_cohorts,
+    whatif,
+)
 from onward.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -118,6 +129,8 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         docs.router,
         dashboards.router,
         whatif.router,
+        skills.router,
+        skills_cohorts.router,
     ):
         app.include_router(router)
     app.include_router(api_router())

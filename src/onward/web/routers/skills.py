@@ -188,12 +188,6 @@ def version_decision(
     return RedirectResponse(f"/skills/versions/{version_id}", status_code=303)
 
 
-@router.get("/skills/packets/{curriculum_id}")
-def packet_page(request: Request, curriculum_id: str, session: SessionDep) -> Response:
-    """A printable packet of a grade or track: every lesson as taught here, with a print stylesheet."""
-    return render(request, "skills_packet.html", {"title": "Packet", **packet(session, curriculum_id)})
-
-
 @router.get("/skills/packets/{curriculum_id}.pdf")
 def packet_pdf_page(request: Request, curriculum_id: str, session: SessionDep) -> Response:
     """The same page, printed to PDF by headless Chromium (docs/skills.md, "Printable packets")."""
@@ -204,3 +198,9 @@ def packet_pdf_page(request: Request, curriculum_id: str, session: SessionDep) -
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
     )
+
+
+@router.get("/skills/packets/{curriculum_id}")
+def packet_page(request: Request, curriculum_id: str, session: SessionDep) -> Response:
+    """A printable packet of a grade or track: every lesson as taught here, with a print stylesheet."""
+    return render(request, "skills_packet.html", {"title": "Packet", **packet(session, curriculum_id)})

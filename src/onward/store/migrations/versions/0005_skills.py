@@ -1,4 +1,4 @@
-"""Skills: a site's lesson versions, cohorts and members, planned and delivered lessons with attendance,
+"""Skills: the teacher role; a site's lesson versions, cohorts and members, planned and delivered lessons with attendance,
 and perinatal EPDS screens (docs/skills.md).
 
 Revision ID: 0005_skills
@@ -18,7 +18,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+_ROLES_BEFORE = "'person', 'clinician', 'manager', 'leader', 'analyst', 'council_member', 'admin'"
+_ROLES_AFTER = _ROLES_BEFORE + ", 'teacher'"
+
+
+def _role_check(roles: str) -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_constraint(op.f("ck_users_role"), type_="check")
+        batch.create_check_constraint("role", f"role IN ({roles})")
+
+
 def upgrade() -> None:
+    _role_check(_ROLES_AFTER)
     op.create_table(
         "lesson_versions",
         sa.Column("version_id", sa.String(length=32), nullable=False),
@@ -160,3 +171,4 @@ def downgrade() -> None:
         "lesson_versions",
     ):
         op.drop_table(table)
+    _role_check(_ROLES_BEFORE)
