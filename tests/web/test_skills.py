@@ -1,0 +1,195 @@
+"""Skills pages: a teacher creates a class, logs a lesson and sees coverage move; a site's edit is
+reviewed by a curriculum lead (never its author), with a diff, a readability check and an audit entry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onward.security.access import operator
+from onward.services.accounts import grant
+from onward.store.tables import AuditEntry, Program, User
+from onward.store.tables_skills import LessonVersion, SkillsAttendance, SkillsSession
+from tests.web.conftest import form_token
+
+Client = Any
+
+
+@pytest.fixture
+def school(db: Session, county: None) -> str:
+    db.add(
+        Program(
+            program_id="sch1", name="Lincoln Elementary", kind="school", level_of_care=0, capacity_slots=0
+        )
+    )
+    db.commit()
+    return "sch1"
+
+
+def _new_class(client: Client, school: str) -> str:
+    page = client.get("/skills/cohorts/new")
+    assert page.status_code == 200 and "Lincoln Elementary" in page.text
+    response = client.post(
+        "/skills/cohorts",
+        data={
+            "csrf_token": form_token(page.text),
+            "kind": "class",
+            "program_id": school,
+            "name": "Room 12",
+            "grade": "3",
+            "starts": "2024-06-03",
+            "ends": "2024-08-30",
+            "weekdays": "tue, thu",
+            "days_off": "2024-07-04",
+            "roster": "Ada\nBo\nCam\nDee\n",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    location: str = response.headers["location"]
+    return location.rsplit("/", 1)[1]
+
+
+def test_a_teacher_logs_a_lesson_in_one_submit_and_coverage_moves(
+    client: Client, login: Callable[..., Any], make_user: Callable[..., User], school: str, db: Session
+) -> None:
+    make_user("tess", "teacher", program_ids=[school])
+    login("tess")
+    home = client.get("/skills")
+    assert home.status_code == 200 and "Curricula" in home.text
+    cohort_id = _new_class(client, school)
+    page = client.get(f"/skills/cohorts/{cohort_id}")
+    assert "0 of 2 lessons due" in page.text  # the clock is 2024-06-30: two of five lessons are due
+    first = db.scalars(select(SkillsSession).where(SkillsSession.cohort_id == cohort_id)).first()
+    assert first is not None and first.lesson_id == "grade-3-er-1"
+    lesson = client.get(f"/skills/lessons/{first.lesson_id}?session={first.session_id}")
+    assert f"/skills/sessions/{first.session_id}/log" in lesson.text
+    form = client.get(f"/skills/sessions/{first.session_id}/log")
+    ticked = re.findall(r'name="present" value="([^"]+)" checked', form.text)
+    assert len(ticked) == 4  # everyone starts present
+    saved = client.post(
+        f"/skills/sessions/{first.session_id}/log",
+        data={"csrf_token": form_token(form.text), "present": ticked[:3], "delivered_on": "2024-06-04"},
+    )
+    assert saved.status_code == 200 and "Lesson logged" in saved.text
+    assert "1 of 2 lessons due" in saved.text and "50 %" in saved.text
+    db.rollback()  # end the test's read snapshot
+    present = db.scalars(
+        select(SkillsAttendance.present).where(SkillsAttendance.session_id == first.session_id)
+    )
+    assert sorted(present) == [False, True, True, True]
+    coverage = client.get("/skills/coverage")
+    assert "Grade 3" in coverage.text and "1/2 (50 %)" in coverage.text
+    again = client.post(
+        f"/skills/sessions/{first.session_id}/log",
+        data={"csrf_token": form_token(form.text), "present": ticked, "delivered_on": "2024-06-04"},
+    )
+    assert again.status_code == 409
+    db.rollback()
+    actions = db.scalars(select(AuditEntry.action).where(AuditEntry.entity == "skills_session"))
+    assert list(actions) == ["log"]
+
+
+def test_a_class_outside_ones_programs_is_not_found_and_bad_terms_are_named(
+    client: Client, login: Callable[..., Any], make_user: Callable[..., User], school: str
+) -> None:
+    make_user("tess", "teacher", program_ids=[school])
+    make_user("other", "teacher")
+    login("tess")
+    cohort_id = _new_class(client, school)
+    page = client.get("/skills/cohorts/new")
+    bad = client.post(
+        "/skills/cohorts",
+        data={
+            "csrf_token": form_token(page.text),
+            "kind": "class",
+            "program_id": school,
+            "name": "R",
+            "grade": "3",
+            "starts": "2024-06-03",
+            "ends": "2024-06-05",
+            "weekdays": "tue",
+            "roster": "Ada",
+        },
+    )
+    assert bad.status_code == 400 and "1 teaching days for 5 lessons" in bad.text
+    client.cookies.clear()
+    login("other")
+    assert client.get(f"/skills/cohorts/{cohort_id}").status_code == 404
+
+
+def test_a_site_edit_is_approved_by_another_curriculum_lead_with_diff_and_audit(
+    client: Client, login: Callable[..., Any], make_user: Callable[..., User], school: str, db: Session
+) -> None:
+    make_user("tess", "teacher", program_ids=[school])
+    lead = make_user("lee", "manager", program_ids=[school])
+    grant(
+        session=db,
+        actor=operator("test"),
+        user_id=lead.user_id,
+        permission="curriculum_lead",
+        reason="school's social-emotional learning lead",
+        now=datetime.now(UTC),
+    )
+    login("tess")
+    form = client.get("/skills/lessons/grade-3-er-1/edit")
+    fields = dict(
+        re.findall(r'<input type="(?:text|number)" id="(\w+)" name="\w+" value="([^"]*)"', form.text)
+    )
+    areas = dict(re.findall(r'<textarea[^>]* name="(\w+)"[^>]*>([^<]*)</textarea>', form.text))
+    data = {**areas, **fields, "title": "My calm-down plan (Room 12)", "csrf_token": form_token(form.text)}
+    saved = client.post(
+        "/skills/lessons/grade-3-er-1/edit", data={k: v.replace("&#39;", "'") for k, v in data.items()}
+    )
+    assert saved.status_code == 200 and "The readability check passes" in saved.text
+    assert "added: </span>Title: My calm-down plan (Room 12)" in saved.text
+    assert "Approve version" not in saved.text  # the author cannot approve
+    db.rollback()
+    version_id = db.scalar(select(LessonVersion.version_id))
+    client.cookies.clear()
+    login("lee")
+    review = client.get("/skills/review")
+    assert f"/skills/versions/{version_id}" in review.text
+    page = client.get(f"/skills/versions/{version_id}")
+    decided = client.post(
+        f"/skills/versions/{version_id}/decision",
+        data={"csrf_token": form_token(page.text), "decision": "approve", "note": "ok"},
+    )
+    assert decided.status_code == 200 and "approved" in decided.text
+    lesson = client.get("/skills/lessons/grade-3-er-1")
+    assert "My calm-down plan (Room 12)" in lesson.text and "approved version 1" in lesson.text
+    db.rollback()
+    audit = db.execute(
+        select(AuditEntry.action, AuditEntry.detail).where(AuditEntry.entity == "lesson_version")
+    )
+    assert [a for a, _ in audit] == ["draft", "approve"]
+
+
+def test_an_edit_that_fails_readability_is_saved_but_cannot_be_approved(
+    client: Client, login: Callable[..., Any], make_user: Callable[..., User], school: str, db: Session
+) -> None:
+    make_user("tess", "teacher", program_ids=[school])
+    login("tess")
+    form = client.get("/skills/lessons/grade-3-er-1/edit")
+    fields = dict(
+        re.findall(r'<input type="(?:text|number)" id="(\w+)" name="\w+" value="([^"]*)"', form.text)
+    )
+    areas = dict(re.findall(r'<textarea[^>]* name="(\w+)"[^>]*>([^<]*)</textarea>', form.text))
+    hard = (
+        "Notwithstanding considerable institutional heterogeneity, comprehensive emotional "
+        "self-regulation necessitates deliberate metacognitive intervention. "
+    ) * 12
+    data = {**areas, **fields, "text": hard, "words_taught": "", "csrf_token": form_token(form.text)}
+    saved = client.post(
+        "/skills/lessons/grade-3-er-1/edit", data={k: v.replace("&#39;", "'") for k, v in data.items()}
+    )
+    assert saved.status_code == 200 and "The readability check fails" in saved.text
+    db.rollback()
+    row = db.scalar(select(LessonVersion))
+    assert row is not None and row.status == "draft"
