@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from onward.sim._model import BURN_IN_MONTHS, DAYS_PER_MONTH, Model, per_step
 from onward.sim.parameters import Parameters
+from onward.sim.perinatal import perinatal_summary
 from onward.sim.result import SERIES_KEYS, EventRecord, RunResult
 from onward.sim.scenario import Scenario
 from onward.sim.states import IN_SERVICE, State
@@ -115,6 +116,14 @@ def run(
         "admissions": admissions,
         "referrals": float(series["referrals"].sum()),
     }
+    summary |= perinatal_summary(  # docs/whatif.md, "Skills levers"
+        series=series,
+        people=people,
+        steps_per_month=spm,
+        prenatal_coverage=params.prenatal_coverage,
+        phase_in_months=params.skills_phase_in_months,
+        seed=seed,
+    )
     return RunResult(
         scenario=scenario.name,
         parameters=params,

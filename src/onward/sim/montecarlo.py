@@ -26,6 +26,7 @@ import numpy.typing as npt
 from onward.errors import ValidationError
 from onward.sim.engine import StepKind, run
 from onward.sim.parameters import Parameters
+from onward.sim.perinatal import PERINATAL_LABELS
 from onward.sim.result import SUMMARY_KEYS as RUN_SUMMARY_KEYS
 from onward.sim.scenario import Scenario
 
@@ -60,6 +61,7 @@ SUMMARY_LABELS: dict[str, str] = {
     "relapses": "Relapses (whole run)",
     "new_cases": "New cases (whole run)",
     "treatment_share": "Treatment share of staff hours",
+    **PERINATAL_LABELS,
 }
 
 SERIES_KEYS: tuple[str, ...] = (

@@ -54,7 +54,7 @@ def format_interval(key: str, mean: float, low: float, high: float) -> str:
     """`mean [low, high]`, shares as percentages, days with one decimal, counts as whole numbers."""
     if math.isnan(mean):
         return "n/a"
-    if key == "treatment_share":
+    if key == "treatment_share" or key.endswith("_rate"):
         return f"{100 * mean:.1f} % [{100 * low:.1f}, {100 * high:.1f}]"
     if key == "mean_wait_days":
         return f"{mean:.1f} [{low:.1f}, {high:.1f}]"

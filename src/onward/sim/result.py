@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from onward.sim.parameters import Parameters
+from onward.sim.perinatal import PERINATAL_KEYS
 
 IntArray = npt.NDArray[Any]  # int32
 SmallArray = npt.NDArray[Any]  # uint8
@@ -45,6 +46,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "treatment_share",
     "admissions",
     "referrals",
+    *PERINATAL_KEYS,
 )
 
 SERIES_KEYS: tuple[str, ...] = (
