@@ -6,7 +6,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from onward.sim.montecarlo import MonteCarloResult, run_scenarios
+from onward.sim.montecarlo import SUMMARY_KEYS, MonteCarloResult, run_scenarios
 from onward.sim.report import (
     SERIES_CHARTS,
     chart_specs,
@@ -32,7 +32,7 @@ def result() -> MonteCarloResult:
 
 def test_every_chart_is_titled_simulated(result: MonteCarloResult) -> None:
     specs = chart_specs(result)
-    assert len(specs) == 9 + len(SERIES_CHARTS)
+    assert len(specs) == len(SUMMARY_KEYS) + len(SERIES_CHARTS)  # 9 system figures, 2 perinatal
     for name, spec in specs.items():
         assert spec["title"]["text"].startswith("SIMULATED: "), name
 

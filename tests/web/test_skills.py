@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.web.conftest import form_token
 
 from onward.security.access import operator
 from onward.services.accounts import grant
 from onward.store.tables import AuditEntry, Program, User
 from onward.store.tables_skills import LessonVersion, SkillsAttendance, SkillsSession
-from tests.web.conftest import form_token
 
 Client = Any
 

@@ -41,6 +41,7 @@ def demo(
     """
     from onward.interop.extracts import import_extract
     from onward.security.keys import audit_key
+    from onward.services.skills_demo import seed_skills_demo
     from onward.services.users import ensure_demo_users
     from onward.sim.synth import write_synthetic_county
     from onward.store.engine import create_db_engine, display_url, session_factory
@@ -79,6 +80,7 @@ def demo(
     try:
         with session_factory(engine, audit_key=audit_key(settings))() as session:
             accounts = ensure_demo_users(session=session)
+            accounts += seed_skills_demo(session=session)  # SYNTHETIC classes, parents, logs, screens
     finally:
         engine.dispose()
     table = Table(title="[bold]4/4[/] demo users (synthetic data; passwords change at every run)")

@@ -96,8 +96,9 @@ def coverage_report(*, session: Session, actor: Actor, on: date) -> CoverageRepo
         query = query.where(Cohort.program_id.in_(programs))
     cohorts = list(session.scalars(query.order_by(Cohort.name)))
     facts = facts_by_cohort(session, [c.cohort_id for c in cohorts])
-    names = {pid: name for pid, name in session.execute(select(Program.program_id, Program.name))}
-    kinds = {pid: kind for pid, kind in session.execute(select(Program.program_id, Program.kind))}
+    program_rows = session.execute(select(Program.program_id, Program.name, Program.kind)).all()
+    names = {row.program_id: row.name for row in program_rows}
+    kinds = {row.program_id: row.kind for row in program_rows}
 
     def rows(kind: str, keyed: dict[str, list[Cohort]], label: dict[str, str]) -> list[CoverageRow]:
         return [

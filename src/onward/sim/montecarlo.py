@@ -48,7 +48,11 @@ Engine = Literal["local", "dask"]
 Progress = Callable[[int, int], None]
 """progress(replications done, replications in total)."""
 
-SUMMARY_KEYS: tuple[str, ...] = tuple(k for k in RUN_SUMMARY_KEYS if k not in {"admissions", "referrals"})
+SUMMARY_KEYS: tuple[str, ...] = tuple(
+    k
+    for k in RUN_SUMMARY_KEYS
+    if k not in {"admissions", "referrals", "perinatal_births", "perinatal_depression"}
+)
 """The headline figures of every scenario (meanings in `onward.sim.result`)."""
 
 SUMMARY_LABELS: dict[str, str] = {

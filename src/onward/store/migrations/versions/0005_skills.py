@@ -1,5 +1,5 @@
-"""Skills: the teacher role; a site's lesson versions, cohorts and members, planned and delivered lessons with attendance,
-and perinatal EPDS screens (docs/skills.md).
+"""Skills: the teacher role; a site's lesson versions, cohorts and members, planned and delivered
+lessons with attendance, and perinatal EPDS screens (docs/skills.md).
 
 Revision ID: 0005_skills
 Revises: 0003_security
