@@ -33,7 +33,9 @@ def test_json_is_exactly_the_documented_object(tmp_path: Path) -> None:
         assert list(scenario["summary"]) == list(SUMMARY_KEYS)
         for interval in scenario["summary"].values():
             assert list(interval) == ["mean", "low", "high"]
-            if interval["mean"] is not None:  # null: nothing to measure (no birth followed 12 months in 1 year)
+            if (
+                interval["mean"] is not None
+            ):  # null: nothing to measure (no birth followed 12 months in 1 year)
                 assert interval["low"] <= interval["mean"] <= interval["high"]
         assert [list(row) for row in scenario["series"]] == [list(SERIES_KEYS)] * 12
 
