@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: F401
 
 from onward.store.tables import Program
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -36,7 +36,8 @@ def check_page(page: Any, axe: Path) -> None:
     page.add_script_tag(path=str(axe))
     found = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}))"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}))"
     )
     serious = [v for v in found if v["impact"] in ("serious", "critical")]
     assert not serious, f"{page.url}: {serious}"
