@@ -193,3 +193,19 @@ def test_an_edit_that_fails_readability_is_saved_but_cannot_be_approved(
     db.rollback()
     row = db.scalar(select(LessonVersion))
     assert row is not None and row.status == "draft"
+
+
+def test_leaders_see_programs_and_grades_only_with_small_counts_suppressed(
+    client: Client, login: Callable[..., Any], make_user: Callable[..., User], school: str
+) -> None:
+    make_user("tess", "teacher", program_ids=[school])
+    make_user("lena", "leader")
+    login("tess")
+    _new_class(client, school)
+    client.cookies.clear()
+    login("lena")
+    page = client.get("/skills/coverage")
+    assert page.status_code == 200 and "Grade 3" in page.text
+    assert "Room 12" not in page.text  # no single cohort for leaders
+    assert "Published figures, 2024" in page.text and "suppressed" in page.text
+    assert ">2<" not in page.text.split("Published figures")[1]  # 2 lessons due: a small cell, hidden

@@ -213,13 +213,13 @@ def _parents(session: Session, rng: np.random.Generator, last_day: date, now: da
             select(Person.person_id)
             .where(Person.sex == "female", Person.birth_year.between(last_day.year - 40, last_day.year - 20))
             .order_by(Person.person_id)
-            .limit(60)
+            .limit(80)
         )
     )
     curricula = load_curricula()
     cohorts = screens = 0
     for n, person_id in enumerate(people):
-        due = last_day + timedelta(days=200 - 10 * n)  # from 28 weeks ahead to about a year ago
+        due = last_day + timedelta(days=200 - 12 * n)  # from 28 weeks ahead to about two years ago
         start = due - timedelta(weeks=30)
         episode = Episode(
             episode_id=_id("EP", rng),

@@ -35,7 +35,8 @@ from onward.services.skills_delivery import (
 from onward.services.skills_screens import screens_of
 from onward.store.tables import Program
 from onward.store.tables_skills import SkillsSession
-from onward.web.deps import ActorDep, NowDep, SessionDep, audit_read
+from onward.web.deps import ActorDep, NowDep, SessionDep, SettingsDep, audit_read
+from onward.web.skills_published import published_skills
 from onward.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -240,7 +241,11 @@ async def log_save(
 
 
 @router.get("/skills/coverage")
-def coverage_page(request: Request, session: SessionDep, actor: ActorDep, now: NowDep) -> Response:
+def coverage_page(
+    request: Request, session: SessionDep, settings: SettingsDep, actor: ActorDep, now: NowDep
+) -> Response:
     """Planned against delivered, by skill: per cohort (staff and managers), grade, school and clinic."""
     report = coverage_report(session=session, actor=actor, on=now.date())
-    return render(request, "skills_coverage.html", {"title": "Skills coverage", "report": report})
+    published = published_skills(settings.resolved_database_url) if actor.may(Permission.AGGREGATES) else None
+    context = {"title": "Skills coverage", "report": report, "published": published}
+    return render(request, "skills_coverage.html", context)
