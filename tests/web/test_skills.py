@@ -209,3 +209,35 @@ def test_leaders_see_programs_and_grades_only_with_small_counts_suppressed(
     assert "Room 12" not in page.text  # no single cohort for leaders
     assert "Published figures, 2024" in page.text and "suppressed" in page.text
     assert ">2<" not in page.text.split("Published figures")[1]  # 2 lessons due: a small cell, hidden
+
+
+@pytest.mark.browser
+def test_a_packet_prints_to_pdf_from_the_same_page(
+    client: Client,
+    login: Callable[..., Any],
+    make_user: Callable[..., User],
+    school: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from onward.services import skills_packets
+    from onward.web.routers import skills as skills_router
+
+    make_user("tess", "teacher", program_ids=[school])
+    login("tess")
+    page = client.get("/skills/packets/grade-2")
+    assert page.status_code == 200 and page.text.count('class="packet-lesson"') == 5
+    printed: list[bytes] = []
+
+    def spy(html: bytes, **kwargs: Any) -> bytes:
+        printed.append(html)
+        return skills_packets.html_to_pdf(html, **kwargs)
+
+    monkeypatch.setattr(skills_router, "html_to_pdf", spy)
+    pdf = client.get("/skills/packets/grade-2.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    token = re.compile(rb'value="[^"]+"')  # the CSRF token differs between two renders
+    assert token.sub(b"", printed[0]) == token.sub(b"", page.content)  # the same HTML
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.content))
+    assert pages >= 5  # the print stylesheet starts each lesson on a new page
+    assert client.get("/skills/packets/grade-13.pdf").status_code == 404
