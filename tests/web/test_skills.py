@@ -241,3 +241,37 @@ def test_a_packet_prints_to_pdf_from_the_same_page(
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.content))
     assert pages >= 5  # the print stylesheet starts each lesson on a new page
     assert client.get("/skills/packets/grade-13.pdf").status_code == 404
+
+
+def test_the_what_if_takes_skills_coverage_from_the_delivery_logs(
+    client: Client, login: Callable[..., Any], make_user: Callable[..., User], school: str, db: Session
+) -> None:
+    from onward.store.tables import Person
+
+    db.add_all(
+        [
+            Person(person_id=f"kid{n}", birth_year=2015, sex="female", postcode_prefix="981", school_grade=3)
+            for n in range(8)
+        ]
+    )
+    db.commit()
+    make_user("tess", "teacher", program_ids=[school])
+    make_user("lena", "leader")
+    login("lena")
+    assert "schools 0% of 8 school-age residents" in client.get("/whatif?coverage=logs").text
+    client.cookies.clear()
+    login("tess")
+    cohort_id = _new_class(client, school)
+    first = db.scalars(select(SkillsSession).where(SkillsSession.cohort_id == cohort_id)).first()
+    assert first is not None
+    form = client.get(f"/skills/sessions/{first.session_id}/log")
+    ticked = re.findall(r'name="present" value="([^"]+)" checked', form.text)
+    client.post(
+        f"/skills/sessions/{first.session_id}/log",
+        data={"csrf_token": form_token(form.text), "present": ticked[:2], "delivered_on": "2024-06-04"},
+    )
+    client.cookies.clear()
+    login("lena")
+    page = client.get("/whatif?coverage=logs").text
+    assert "schools 25% of 8 school-age residents" in page  # 2 students present, 8 residents in school
+    assert 'name="lever_school_coverage" value="0.25"' in page

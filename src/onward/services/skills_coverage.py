@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -19,8 +19,8 @@ from onward.model.skills import GRADES, Skill
 from onward.model.skills_coverage import Coverage, SessionFact, coverage
 from onward.security.access import Actor
 from onward.security.policy import Permission
-from onward.store.tables import Program
-from onward.store.tables_skills import Cohort, SkillsAttendance, SkillsSession
+from onward.store.tables import Person, Program
+from onward.store.tables_skills import Cohort, CohortMember, SkillsAttendance, SkillsSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,4 +136,65 @@ def coverage_report(*, session: Session, actor: Actor, on: date) -> CoverageRepo
         grades=rows("grade", grades, {g: ("Kindergarten" if g == "K" else f"Grade {g}") for g in grades}),
         programs=rows("program", dict(sorted(by_program.items())), program_label),
         tracks=rows("track", dict(sorted(by_track.items())), {t: t.replace("_", " ") for t in by_track}),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedCoverage:
+    """The simulator's skills levers as the delivery logs measure them (docs/whatif.md, "Skills levers")."""
+
+    prenatal: (
+        float | None
+    )  # parents who attended >= half the prenatal lessons, of parents whose due date passed
+    parents: int
+    school: float | None  # students present at a lesson in the last 12 months, of school-age residents
+    students: int
+    school_age: int
+
+
+def observed_coverage(session: Session, on: date) -> ObservedCoverage:
+    """Aggregates only (no person is named): what share of births and school-age residents the logs reach."""
+    half = 5  # of the 10 prenatal lessons
+    parents = list(
+        session.scalars(select(Cohort.cohort_id).where(Cohort.kind == "parent", Cohort.due_date <= on))
+    )
+    attended = dict(
+        session.execute(
+            select(SkillsSession.cohort_id, func.count())
+            .join(SkillsAttendance, SkillsAttendance.session_id == SkillsSession.session_id)
+            .where(
+                SkillsSession.cohort_id.in_(parents),
+                SkillsSession.lesson_id.startswith("prenatal"),
+                SkillsAttendance.present.is_(True),
+            )
+            .group_by(SkillsSession.cohort_id)
+        ).all()
+    )
+    took = sum(1 for cohort_id in parents if attended.get(cohort_id, 0) >= half)
+    year_ago = on - timedelta(days=365)
+    students = (
+        session.scalar(
+            select(func.count(func.distinct(CohortMember.member_id)))
+            .join(SkillsAttendance, SkillsAttendance.member_id == CohortMember.member_id)
+            .join(SkillsSession, SkillsSession.session_id == SkillsAttendance.session_id)
+            .join(Cohort, Cohort.cohort_id == CohortMember.cohort_id)
+            .where(
+                Cohort.kind == "class",
+                SkillsAttendance.present.is_(True),
+                SkillsSession.delivered_on > year_ago,
+                SkillsSession.delivered_on <= on,
+            )
+        )
+        or 0
+    )
+    school_age = session.scalar(
+        select(func.count()).select_from(Person).where(Person.school_grade.is_not(None))
+    )
+    school_age = school_age or 0
+    return ObservedCoverage(
+        prenatal=took / len(parents) if parents else None,
+        parents=len(parents),
+        school=min(1.0, students / school_age) if school_age else None,
+        students=students,
+        school_age=school_age,
     )

@@ -24,7 +24,8 @@ from onward.sim.montecarlo import INTERVAL_TEXT, SUMMARY_KEYS, SUMMARY_LABELS, M
 from onward.sim.parameters import ParameterSpec, load_specs
 from onward.sim.report import BANNER, SERIES_CHARTS, chart_specs, format_interval, to_svg
 from onward.sim.scenario import Scenario, builtin_scenarios, load_scenario, parse_scenario
-from onward.web.deps import WhatIfUser, verify_csrf_form
+from onward.web.deps import NowDep, SessionDep, WhatIfUser, verify_csrf_form
+from onward.web.skills_levers import skills_levers_from_logs
 from onward.web.templating import render
 
 router = APIRouter(prefix="/whatif", tags=["pages"], include_in_schema=False)
@@ -179,8 +180,11 @@ def _form_page(
 
 
 @router.get("")
-def whatif_page(request: Request, user: WhatIfUser) -> Response:
-    return _form_page(request, user)
+def whatif_page(request: Request, user: WhatIfUser, session: SessionDep, now: NowDep) -> Response:
+    """`?coverage=logs` fills the skills levers from the delivery logs (docs/whatif.md, "Skills levers")."""
+    if request.query_params.get("coverage") != "logs":
+        return _form_page(request, user)
+    return _form_page(request, user, form=skills_levers_from_logs(session, now.date(), CUSTOM))
 
 
 def _custom_scenario(form: dict[str, Any]) -> Scenario:
