@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -275,3 +275,75 @@ def test_the_what_if_takes_skills_coverage_from_the_delivery_logs(
     page = client.get("/whatif?coverage=logs").text
     assert "schools 25% of 8 school-age residents" in page  # 2 students present, 8 residents in school
     assert 'name="lever_school_coverage" value="0.25"' in page
+
+
+@pytest.fixture
+def clinic(db: Session, county: None) -> str:
+    """A perinatal program with a nurse (st9) whose client dee is expecting."""
+    from onward.store.tables import Episode, Person, Staff
+
+    db.add(
+        Program(
+            program_id="per1", name="Mothers' Clinic", kind="perinatal", level_of_care=1, capacity_slots=0
+        )
+    )
+    db.add(Person(person_id="dee", birth_year=1996, sex="female", postcode_prefix="981"))
+    db.flush()
+    db.add(Staff(staff_id="st9", role="clinician", program_id="per1", hours_per_week=40))
+    db.flush()
+    db.add(
+        Episode(
+            episode_id="e9",
+            person_id="dee",
+            program_id="per1",
+            start_date=date(2024, 3, 1),
+            is_sud=False,
+            primary_staff_id="st9",
+        )
+    )
+    db.commit()
+    return "per1"
+
+
+def test_a_nurse_plans_a_parents_lessons_from_the_due_date_and_a_clinic_group(
+    client: Client, login: Callable[..., Any], make_user: Callable[..., User], clinic: str, db: Session
+) -> None:
+    make_user("nina", "clinician", program_ids=[clinic], staff_id="st9")
+    login("nina")
+    page = client.get("/skills/cohorts/new")
+    made = client.post(
+        "/skills/cohorts",
+        data={
+            "csrf_token": form_token(page.text),
+            "kind": "parent",
+            "person_id": "dee",
+            "due_date": "2024-11-20",
+        },
+    )
+    assert made.status_code == 200 and "due 2024-11-20" in made.text
+    assert "2024-05-08" in made.text  # week 12 of a pregnancy due on 20 November: 28 weeks before
+    refused = client.post(
+        "/skills/cohorts",
+        data={
+            "csrf_token": form_token(page.text),
+            "kind": "parent",
+            "person_id": "ana",
+            "due_date": "2024-11-20",
+        },
+    )
+    assert refused.status_code == 404  # ana is not in this nurse's care
+    group = client.post(
+        "/skills/cohorts",
+        data={
+            "csrf_token": form_token(page.text),
+            "kind": "clinic_group",
+            "program_id": clinic,
+            "name": "Wednesday group",
+            "track": "prenatal",
+            "starts": "2024-06-03",
+            "ends": "2024-10-31",
+            "weekdays": "wed",
+            "person_ids": "dee",
+        },
+    )
+    assert group.status_code == 200 and "Wednesday group" in group.text and "1 on the list" in group.text

@@ -25,6 +25,7 @@ from onward.security.policy import Permission
 from onward.services.skills_coverage import coverage_report, facts_by_cohort
 from onward.services.skills_delivery import (
     create_class,
+    create_clinic_group,
     create_parent_cohort,
     log_delivery,
     members_of,
@@ -88,6 +89,21 @@ async def add_cohort(request: Request, session: SessionDep, actor: ActorDep, now
                 actor=actor,
                 person_id=form.get("person_id", "").strip(),
                 due_date=_day(form.get("due_date", ""), "due_date"),
+                now=now,
+            )
+        elif form.get("kind") == "clinic_group":
+            cohort = create_clinic_group(
+                session=session,
+                actor=actor,
+                program_id=form.get("program_id", ""),
+                track=form.get("track", ""),
+                name=form.get("name", ""),
+                term=Term(
+                    starts=_day(form.get("starts", ""), "starts"),
+                    ends=_day(form.get("ends", ""), "ends"),
+                    weekdays=parse_weekdays(form.get("weekdays", "")),
+                ),
+                person_ids=form.get("person_ids", "").split(),
                 now=now,
             )
         else:
