@@ -16,7 +16,8 @@ from onward.model.roles import (
 )
 
 
-def test_the_seven_roles_of_the_design() -> None:
+def test_the_seven_roles_of_the_design_and_the_teacher() -> None:
+    """The design's seven roles, and teachers (docs/skills.md): they teach lessons, and see no record."""
     assert [r.value for r in Role] == [
         "person",
         "clinician",
@@ -25,6 +26,7 @@ def test_the_seven_roles_of_the_design() -> None:
         "analyst",
         "council_member",
         "admin",
+        "teacher",
     ]
 
 
