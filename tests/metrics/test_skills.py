@@ -26,7 +26,7 @@ PROGRAMS = [
     {"program_id": "P3", "name": "Perinatal", "kind": "perinatal", "level_of_care": 1, "capacity_slots": 0},
     {"program_id": "P4", "name": "School", "kind": "school", "level_of_care": 1, "capacity_slots": 0},
 ]
-COHORTS = [
+COHORTS: list[dict[str, Any]] = [
     {
         "cohort_id": "C1",
         "kind": "parent",
@@ -80,7 +80,7 @@ def _sessions() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return sessions, attendance
 
 
-SCREENS = [
+SCREENS: list[dict[str, Any]] = [
     {
         "screen_id": "SC1",
         "person_id": "m1",

@@ -19,8 +19,8 @@ from onward.store.tables import Program
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "a long test password 1"
-TABLET = {"width": 820, "height": 1180}
-PHONE = {"width": 390, "height": 844}
+TABLET: Any = {"width": 820, "height": 1180}
+PHONE: Any = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")

@@ -369,6 +369,7 @@ def _accounts(session: Session, now: datetime) -> list[tuple[str, str, str]]:
     )
     if clinic is not None and nurse_staff is not None:
         password = secrets.token_urlsafe(15)
+        hashed = hash_password(password)
         nurse = session.scalar(select(User).where(User.username == NURSE_USERNAME))
         if nurse is None:
             nurse = User(
@@ -376,10 +377,10 @@ def _accounts(session: Session, now: datetime) -> list[tuple[str, str, str]]:
                 display_name="Demo perinatal nurse",
                 role=Role.CLINICIAN.value,
                 created_at=now,
-                password_hash="",
+                password_hash=hashed,
             )
             session.add(nurse)
-        nurse.password_hash, nurse.is_active, nurse.staff_id = hash_password(password), True, nurse_staff
+        nurse.password_hash, nurse.is_active, nurse.staff_id = hashed, True, nurse_staff
         session.flush()
         if session.get(UserProgram, (nurse.user_id, clinic)) is None:
             session.add(UserProgram(user_id=nurse.user_id, program_id=clinic))
