@@ -125,3 +125,26 @@ def test_runs_are_private_to_their_owner(
     client.post("/logout", data={"csrf_token": _token(client.get("/whatif").text)})
     login("ana")
     assert client.get(f"{url}/status").status_code == 404
+
+
+def test_the_prenatal_lever_shows_perinatal_depression_with_its_interval(
+    client: TestClient, make_user: Callable[..., Any], login: Login
+) -> None:
+    make_user("lee", "leader")
+    login("lee")
+    started = _start(client, scenarios=["status-quo", "skills-prenatal"], years="3", people="20000")
+    status = _wait(client, f"{started.headers['location']}/status")
+    assert status["status"] == "done", status
+    prevented = {name: s["perinatal_cases_prevented"] for name, s in status["summary"].items()}
+    assert prevented["status-quo"] == {"mean": 0.0, "low": 0.0, "high": 0.0}
+    assert prevented["skills-prenatal"]["mean"] > 0
+    rate = status["summary"]["skills-prenatal"]["perinatal_depression_rate"]
+    assert (
+        rate["low"]
+        <= rate["mean"]
+        <= rate["high"]
+        < status["summary"]["status-quo"]["perinatal_depression_rate"]["high"] + 0.05
+    )
+    page = client.get(started.headers["location"]).text
+    assert "Perinatal depression prevented by the prenatal course" in page
+    assert "Perinatal depression within 12 months of birth (share of births)" in page
