@@ -198,7 +198,9 @@ class Model:
         bounds = np.concatenate(([0], np.cumsum(np.bincount(s[order], minlength=N_STATES))))
         group = [order[bounds[k] : bounds[k + 1]] for k in range(N_STATES)]
         moved: list[npt.NDArray[np.intp]] = []
-        flows = dict.fromkeys(("new_cases", "recoveries", "graduations", "relapses"), 0)
+        flows = dict.fromkeys(
+            ("new_cases", "new_cases_school_age", "recoveries", "graduations", "relapses"), 0
+        )
         self.t_rec, self.referrals_this_step = t, 0
 
         def move(
@@ -220,6 +222,11 @@ class Model:
         cases = move(g, o, 0, _U)
         self._new_case(cases)
         flows["new_cases"] = cases.size
+        year_now = self.population.start_year + self.t_global / (12 * self.spm)
+        age = year_now - self.population.birth_year[cases]
+        flows["new_cases_school_age"] = int(
+            np.count_nonzero((age >= 5) & (age < 19))
+        )  # the school lever's ages
         well_left = move(g, o, 1, _X).size
         # unwell, not in contact: referral, remission, leave
         g = group[_U]

@@ -112,6 +112,7 @@ def run(
         "recoveries": float(series["recoveries"].sum()),
         "relapses": float(series["relapses"].sum()),
         "new_cases": float(series["new_cases"].sum()),
+        "new_cases_school_age": float(series["new_cases_school_age"].sum()),
         "treatment_share": treat / (treat + cm) if treat + cm > 0 else math.nan,
         "admissions": admissions,
         "referrals": float(series["referrals"].sum()),

@@ -64,6 +64,7 @@ SUMMARY_LABELS: dict[str, str] = {
     "recoveries": "Recoveries in service (whole run)",
     "relapses": "Relapses (whole run)",
     "new_cases": "New cases (whole run)",
+    "new_cases_school_age": "New cases among school-age residents, 5-18 (whole run)",
     "treatment_share": "Treatment share of staff hours",
     **PERINATAL_LABELS,
 }
