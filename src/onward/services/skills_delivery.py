@@ -17,20 +17,18 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onward.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from onward.errors import ConflictError, NotFoundError, ValidationError
 from onward.model.curricula import load_curricula
 from onward.model.eventlog import ProgramKind
 from onward.model.skills import Grade, Track, parse_grade
 from onward.model.skills_schedule import (
     PlannedLesson,
     Term,
-    postpartum_schedule,
-    prenatal_schedule,
     school_schedule,
 )
 from onward.security.access import Actor, require_person
@@ -38,14 +36,14 @@ from onward.security.audit import append_audit
 from onward.security.policy import Permission
 from onward.services._guard import require_permission, write_transaction
 from onward.services.skills_review import lesson_in_use
-from onward.store.tables import Episode, Program
+from onward.store.tables import Program
 from onward.store.tables_skills import Cohort, CohortMember, SkillsAttendance, SkillsSession
 
 _NOT_FOUND = "there is no cohort here that you may see"
 KINDS = ("class", "clinic_group", "parent")
 
 
-def _new_id(prefix: str) -> str:
+def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
@@ -53,7 +51,7 @@ def _in_scope(actor: Actor, program_id: str) -> bool:
     return actor.role == "operator" or program_id in actor.program_ids
 
 
-def _program(session: Session, actor: Actor, program_id: str, kind: ProgramKind) -> Program:
+def program_of_kind(session: Session, actor: Actor, program_id: str, kind: ProgramKind) -> Program:
     program = session.get(Program, program_id)
     if program is None or not _in_scope(actor, program_id):
         raise NotFoundError("there is no program here that you may use")
@@ -87,7 +85,7 @@ def cohorts_for(session: Session, actor: Actor) -> list[Cohort]:
     return list(session.scalars(query))
 
 
-def _audit(
+def audit_cohort(
     session: Session,
     actor: Actor,
     now: datetime,
@@ -111,12 +109,12 @@ def _audit(
     )
 
 
-def _add_plan(session: Session, cohort_id: str, plan: Sequence[PlannedLesson]) -> None:
+def add_plan(session: Session, cohort_id: str, plan: Sequence[PlannedLesson]) -> None:
     curricula = load_curricula()
     for planned in plan:
         session.add(
             SkillsSession(
-                session_id=_new_id("SS"),
+                session_id=new_id("SS"),
                 cohort_id=cohort_id,
                 lesson_id=planned.lesson_id,
                 skill=curricula.lesson(planned.lesson_id).skill.value,
@@ -154,11 +152,11 @@ def create_class(
     if not name.strip():
         raise ValidationError("give the class a name", column="name")
     names = _roster(roster)
-    _program(session, actor, program_id, ProgramKind.SCHOOL)
+    program_of_kind(session, actor, program_id, ProgramKind.SCHOOL)
     plan = school_schedule(load_curricula().lessons(grade=chosen), term)
     with write_transaction(session):
         cohort = Cohort(
-            cohort_id=_new_id("CO"),
+            cohort_id=new_id("CO"),
             kind="class",
             track=Track.SCHOOL.value,
             grade=str(chosen),
@@ -181,11 +179,11 @@ def create_class(
         for student in names:
             session.add(
                 CohortMember(
-                    member_id=_new_id("CM"), cohort_id=cohort.cohort_id, name=student, joined_on=term.starts
+                    member_id=new_id("CM"), cohort_id=cohort.cohort_id, name=student, joined_on=term.starts
                 )
             )
-        _add_plan(session, cohort.cohort_id, plan)
-        _audit(
+        add_plan(session, cohort.cohort_id, plan)
+        audit_cohort(
             session,
             actor,
             now,
@@ -194,182 +192,6 @@ def create_class(
             cohort.cohort_id,
             None,
             f"class {cohort.name}, grade {chosen}, {len(names)} students, {len(plan)} lessons",
-        )
-    return cohort
-
-
-def _perinatal_episode(session: Session, actor: Actor, person_id: str, on: date) -> Episode:
-    """The person's open episode in one of the actor's perinatal programs: the care the lessons belong to."""
-    perinatal = select(Program.program_id).where(Program.kind == ProgramKind.PERINATAL.value)
-    query = select(Episode).where(
-        Episode.person_id == person_id,
-        Episode.program_id.in_(perinatal),
-        Episode.start_date <= on,
-        (Episode.end_date.is_(None)) | (Episode.end_date > on),
-    )
-    if actor.role != "operator":
-        query = query.where(Episode.program_id.in_(actor.program_ids))
-    episode = session.scalars(query.order_by(Episode.start_date.desc())).first()
-    if episode is None:
-        raise ValidationError(
-            f"{person_id} has no open episode in your perinatal program",
-            column="person_id",
-            expected="a person in perinatal care with you",
-        )
-    return episode
-
-
-def create_parent_cohort(
-    *, session: Session, actor: Actor, person_id: str, due_date: date, now: datetime
-) -> Cohort:
-    """One expectant parent: the prenatal lessons at their visits, counted back from the due date."""
-    require_permission(actor, Permission.SKILLS_DELIVERY)
-    require_person(session, actor, person_id, now)
-    today = now.date()
-    if not today - timedelta(weeks=4) <= due_date <= today + timedelta(weeks=42):
-        raise ValidationError(
-            f"due date {due_date} is not within this pregnancy",
-            column="due_date",
-            expected="a date up to 42 weeks ahead",
-        )
-    episode = _perinatal_episode(session, actor, person_id, today)
-    existing = session.scalar(
-        select(Cohort).where(
-            Cohort.person_id == person_id, Cohort.kind == "parent", Cohort.closed_on.is_(None)
-        )
-    )
-    if existing is not None:
-        raise ConflictError(f"{person_id} already has lessons planned ({existing.cohort_id})")
-    plan = prenatal_schedule(load_curricula().lessons(track=Track.PRENATAL), due_date)
-    with write_transaction(session):
-        cohort = Cohort(
-            cohort_id=_new_id("CO"),
-            kind="parent",
-            track="perinatal",
-            program_id=episode.program_id,
-            name=f"Parent {person_id}",
-            staff_id=actor.staff_id,
-            person_id=person_id,
-            episode_id=episode.episode_id,
-            due_date=due_date,
-            created_by=actor.user_id,
-            created_at=now,
-        )
-        session.add(cohort)
-        session.flush()
-        session.add(
-            CohortMember(
-                member_id=_new_id("CM"),
-                cohort_id=cohort.cohort_id,
-                name=f"Parent {person_id}",
-                person_id=person_id,
-                joined_on=today,
-            )
-        )
-        _add_plan(session, cohort.cohort_id, plan)
-        _audit(
-            session,
-            actor,
-            now,
-            "create",
-            "cohort",
-            cohort.cohort_id,
-            person_id,
-            f"prenatal lessons planned from due date {due_date}",
-        )
-    return cohort
-
-
-def record_birth(
-    *, session: Session, actor: Actor, cohort_id: str, birth_date: date, now: datetime
-) -> Cohort:
-    """The baby is born: the postpartum lessons are planned from the birth; prenatal ones not yet
-    delivered stay in the log as planned and undelivered."""
-    require_permission(actor, Permission.SKILLS_DELIVERY)
-    cohort = require_cohort(session, actor, cohort_id, now)
-    if cohort.kind != "parent":
-        raise ValidationError("a birth is recorded for one parent's lessons", column="cohort_id")
-    if cohort.birth_date is not None:
-        raise ConflictError(f"the birth was recorded already ({cohort.birth_date})")
-    if birth_date > now.date():
-        raise ValidationError("the birth date is in the future", column="birth_date")
-    plan = postpartum_schedule(load_curricula().lessons(track=Track.POSTPARTUM), birth_date)
-    with write_transaction(session):
-        row = session.get(Cohort, cohort_id, populate_existing=True)
-        if row is None or row.birth_date is not None:
-            raise ConflictError("the birth was recorded already")
-        row.birth_date = birth_date
-        _add_plan(session, cohort_id, plan)
-        _audit(session, actor, now, "update", "cohort", cohort_id, row.person_id, f"birth on {birth_date}")
-    return row
-
-
-def create_clinic_group(
-    *,
-    session: Session,
-    actor: Actor,
-    program_id: str,
-    track: str,
-    name: str,
-    term: Term,
-    person_ids: Sequence[str],
-    now: datetime,
-) -> Cohort:
-    """A group of parents in a perinatal program, taught one perinatal track on the days it meets."""
-    require_permission(actor, Permission.SKILLS_DELIVERY)
-    try:
-        chosen = Track(track)
-    except ValueError:
-        chosen = Track.SCHOOL
-    if not chosen.perinatal:
-        raise ValidationError(f"unknown track {track!r}", column="track", expected="prenatal or postpartum")
-    if not name.strip():
-        raise ValidationError("give the group a name", column="name")
-    _program(session, actor, program_id, ProgramKind.PERINATAL)
-    members = [p.strip() for p in person_ids if p.strip()]
-    for person_id in members:
-        require_person(session, actor, person_id, now)
-    plan = school_schedule(load_curricula().lessons(track=chosen), term)
-    with write_transaction(session):
-        cohort = Cohort(
-            cohort_id=_new_id("CO"),
-            kind="clinic_group",
-            track=chosen.value,
-            program_id=program_id,
-            name=name.strip()[:120],
-            staff_id=actor.staff_id,
-            created_by=actor.user_id,
-            created_at=now,
-            calendar=json.dumps(
-                {
-                    "starts": term.starts.isoformat(),
-                    "ends": term.ends.isoformat(),
-                    "weekdays": list(term.weekdays),
-                }
-            ),
-        )
-        session.add(cohort)
-        session.flush()
-        for person_id in members:
-            session.add(
-                CohortMember(
-                    member_id=_new_id("CM"),
-                    cohort_id=cohort.cohort_id,
-                    name=f"Parent {person_id}",
-                    person_id=person_id,
-                    joined_on=term.starts,
-                )
-            )
-        _add_plan(session, cohort.cohort_id, plan)
-        _audit(
-            session,
-            actor,
-            now,
-            "create",
-            "cohort",
-            cohort.cohort_id,
-            None,
-            f"clinic group {cohort.name}, {chosen.value}, {len(members)} parents",
         )
     return cohort
 
@@ -453,7 +275,7 @@ def log_delivery(
                 )
             )
         present = len(members) - len(set(absent))
-        _audit(
+        audit_cohort(
             session,
             actor,
             now,
@@ -465,8 +287,3 @@ def log_delivery(
             f"{present} of {len(members)} present",
         )
     return Logged(row, present, len(members))
-
-
-def ensure_logged_in_scope(actor: Actor) -> None:
-    if not (actor.may(Permission.SKILLS_DELIVERY) or actor.may(Permission.OWN_PROGRAMS)):
-        raise PermissionDeniedError(f"your role ({actor.role}) may not see cohorts")

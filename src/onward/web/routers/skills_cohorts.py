@@ -7,7 +7,7 @@ filled in, every name on the list starts ticked present, and one button saves it
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -25,14 +25,12 @@ from onward.security.policy import Permission
 from onward.services.skills_coverage import coverage_report, facts_by_cohort
 from onward.services.skills_delivery import (
     create_class,
-    create_clinic_group,
-    create_parent_cohort,
     log_delivery,
     members_of,
-    record_birth,
     require_cohort,
     sessions_of,
 )
+from onward.services.skills_perinatal import create_clinic_group, create_parent_cohort, record_birth
 from onward.services.skills_screens import screens_of
 from onward.store.tables import Program
 from onward.store.tables_skills import SkillsSession
@@ -179,18 +177,19 @@ def _log_page(
     session: Session,
     actor: Actor,
     planned: SkillsSession,
-    now_day: date,
+    now: datetime,
+    on: date,
     form: dict[str, str],
     absent: set[str],
     error: str | None,
 ) -> Response:
-    cohort = require_cohort(session, actor, planned.cohort_id, request.state.now)
+    cohort = require_cohort(session, actor, planned.cohort_id, now)
     context = {
         "title": "Log a lesson",
         "cohort": cohort,
         "planned": planned,
         "lesson": load_curricula().lesson(planned.lesson_id),
-        "members": members_of(session, cohort.cohort_id, now_day),
+        "members": members_of(session, cohort.cohort_id, on),
         "absent": absent,
         "form": form,
         "error": error,
@@ -206,11 +205,10 @@ def log_form(
     planned = session.get(SkillsSession, session_id)
     if planned is None:
         raise NotFoundError("there is no cohort here that you may see")
-    request.state.now = now
     today = now.date()
-    default = min(today, planned.planned_on) if planned.planned_on <= today else today
+    default = planned.planned_on if planned.planned_on <= today else today
     return _log_page(
-        request, session, actor, planned, today, {"delivered_on": default.isoformat()}, set(), None
+        request, session, actor, planned, now, today, {"delivered_on": default.isoformat()}, set(), None
     )
 
 
@@ -223,7 +221,6 @@ async def log_save(
     planned = session.get(SkillsSession, session_id)
     if planned is None:
         raise NotFoundError("there is no cohort here that you may see")
-    request.state.now = now
     cohort = require_cohort(session, actor, planned.cohort_id, now)
     present = {str(v) for v in data.getlist("present")}
     form = {
@@ -252,7 +249,9 @@ async def log_save(
         if error.http_status != 400:
             raise
         everyone = [m.member_id for m in members_of(session, cohort.cohort_id, day)]
-        return _log_page(request, session, actor, planned, day, form, set(everyone) - present, str(error))
+        return _log_page(
+            request, session, actor, planned, now, day, form, set(everyone) - present, str(error)
+        )
     return RedirectResponse(f"/skills/cohorts/{cohort.cohort_id}?logged={session_id}", status_code=303)
 
 
