@@ -19,6 +19,14 @@ from sqlalchemy.engine import make_url
 
 POSTGRES_URL_ENV = "ONWARD_TEST_POSTGRES_URL"
 CHROMIUM_PATH = "/usr/bin/chromium"
+#: The audit key of every test (a real key lives outside the database; tests take it from the environment).
+TEST_AUDIT_KEY = "9f3c1b7e2d4a6f8091b3c5d7e9fa1c3e5b7d9f1a3c5e7b9d1f3a5c7e9b1d3f5a"
+
+
+@pytest.fixture(autouse=True)
+def audit_key_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands and services read the audit key from ONWARD_AUDIT_KEY when no session carries one."""
+    monkeypatch.setenv("ONWARD_AUDIT_KEY", TEST_AUDIT_KEY)
 
 
 def _required(name: str) -> bool:

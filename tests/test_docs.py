@@ -29,7 +29,7 @@ def _routes(tmp_path: Path) -> list[tuple[str, str]]:
 
     from onward.web.app import create_app
 
-    app = create_app(Settings(data_dir=tmp_path))
+    app = create_app(Settings(data_dir=tmp_path, environment="development"))
     # FastAPI >= 0.16x keeps included routers as branches; iter_route_contexts flattens them.
     flatten: Any = getattr(routing, "iter_route_contexts", None)
     routes: list[Any] = list(flatten(app.routes)) if flatten else list(app.routes)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,25 @@ def test_overrides_win_but_none_means_not_given(monkeypatch: pytest.MonkeyPatch)
     assert load_settings(host="127.0.0.2").host == "127.0.0.2"
 
 
-def test_placeholder_secret_is_refused_outside_development() -> None:
-    with pytest.raises(ConfigurationError, match="ONWARD_SECRET_KEY"):
-        Settings(environment="production")
-    assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40
+def test_production_is_the_default_and_refuses_to_serve_with_the_placeholder_secret() -> None:
+    assert Settings().environment == "production"
+    with pytest.raises(ConfigurationError, match="ONWARD_SECRET_KEY is not set"):
+        Settings(environment="production").check_serving()
+    Settings(environment="development").check_serving()  # a local trial may use the placeholder
     assert Settings(environment="development").secret_key == PLACEHOLDER_SECRET
+
+
+@pytest.mark.parametrize("weak", ["x", "k" * 64, "correct horse battery staple", "ab" * 40])
+def test_production_refuses_a_secret_with_fewer_than_32_random_bytes(weak: str) -> None:
+    with pytest.raises(ConfigurationError, match="fewer than 32 random bytes"):
+        Settings(environment="production", secret_key=weak).check_serving()
+
+
+def test_production_accepts_32_random_bytes_as_hex_or_base64() -> None:
+    Settings(environment="production", secret_key=secrets.token_hex(32)).check_serving()
+    Settings(environment="production", secret_key=secrets.token_urlsafe(32)).check_serving()
+    with pytest.raises(ConfigurationError):
+        Settings(environment="production", secret_key=secrets.token_hex(16)).check_serving()
 
 
 def test_nothing_is_read_at_import_time(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -63,3 +63,14 @@ class AuthenticationError(OnwardError):
 
 class ConflictError(OnwardError):
     http_status = 409
+
+
+class TooManyAttemptsError(OnwardError):
+    """A throttle refused an attempt for now; `retry_after` says how long to wait, in seconds."""
+
+    exit_code = 3
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after_seconds: float) -> None:
+        self.retry_after = max(1, int(retry_after_seconds) + 1)
+        super().__init__(f"{message}; try again in {self.retry_after} seconds")

@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onward.errors import ConfigurationError
 
 PLACEHOLDER_SECRET = "change-me-development-only"
+MIN_SECRET_BYTES = 32
+"""32 random bytes (256 bits): at least the security strength of HMAC-SHA256, as NIST SP 800-107
+recommends for its keys; Onward's floor for the secret key and the audit key in production."""
+
+
+def secret_bytes(secret: str) -> int:
+    """How many random bytes a secret carries: hex or base64 text decoded, else its UTF-8 length
+    halved (typed text holds far fewer than 8 random bits per character)."""
+    text = secret.strip()
+    decoders = (bytes.fromhex, lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+    for decode in decoders:
+        try:
+            raw = decode(text)
+        except (ValueError, binascii.Error):
+            continue
+        if raw:
+            return len(raw)
+    return len(text.encode("utf-8")) // 2
+
+
+def strong_secret(secret: str) -> bool:
+    """At least MIN_SECRET_BYTES of material and at least 10 different characters (not `x` * 64)."""
+    return secret_bytes(secret) >= MIN_SECRET_BYTES and len(set(secret.strip())) >= 10
 
 
 class Settings(BaseSettings):
@@ -19,7 +44,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONWARD_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "production"] = Field(
-        "development", description="`production` refuses the placeholder secret key."
+        "production",
+        description="`production` (the default) needs a strong secret key and marks cookies Secure under "
+        "HTTPS; `development` is for trying Onward on one machine (`onward demo` uses it).",
     )
     data_dir: Path = Field(Path("onward-data"), description="Folder for the SQLite file and run outputs.")
     database_url: str | None = Field(
@@ -27,7 +54,22 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; "
         "default: a SQLite file in data_dir.",
     )
-    secret_key: str = Field(PLACEHOLDER_SECRET, description="Signs session cookies; set a long random value.")
+    secret_key: str = Field(
+        PLACEHOLDER_SECRET,
+        description="Keys the stored hashes of session and invitation tokens; in production at least "
+        "32 random bytes (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`). Changing it "
+        "signs everyone out.",
+    )
+    audit_key: SecretStr | None = Field(
+        None,
+        description="Key of the audit log's HMAC chain, kept outside the database (at least 32 random "
+        "bytes); default: the file audit.key in data_dir, created on first use.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="The address people open Onward at, used in invitation and reset links "
+        "(default: http://host:port).",
+    )
     host: str = Field("127.0.0.1", description="Address `onward serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `onward serve` listens on.")
     session_idle_minutes: int = Field(
@@ -53,14 +95,26 @@ class Settings(BaseSettings):
         "see docs/instruments.md.",
     )
 
-    @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
+    def check_serving(self) -> None:
+        """Refuse to serve in production with the placeholder or a weak secret key."""
+        if self.environment == "development":
+            return
+        if self.secret_key == PLACEHOLDER_SECRET:
             raise ConfigurationError(
-                "ONWARD_SECRET_KEY is the development placeholder; set a long random value "
-                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) in production."
+                "ONWARD_SECRET_KEY is not set: set it to at least 32 random bytes "
+                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), or set "
+                "ONWARD_ENVIRONMENT=development to try Onward on this machine only"
             )
-        return self
+        if not strong_secret(self.secret_key):
+            raise ConfigurationError(
+                f"ONWARD_SECRET_KEY carries fewer than {MIN_SECRET_BYTES} random bytes; use e.g. "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this server, for links sent to them."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

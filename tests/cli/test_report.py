@@ -130,7 +130,7 @@ def test_report_from_the_live_database_labels_a_demo_database_synthetic(
     assert "Synthetic data" not in plain.read_text(encoding="utf-8")
 
     engine = create_db_engine(sqlite_url)
-    with session_factory(engine)() as session, session.begin():
+    with session_factory(engine)() as session:
         create_user(
             session=session,
             username=demo_username(Role.LEADER),

@@ -147,7 +147,7 @@ def test_users_defaults_and_foreign_keys_are_enforced(database_url: str) -> None
             session.add(UserProgram(user_id=user.user_id, program_id="op"))
         with sessions() as session:
             stored = session.execute(select(User)).scalar_one()
-            assert len(stored.user_id) == 32 and stored.is_active is True and stored.failed_logins == 0
+            assert len(stored.user_id) == 32 and stored.is_active is True
         with pytest.raises(IntegrityError), sessions.begin() as session:
             session.add(Staff(staff_id="s2", role="clinician", program_id="nowhere", hours_per_week=10))
         with pytest.raises(IntegrityError), sessions.begin() as session:

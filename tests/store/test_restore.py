@@ -47,7 +47,7 @@ def _audit_actions(url: str) -> list[str]:
     engine = create_db_engine(url)
     try:
         with session_factory(engine)() as session:
-            assert verify_audit_chain(session=session) is None
+            assert verify_audit_chain(session=session).intact
             return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.entry_id)))
     finally:
         engine.dispose()

@@ -40,7 +40,24 @@ def test_security_tables_exist_with_their_keys() -> None:
         "detail",
         "prev_hash",
         "hash",
+        "role",
+        "person_id",
+        "outcome",
+        "request_id",
+        "scheme",
     } == set(tables["audit_log"].c.keys())
+    for name in (
+        "login_sessions",
+        "login_failures",
+        "invitations",
+        "care_team_members",
+        "break_glass_grants",
+        "access_grants",
+        "consents",
+        "disclosures",
+        "audit_seal",
+    ):
+        assert name in tables, name
     assert {"import_id", "started_at", "finished_at", "source", "tables", "content_hash", "synthetic"} == set(
         tables["imports"].c.keys()
     )

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import StarletteDeprecationWarning
 
 from onward.security import passwords
+from onward.security.access import operator
+from onward.services.accounts import accept_invitation, invite_person
 from onward.services.users import create_user
-from onward.settings import Settings
+from onward.settings import PLACEHOLDER_SECRET, Settings
 from onward.store.engine import create_db_engine, session_factory
 from onward.store.migrate import upgrade_database
-from onward.store.tables import Episode, Measurement, Person, Program, Referral, Service, User
+from onward.store.tables import Episode, Measurement, Person, Program, Referral, Service, Staff, User
 from onward.web.app import create_app
 
 # Starlette 1.x warns that its TestClient wants the `httpx2` package; plain httpx still works.
@@ -89,6 +91,13 @@ def county(db: Session) -> None:
     db.flush()
     db.add_all(
         [
+            Staff(staff_id="st1", role="clinician", program_id="p1", hours_per_week=40),
+            Staff(staff_id="st2", role="clinician", program_id="p2", hours_per_week=40),
+        ]
+    )
+    db.flush()
+    db.add_all(
+        [
             Referral(
                 referral_id="r1",
                 person_id="ana",
@@ -118,6 +127,7 @@ def county(db: Session) -> None:
                 start_date=date(2024, 1, 10),
                 planned_end_date=date(2024, 4, 10),
                 is_sud=False,
+                primary_staff_id="st1",
             ),
             Episode(
                 episode_id="e2",
@@ -127,6 +137,7 @@ def county(db: Session) -> None:
                 end_date=date(2023, 12, 1),
                 end_reason="graduated",
                 is_sud=True,
+                primary_staff_id="st2",
             ),
         ]
     )
@@ -176,9 +187,34 @@ def county(db: Session) -> None:
 
 @pytest.fixture
 def make_user(db: Session) -> Callable[..., User]:
-    """Create an account with the test password; keyword arguments go to create_user."""
+    """Create an account with the test password; keyword arguments go to create_user.
+
+    A person's account is made the only way one can be: an invitation for `person_id`, accepted by
+    the person with their own username and password."""
 
     def make(username: str, role: str, **kwargs: object) -> User:
+        if role == "person":
+            if "person_id" not in kwargs:  # a person of their own, for tests about roles only
+                kwargs["person_id"] = f"p-{username}"
+                db.add(
+                    Person(person_id=f"p-{username}", birth_year=1990, sex="unknown", postcode_prefix="000")
+                )
+                db.commit()
+            link = invite_person(
+                session=db,
+                actor=operator("test"),
+                secret_key=PLACEHOLDER_SECRET,
+                person_id=str(kwargs["person_id"]),
+                now=datetime.now(UTC),
+            )
+            return accept_invitation(
+                session=db,
+                secret_key=PLACEHOLDER_SECRET,
+                token=link.token,
+                username=username,
+                password=PASSWORD,
+                now=datetime.now(UTC),
+            )
         return create_user(
             session=db,
             username=username,

@@ -28,6 +28,7 @@ def _run(
 def test_serve_refuses_a_database_that_was_never_initialised(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ONWARD_ENVIRONMENT", "development")
     url = f"sqlite:///{tmp_path / 'missing.sqlite'}"
     code, output = _run(["serve", "--db", url], capsys, monkeypatch)
     assert code == 2 and "run `onward init`" in output
@@ -38,11 +39,44 @@ def test_serve_runs_uvicorn_with_the_app_on_the_requested_port(
     db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, Any] = {}
+    monkeypatch.setenv("ONWARD_ENVIRONMENT", "development")
     monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: seen.update(app=app, **kwargs))
     code, output = _run(["serve", "--db", db_url, "--port", "8123"], capsys, monkeypatch)
     assert code == 0, output
     assert seen["port"] == 8123 and seen["host"] == "127.0.0.1"
     assert seen["app"].openapi_url == "/api/v1/openapi.json"
+    assert "DEVELOPMENT MODE" in output and "Never use it with real records" in output
+
+
+def test_serve_in_production_needs_a_strong_secret(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ONWARD_ENVIRONMENT", raising=False)
+    monkeypatch.delenv("ONWARD_SECRET_KEY", raising=False)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("must not serve"))
+    code, output = _run(["serve", "--db", db_url], capsys, monkeypatch)
+    assert code == 2 and "ONWARD_SECRET_KEY is not set" in output
+    monkeypatch.setenv("ONWARD_SECRET_KEY", "one")
+    code, output = _run(["serve", "--db", db_url], capsys, monkeypatch)
+    assert code == 2 and "fewer than 32 random bytes" in output
+
+
+def test_serve_with_workers_hands_its_settings_to_each_process(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import secrets
+
+    seen: dict[str, Any] = {}
+    secret = secrets.token_hex(32)
+    monkeypatch.setenv("ONWARD_SECRET_KEY", secret)
+    monkeypatch.setattr(os, "environ", os.environ.copy())  # serve writes the workers' environment
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: seen.update(app=app, **kwargs))
+    code, output = _run(["serve", "--db", db_url, "--workers", "3"], capsys, monkeypatch)
+    assert code == 0, output
+    assert seen["app"] == "onward.web.app:app_from_environment" and seen["factory"] and seen["workers"] == 3
+    assert os.environ["ONWARD_DATABASE_URL"] == db_url and os.environ["ONWARD_SECRET_KEY"] == secret
+    assert "DEVELOPMENT MODE" not in output
 
 
 def test_users_add_then_list(

@@ -38,7 +38,7 @@ def test_person_sees_own_episodes_and_the_read_is_audited(
     client.get("/me")
     db.rollback()  # end the test session's read snapshot to see the app's new commit
     assert db.scalar(select(func.count()).select_from(reads.subquery())) == 2
-    assert verify_audit_chain(session=db) is None
+    assert verify_audit_chain(session=db).intact
 
 
 def test_person_without_episodes_is_told_so(
@@ -48,15 +48,24 @@ def test_person_without_episodes_is_told_so(
     assert "No episodes recorded for you yet." in login("cy").text
 
 
-def test_clinician_sees_the_caseload_of_their_programs(
+def test_clinician_sees_the_episodes_they_are_assigned_to(
     client: TestClient, make_user: Callable[..., Any], login: Login, county: None
 ) -> None:
-    make_user("carla", "clinician", program_ids=["p1"])
+    make_user("carla", "clinician", program_ids=["p1"], staff_id="st1")
     page = _text(login("carla").text)
     assert "ana" in page and "Riverside Outpatient" in page
     assert "ben" not in page  # p2, and ended
     assert "Open episodes 1" in page
     assert "Past planned end 1" in page  # planned 2024-04-10, page as of 2024-06-30
+
+
+def test_a_clinician_without_a_staff_record_has_no_caseload(
+    client: TestClient, make_user: Callable[..., Any], login: Login, county: None
+) -> None:
+    """Working in a program is not being assigned: the program's episodes stay closed to them."""
+    make_user("carla", "clinician", program_ids=["p1"])
+    page = _text(login("carla").text)
+    assert "not linked to a staff record" in page and "ana" not in page
 
 
 def test_manager_sees_capacity_census_and_waiting_referrals(
@@ -128,9 +137,9 @@ PAGES = sorted(set(HOME_PATHS.values()))
 
 @pytest.mark.parametrize("role", [r.value for r in Role])
 def test_default_deny_every_other_home_is_forbidden(
-    role: str, client: TestClient, make_user: Callable[..., Any], login: Login
+    role: str, client: TestClient, make_user: Callable[..., Any], login: Login, county: None
 ) -> None:
-    make_user("someone", role)
+    make_user("someone", role, **({"person_id": "cy"} if role == "person" else {}))
     login("someone")
     own = HOME_PATHS[Role(role)]
     for path in PAGES:

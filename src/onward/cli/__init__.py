@@ -17,6 +17,9 @@ from onward.cli import sim as _sim  # noqa: E402,F401  isort: skip
 from onward.cli import report as _report  # noqa: E402,F401  isort: skip
 from onward.cli import demo as _demo  # noqa: E402,F401  isort: skip
 from onward.cli import simulate as _simulate  # noqa: E402,F401  isort: skip
+from onward.cli import accounts as _accounts  # noqa: E402,F401  isort: skip
+from onward.cli import audit as _audit  # noqa: E402,F401  isort: skip
+from onward.cli import consent as _consent  # noqa: E402,F401  isort: skip
 from onward.cli import instruments as _instruments  # noqa: E402,F401  isort: skip
 from onward.cli import flags as _flags  # noqa: E402,F401  isort: skip
 from onward.cli import curricula as _curricula  # noqa: E402,F401  isort: skip

@@ -70,6 +70,13 @@ def import_(
 @app.command()
 def export(
     folder: Annotated[Path, typer.Argument(help="Folder to write the extract to.", show_default=False)],
+    recipient: Annotated[
+        str | None,
+        typer.Option("--for", help="Disclose to this recipient (named in the people's Part 2 consents)."),
+    ] = None,
+    purpose: Annotated[
+        str | None, typer.Option(help="Why the records are disclosed (with --for), e.g. treatment.")
+    ] = None,
     db: DbOption = None,
     fmt: Annotated[
         Literal["parquet", "csv"], typer.Option("--format", help="File format of the extract.")
@@ -78,21 +85,50 @@ def export(
 ) -> None:
     """Export the event log to a folder, one file per table, rows sorted by id.
 
-    The same database always gives byte-identical files, so extracts can be compared and hashed.
+    With --for and --purpose it is a disclosure: substance-use (42 CFR Part 2) records are included
+    only for people whose consent covers that recipient and purpose; the others are withheld and
+    counted, the Part 2 notice is attached, and each disclosure is logged. Without --for it is an
+    internal copy, audited and marked not for disclosure in its manifest.
 
     \b
     Example:
-      onward export ./extract --format csv
+      onward export ./copy --format csv
+      onward export ./for-riverside --for "Riverside Primary Care" --purpose treatment
     """
-    from onward.interop.extracts import export_extract
+    from datetime import UTC, datetime
 
-    counts = export_extract(_database_url(db), folder, fmt, progress=progress)
-    table = Table(title=f"exported to {folder} ({fmt})")
+    from onward.cli._db import command_line_operator, open_database
+    from onward.services.disclosure import export_records
+
+    with open_database(db) as database:
+        result = export_records(
+            url=database.url,
+            factory=database.factory,
+            actor=command_line_operator(),
+            folder=folder,
+            fmt=fmt,
+            now=datetime.now(UTC),
+            recipient=recipient,
+            purpose=purpose,
+            progress=progress,
+        )
+    kind = (
+        "internal copy, not for disclosure" if result.internal else f"disclosure to {recipient} for {purpose}"
+    )
+    table = Table(title=f"exported to {folder} ({fmt}): {kind}")
     table.add_column("table")
     table.add_column("rows", justify="right")
-    for name, rows in counts.items():
-        table.add_row(name, f"{rows:,}")
+    table.add_column("withheld (Part 2, no consent)", justify="right")
+    for name, rows in result.rows.items():
+        table.add_row(name, f"{rows:,}", f"{result.withheld_rows.get(name, 0):,}")
     Console().print(table)
+    if not result.internal:
+        Console(soft_wrap=True).print(
+            f"{result.people_disclosed:,} people's records disclosed "
+            f"({result.part2_people_disclosed:,} with Part 2 "
+            f"records under consent); Part 2 records of {result.withheld_people:,} people withheld.",
+            highlight=False,
+        )
 
 
 @app.command()

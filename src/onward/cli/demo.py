@@ -40,13 +40,15 @@ def demo(
       onward demo --people 2000 --no-serve
     """
     from onward.interop.extracts import import_extract
+    from onward.security.keys import audit_key
     from onward.services.users import ensure_demo_users
     from onward.sim.synth import write_synthetic_county
     from onward.store.engine import create_db_engine, display_url, session_factory
     from onward.store.migrate import upgrade_database
 
     console = Console(soft_wrap=True)
-    settings = load_settings(database_url=db, host=host, port=port)
+    # The demo is synthetic and local: development mode (a placeholder secret, cookies without Secure).
+    settings = load_settings(database_url=db, host=host, port=port, environment="development")
     url = settings.resolved_database_url
     started = time.perf_counter()
 
@@ -75,7 +77,7 @@ def demo(
 
     engine = create_db_engine(url)
     try:
-        with session_factory(engine)() as session:
+        with session_factory(engine, audit_key=audit_key(settings))() as session:
             accounts = ensure_demo_users(session=session)
     finally:
         engine.dispose()

@@ -1,4 +1,4 @@
-"""CLI commands for the web app and its accounts: serve, users add, users list."""
+"""CLI command to serve the web app and the JSON API."""
 
 from __future__ import annotations
 
@@ -7,19 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from onward.cli._app import DbOption, app
 from onward.errors import ConfigurationError
-from onward.settings import load_settings
-
-users_app = typer.Typer(
-    name="users",
-    help="Manage login accounts; each has one role: person, clinician, manager, leader, analyst, "
-    "council_member or admin.",
-    no_args_is_help=True,
-)
-app.add_typer(users_app)
+from onward.settings import Settings, load_settings
 
 
 def require_initialised(url: str) -> None:
@@ -60,6 +51,15 @@ def serve(
     port: Annotated[
         int | None, typer.Option(help="Port to listen on (default: ONWARD_PORT or 8000).")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes; sessions, throttles and the audit chain live in the database, so any "
+            "worker answers any request.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app and the JSON API (/api/v1) over an initialised database.
 
@@ -74,99 +74,51 @@ def serve(
     from onward.web.app import create_app
 
     settings = load_settings(database_url=db, host=host, port=port)
+    settings.check_serving()
     require_initialised(settings.resolved_database_url)
-    Console(soft_wrap=True).print(
-        f"Onward is at http://{settings.host}:{settings.port}/ (API at /api/v1, Ctrl+C stops)",
+    console = Console(soft_wrap=True, stderr=True)
+    if settings.environment == "development":
+        console.print(
+            "[bold yellow]DEVELOPMENT MODE[/]: for trying Onward on this machine only. The secret key may be "
+            "the placeholder and cookies are not marked Secure. Never use it with real records; set "
+            "ONWARD_ENVIRONMENT=production and ONWARD_SECRET_KEY for real use.",
+            highlight=False,
+        )
+    console.print(
+        f"Onward is at http://{settings.host}:{settings.port}/ (API at /api/v1, {workers} worker"
+        f"{'' if workers == 1 else 's'}, Ctrl+C stops)",
         highlight=False,
     )
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings, warm_metrics=True), host=settings.host, port=settings.port, log_level="info"
+        )
+        return
+    # Several processes: each builds its app from the environment, so pass the resolved settings on.
+    import os
+
+    os.environ.update(settings_environment(settings))
     uvicorn.run(
-        create_app(settings, warm_metrics=True), host=settings.host, port=settings.port, log_level="info"
+        "onward.web.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
     )
 
 
-@users_app.command("add")
-def users_add(
-    username: Annotated[
-        str, typer.Argument(help="Login name: letters, digits, '.', '_' or '-'.", show_default=False)
-    ],
-    role: Annotated[
-        str,
-        typer.Option("--role", help="person, clinician, manager, leader, analyst, council_member or admin."),
-    ],
-    password: Annotated[
-        str | None,
-        typer.Option(help="The password (default: asked for, hidden). Staff: at least 12 characters."),
-    ] = None,
-    program: Annotated[
-        list[str] | None, typer.Option("--program", help="A program id the user works in (repeatable).")
-    ] = None,
-    person: Annotated[
-        str | None, typer.Option("--person", help="Person id a person account belongs to.")
-    ] = None,
-    display_name: Annotated[
-        str | None, typer.Option(help="Name shown in the app (default: the username).")
-    ] = None,
-    db: DbOption = None,
-) -> None:
-    """Add a login account with a role (and its programs, or the person it belongs to).
-
-    \b
-    Example:
-      onward users add admin --role admin
-      onward users add jlee --role clinician --program prog-001 --display-name "J. Lee"
-    """
-    from onward.services.users import create_user
-    from onward.store.engine import create_db_engine, session_factory
-
-    url = load_settings(database_url=db).resolved_database_url
-    require_initialised(url)
-    if password is None:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    engine = create_db_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            user = create_user(
-                session=session,
-                username=username,
-                role=role,
-                password=password,
-                display_name=display_name or username,
-                program_ids=program or (),
-                person_id=person,
-            )
-            Console(soft_wrap=True).print(f"added {user.username} ({user.role})", highlight=False)
-    finally:
-        engine.dispose()
-
-
-@users_app.command("list")
-def users_list(db: DbOption = None) -> None:
-    """List every account with its role, programs and status.
-
-    \b
-    Example:
-      onward users list --db sqlite:///onward-data/onward.sqlite
-    """
-    from onward.services.users import list_users
-    from onward.store.engine import create_db_engine, session_factory
-
-    url = load_settings(database_url=db).resolved_database_url
-    require_initialised(url)
-    engine = create_db_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            users = list_users(session=session)
-    finally:
-        engine.dispose()
-    table = Table("username", "name", "role", "programs", "person", "active", "last sign-in")
-    for u in users:
-        table.add_row(
-            u.username,
-            u.display_name or "",
-            u.role,
-            ", ".join(u.program_ids),
-            u.person_id or "",
-            "yes" if u.is_active else "no",
-            u.last_login_at.isoformat(timespec="minutes") if u.last_login_at else "never",
-        )
-    Console().print(table)
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """ONWARD_* variables that reproduce `settings` in a worker process."""
+    values = {
+        "ONWARD_ENVIRONMENT": settings.environment,
+        "ONWARD_DATA_DIR": str(settings.data_dir),
+        "ONWARD_DATABASE_URL": settings.resolved_database_url,
+        "ONWARD_SECRET_KEY": settings.secret_key,
+        "ONWARD_SESSION_IDLE_MINUTES": str(settings.session_idle_minutes),
+    }
+    if settings.audit_key is not None:
+        values["ONWARD_AUDIT_KEY"] = settings.audit_key.get_secret_value()
+    if settings.public_url:
+        values["ONWARD_PUBLIC_URL"] = settings.public_url
+    return values

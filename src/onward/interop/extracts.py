@@ -99,10 +99,22 @@ def _progress(enabled: bool) -> Iterator[MakeTask]:
 # --- export ----------------------------------------------------------------------------------------
 
 
+RowFilter = Callable[[str, pa.Table], pa.Table]
+"""keep(table name, rows) -> the rows to write: how a disclosure leaves out records it may not carry."""
+
+
 def export_extract(
-    url: str, folder: Path, fmt: ExtractFormat = "parquet", *, progress: bool = True
+    url: str,
+    folder: Path,
+    fmt: ExtractFormat = "parquet",
+    *,
+    progress: bool = True,
+    keep: RowFilter | None = None,
 ) -> dict[str, int]:
-    """Write every event-log table to `folder` (one file each, rows sorted by id); returns row counts."""
+    """Write every event-log table to `folder` (one file each, rows sorted by id); returns row counts.
+
+    `keep`, when given, chooses the rows of each table that are written (see `onward.services.disclosure`).
+    """
     if fmt not in FORMATS:
         raise ValidationError(f"unknown extract format {fmt!r}", expected=" or ".join(FORMATS))
     for spec in EVENT_LOG:
@@ -126,6 +138,8 @@ def export_extract(
             for spec in EVENT_LOG:
                 advance = task(f"export {spec.name}", count_rows(connection, spec.name))
                 data = read_sorted(connection, spec, advance)
+                if keep is not None:
+                    data = keep(spec.name, data)
                 write_table(data, folder, spec.name, fmt)
                 counts[spec.name] = data.num_rows
     finally:

@@ -1,4 +1,12 @@
-"""Who may see what: each role's grants, and everything else denied (docs/web.md, "default deny")."""
+"""Who may do what: one policy, default deny.
+
+Three layers, all here or in `onward.security.access`:
+1. each role's grants (`GRANTS`), plus permissions an administrator grants one account (`GRANTABLE`);
+2. `ROUTES`: every route of the web app and the API names the permissions that open it (any one of
+   them). A route missing from this table is refused to everyone, and a test that walks every route
+   and every role fails, so no route can be added without a rule;
+3. record by record (`onward.security.access`): whose record, which episode, under which basis.
+"""
 
 from __future__ import annotations
 
@@ -9,36 +17,61 @@ from onward.model.roles import Role
 
 
 class Permission(StrEnum):
-    OWN_RECORD = "own_record"  # a person's own episodes
-    CASELOAD = "caseload"  # open episodes in the clinician's own programs
+    OWN_ACCOUNT = "own_account"  # one's own sessions and password
+    OWN_RECORD = "own_record"  # a person's own record and the accounting of who saw it
+    CASELOAD = "caseload"  # the episodes a clinician is assigned to (primary or care team)
+    BREAK_GLASS = "break_glass"  # emergency access to a person outside one's caseload: reason, 1 h, audited
+    INVITE_PERSON = "invite_person"  # send a person a one-time link to set up their own account
+    RECORD_CONSENT = "record_consent"  # record or revoke a Part 2 consent for a person one may see
     OWN_PROGRAMS = "own_programs"  # capacity, census and waiting list of the manager's programs
     ALL_PROGRAMS = "all_programs"  # program list and capacity across the system (no people)
     AGGREGATES = "aggregates"  # system totals with small-cell suppression
-    COUNCIL = "council"  # the council page: role text and user counts per role
-    MANAGE_USERS = "manage_users"  # list and add users
+    IDENTIFIED_RECORDS = "identified_records"  # only by an administrator's grant: person-level records
+    COUNCIL = "council"  # the council: ideas, decisions and plans
+    MANAGE_USERS = "manage_users"  # accounts: add, deactivate, change role, reset links, grants
+    AUDIT_LOG = "audit_log"  # search the audit log
     WHAT_IF = "what_if"  # run and compare simulated scenarios
 
 
+_EVERYONE = frozenset({Permission.OWN_ACCOUNT})
+
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.PERSON: frozenset({Permission.OWN_RECORD}),
-    Role.CLINICIAN: frozenset({Permission.CASELOAD}),
-    Role.MANAGER: frozenset({Permission.OWN_PROGRAMS}),
-    Role.LEADER: frozenset({Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF}),
-    Role.ANALYST: frozenset({Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF}),
-    Role.COUNCIL_MEMBER: frozenset({Permission.COUNCIL}),
-    Role.ADMIN: frozenset({Permission.MANAGE_USERS, Permission.ALL_PROGRAMS, Permission.WHAT_IF}),
+    Role.PERSON: _EVERYONE | {Permission.OWN_RECORD},
+    Role.CLINICIAN: _EVERYONE
+    | {Permission.CASELOAD, Permission.BREAK_GLASS, Permission.INVITE_PERSON, Permission.RECORD_CONSENT},
+    Role.MANAGER: _EVERYONE | {Permission.OWN_PROGRAMS},
+    Role.LEADER: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
+    Role.ANALYST: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
+    Role.COUNCIL_MEMBER: _EVERYONE | {Permission.COUNCIL},
+    # Administrators run accounts and settings and never see clinical records.
+    Role.ADMIN: _EVERYONE
+    | {
+        Permission.MANAGE_USERS,
+        Permission.AUDIT_LOG,
+        Permission.INVITE_PERSON,
+        Permission.ALL_PROGRAMS,
+        Permission.WHAT_IF,
+    },
 }
+
+#: Permissions an administrator may grant one account beyond its role, and to which roles.
+GRANTABLE: dict[Permission, frozenset[Role]] = {
+    Permission.IDENTIFIED_RECORDS: frozenset({Role.LEADER, Role.ANALYST}),
+}
+
+
+def role_permissions(role: str | None) -> frozenset[Permission]:
+    if role is None:
+        return frozenset()
+    try:
+        return GRANTS.get(Role(role), frozenset())
+    except ValueError:
+        return frozenset()
 
 
 def is_allowed(role: str | None, permission: Permission) -> bool:
     """True only when `role` is a known role explicitly granted `permission`; anything unknown is denied."""
-    if role is None:
-        return False
-    try:
-        known = Role(role)
-    except ValueError:
-        return False
-    return permission in GRANTS.get(known, frozenset())
+    return permission in role_permissions(role)
 
 
 def require(role: str | None, permission: Permission) -> None:
@@ -47,3 +80,100 @@ def require(role: str | None, permission: Permission) -> None:
         raise PermissionDeniedError(
             f"your role ({role or 'anonymous'}) may not see this page ({permission.value})"
         )
+
+
+class Open(StrEnum):
+    """Routes that need no permission: anyone (`PUBLIC`), or anyone signed in (`SIGNED_IN`)."""
+
+    PUBLIC = "public"
+    SIGNED_IN = "signed_in"
+
+
+Rule = Open | frozenset[Permission]
+
+
+def _any(*permissions: Permission) -> frozenset[Permission]:
+    return frozenset(permissions)
+
+
+P = Permission
+
+#: Every route of the app: "METHOD /path" -> who may call it. Missing means nobody (default deny).
+ROUTES: dict[str, Rule] = {
+    # sign-in, sign-out, account links
+    "GET /": Open.PUBLIC,
+    "GET /login": Open.PUBLIC,
+    "POST /login": Open.PUBLIC,
+    "POST /logout": Open.SIGNED_IN,
+    "GET /invite/{token}": Open.PUBLIC,
+    "POST /invite/{token}": Open.PUBLIC,
+    "GET /reset/{token}": Open.PUBLIC,
+    "POST /reset/{token}": Open.PUBLIC,
+    "GET /account": _any(P.OWN_ACCOUNT),
+    "POST /account/password": _any(P.OWN_ACCOUNT),
+    "POST /account/sessions/{session_id}/end": _any(P.OWN_ACCOUNT),
+    # role homes
+    "GET /me": _any(P.OWN_RECORD),
+    "GET /me/accounting": _any(P.OWN_RECORD),
+    "GET /caseload": _any(P.CASELOAD),
+    "GET /programs": _any(P.OWN_PROGRAMS),
+    "GET /system": _any(P.AGGREGATES),
+    "GET /council": _any(P.COUNCIL),
+    # a person's record, for those who may see it (checked record by record)
+    "GET /people/{person_id}": _any(P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS),
+    "POST /people/{person_id}/invitation": _any(P.INVITE_PERSON),
+    "GET /people/{person_id}/consents": _any(P.RECORD_CONSENT),
+    "POST /people/{person_id}/consents": _any(P.RECORD_CONSENT),
+    "POST /consents/{consent_id}/revoke": _any(P.RECORD_CONSENT),
+    "GET /break-glass": _any(P.BREAK_GLASS),
+    "POST /break-glass": _any(P.BREAK_GLASS),
+    # administration
+    "GET /admin/users": _any(P.MANAGE_USERS),
+    "POST /admin/users": _any(P.MANAGE_USERS),
+    "POST /admin/users/{user_id}/deactivate": _any(P.MANAGE_USERS),
+    "POST /admin/users/{user_id}/reactivate": _any(P.MANAGE_USERS),
+    "POST /admin/users/{user_id}/role": _any(P.MANAGE_USERS),
+    "POST /admin/users/{user_id}/reset-link": _any(P.MANAGE_USERS),
+    "POST /admin/users/{user_id}/grants": _any(P.MANAGE_USERS),
+    "POST /admin/grants/{grant_id}/revoke": _any(P.MANAGE_USERS),
+    "POST /admin/invitations": _any(P.MANAGE_USERS),
+    "GET /admin/audit": _any(P.AUDIT_LOG),
+    # metrics and what-if
+    "GET /dashboard": _any(P.AGGREGATES),
+    "GET /programs/metrics": _any(P.AGGREGATES, P.ALL_PROGRAMS, P.OWN_PROGRAMS),
+    "GET /metrics/{key}": _any(P.AGGREGATES),
+    "GET /whatif": _any(P.WHAT_IF),
+    "POST /whatif": _any(P.WHAT_IF),
+    "GET /whatif/runs/{job_id}": _any(P.WHAT_IF),
+    "GET /whatif/runs/{job_id}/status": _any(P.WHAT_IF),
+    "GET /api/v1/docs": Open.PUBLIC,
+    # JSON API
+    "GET /api/v1/openapi.json": Open.PUBLIC,
+    "GET /api/v1/health": Open.PUBLIC,
+    "POST /api/v1/session": Open.PUBLIC,
+    "DELETE /api/v1/session": Open.SIGNED_IN,
+    "GET /api/v1/me": Open.SIGNED_IN,
+    "GET /api/v1/me/sessions": _any(P.OWN_ACCOUNT),
+    "DELETE /api/v1/me/sessions/{session_id}": _any(P.OWN_ACCOUNT),
+    "GET /api/v1/programs": _any(P.ALL_PROGRAMS, P.OWN_PROGRAMS),
+    "GET /api/v1/users": _any(P.MANAGE_USERS),
+    "GET /api/v1/metrics": _any(P.AGGREGATES),
+    "GET /api/v1/people/{person_id}": _any(P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS),
+    "POST /api/v1/break-glass": _any(P.BREAK_GLASS),
+    "GET /api/v1/audit": _any(P.AUDIT_LOG),
+}
+
+
+def route_key(method: str, path: str) -> str:
+    return f"{method.upper()} {path}"
+
+
+def route_allows(rule: Rule | None, permissions: frozenset[Permission], signed_in: bool) -> bool:
+    """Whether a caller with `permissions` may call a route with `rule` (None: no rule, denied)."""
+    if rule is None:
+        return False
+    if rule is Open.PUBLIC:
+        return True
+    if rule is Open.SIGNED_IN:
+        return signed_in
+    return signed_in and isinstance(rule, frozenset) and bool(rule & permissions)

@@ -91,9 +91,25 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose objects stay readable after commit (web handlers render them afterwards)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, audit_key: bytes | None = None) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (web handlers render them afterwards).
+
+    `audit_key` travels in each session's `info`, so the audit log is keyed without globals; without
+    it, the audit code reads the key from the environment's settings.
+    """
+    info = {"audit_key": audit_key} if audit_key is not None else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a write: on SQLite `BEGIN IMMEDIATE`, which waits (up to the
+    busy timeout) for the write lock instead of failing half-way when a read turns into a write.
+
+    Any read-only transaction the session had open is ended first (it holds nothing to keep).
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def display_url(url: str) -> str:

@@ -174,8 +174,6 @@ class User(Base):
     staff_id: Mapped[str | None] = mapped_column(ID, ForeignKey("staff.staff_id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UserProgram(Base):
@@ -201,6 +199,13 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    person_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    """Whose record the action touched, so each person's accounting of access is one indexed query."""
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    request_id: Mapped[str | None] = mapped_column(String(32))
+    scheme: Mapped[str] = mapped_column(String(16), default="hmac-sha256", server_default="sha256")
+    """How `hash` was made: "sha256" (entries written before the keyed chain) or "hmac-sha256"."""
 
 
 class ImportRecord(Base):
@@ -216,3 +221,7 @@ class ImportRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """The extract said it was synthetic (`onward synth`'s manifest): pages and reports label the data."""
+
+
+# Area tables register themselves on Base.metadata when imported (one line per area).
+from onward.store import tables_security as _tables_security  # noqa: E402,F401

@@ -3,36 +3,39 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from onward import __version__
 from onward.metrics.period import Period
+from onward.security.audit_writer import AuditWriter
+from onward.security.keys import audit_key
 from onward.settings import Settings
 from onward.store.engine import create_db_engine, session_factory
 from onward.web.api import API_PREFIX, api_router
+from onward.web.deps import enforce_policy
 from onward.web.errors import install_error_handlers
 from onward.web.metrics_cache import MetricsCache
-from onward.web.routers import admin, auth, dashboards, docs, homes, whatif
+from onward.web.routers import account, admin, auth, dashboards, docs, homes, people, whatif
 from onward.web.templating import make_templates
-from onward.web.throttle import LoginThrottle
 
 STATIC_DIR = Path(__file__).parent / "static"
-SESSION_COOKIE = "onward_session"
 
-#: Same-origin everything: no CDN, no external fonts; inline styles/scripts allowed for chart specs.
+#: Same-origin everything, and no inline script or style at all (OWASP ASVS V14.4.3): chart data
+#: travels in `<script type="application/json">` blocks, which browsers never execute.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
 )
+REQUEST_ID_HEADER = "X-Request-ID"
 
 
 def _utc_now() -> datetime:
@@ -42,7 +45,10 @@ def _utc_now() -> datetime:
 async def _security_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
+    # One id per request, in every audit entry it causes and in the response, to trace both together.
+    request.state.request_id = secrets.token_hex(8)
     response = await call_next(request)
+    response.headers[REQUEST_ID_HEADER] = request.state.request_id
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -68,7 +74,10 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
     `warm_metrics` (used by `onward serve` and `onward demo`) computes the dashboard's default view in
     the background at start-up.
     """
+    settings.check_serving()
     engine = create_db_engine(settings.resolved_database_url)
+    factory = session_factory(engine, audit_key=audit_key(settings))
+    writer = AuditWriter(factory)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,6 +86,7 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         try:
             yield
         finally:
+            writer.close()
             engine.dispose()
 
     app = FastAPI(
@@ -87,27 +97,36 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         docs_url=None,  # Swagger UI loads from a CDN; /api/v1/docs is served from our own templates instead
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(enforce_policy)],
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = session_factory(engine)
+    app.state.session_factory = factory
+    app.state.audit_writer = writer
     app.state.templates = make_templates()
     app.state.clock = _utc_now
-    app.state.login_throttle = LoginThrottle()
     app.state.metrics_cache = MetricsCache(settings.resolved_database_url)
 
     app.middleware("http")(_security_headers)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key,
-        session_cookie=SESSION_COOKIE,
-        max_age=settings.session_idle_minutes * 60,
-        same_site="lax",
-        https_only=settings.environment != "development",
-    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (auth.router, homes.router, admin.router, docs.router, dashboards.router, whatif.router):
+    for router in (
+        auth.router,
+        account.router,
+        homes.router,
+        people.router,
+        admin.router,
+        docs.router,
+        dashboards.router,
+        whatif.router,
+    ):
         app.include_router(router)
     app.include_router(api_router())
     install_error_handlers(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of the ONWARD_* environment: what each worker of `onward serve --workers N` runs."""
+    from onward.settings import load_settings
+
+    return create_app(load_settings(), warm_metrics=True)

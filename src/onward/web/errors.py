@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from onward.errors import OnwardError
+from onward.errors import OnwardError, TooManyAttemptsError
 from onward.web.deps import LoginRequired
 from onward.web.templating import render
 
 API_PREFIX = "/api/"
-
-
-class TooManyAttemptsError(OnwardError):
-    """The per-client login throttle refused an attempt."""
-
-    http_status = 429
-
-    def __init__(self, retry_after: timedelta) -> None:
-        self.retry_after = max(1, int(retry_after.total_seconds()) + 1)
-        super().__init__(
-            f"too many sign-in attempts from your address; try again in {self.retry_after} seconds"
-        )
 
 
 _HEADINGS = {
@@ -34,6 +20,7 @@ _HEADINGS = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflict",
+    429: "Please wait",
 }
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from onward.model.roles import Role
+from onward.security.access import assigned_episodes
 from onward.store.tables import Episode, Measurement, Person, Program, Referral, Service, User
 
 #: Flag a missing measure: none in the last 90 days (the window of stuck_count, docs/metrics.md).
@@ -131,14 +132,12 @@ class CaseloadEpisode:
     measure_overdue: bool
 
 
-def caseload(session: Session, program_ids: Sequence[str], day: date) -> list[CaseloadEpisode]:
-    """Episodes open at `day` in the given programs, longest open first."""
-    if not program_ids:
-        return []
+def caseload(session: Session, staff_id: str, day: date) -> list[CaseloadEpisode]:
+    """Episodes open at `day` that `staff_id` is assigned to (primary or care team), longest open first."""
     rows = session.execute(
         select(Episode, Program.name)
         .join(Program, Program.program_id == Episode.program_id)
-        .where(Episode.program_id.in_(program_ids), _open_at(day))
+        .where(assigned_episodes(staff_id, datetime.combine(day, time.min)), _open_at(day))
         .order_by(Episode.start_date, Episode.episode_id)
     ).all()
     ids = [e.episode_id for e, _ in rows]

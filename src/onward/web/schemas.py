@@ -51,7 +51,20 @@ class UserOut(BaseModel):
     role: str
     is_active: bool
     person_id: str | None
+    staff_id: str | None
     program_ids: list[str]
     created_at: datetime
     last_login_at: datetime | None
     locked_until: datetime | None
+
+
+class SessionViewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built from services.signin.SessionView
+
+    session_id: str = Field(description="Short id of the session (not its secret token).")
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime = Field(description="When the session ends whatever the activity (12 hours).")
+    address: str | None
+    user_agent: str | None
+    current: bool = Field(description="True for the session making this request.")

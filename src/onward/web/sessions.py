@@ -1,86 +1,101 @@
-"""Login sessions in a signed cookie: a fresh session at login, an idle timeout, and a CSRF token.
+"""Session and CSRF cookies (OWASP ASVS V3, V4.2.2).
 
-Starlette's SessionMiddleware signs the cookie (itsdangerous, keyed by settings.secret_key) and sets
-it HttpOnly and SameSite=Lax; the idle timeout and the CSRF check live here (OWASP ASVS V3, V4.2.2).
+The session cookie carries only a random token; the session itself is a database row (see
+`onward.security.login_sessions`), so sign-out and revocation work at once on every worker. Under
+HTTPS the cookie is `__Host-` prefixed and Secure; it is always HttpOnly and SameSite=Lax.
+
+CSRF: a signed-in request's token is its session row's; before sign-in (the login form, invitation
+and reset links, self-report links) a random token lives in an HttpOnly, SameSite=Strict cookie and
+must come back in the form (the double-submit pattern).
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
-from typing import Any
 
 from fastapi import Request
+from starlette.responses import Response
 
 from onward.errors import PermissionDeniedError
+from onward.store.tables_security import LoginSession
 
-USER_KEY = "uid"
-SEEN_KEY = "seen"
-STARTED_KEY = "started"
-#: OWASP ASVS 4.0.3 V3.3.2 (level 2): sign in again at least every 12 hours, whatever the activity.
-ABSOLUTE_LIFETIME_HOURS = 12
-CSRF_KEY = "csrf"
-SESSION_ID_KEY = "sid"
+SESSION_COOKIE = "onward_session"
+CSRF_COOKIE = "onward_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
-def _session(request: Request) -> dict[str, Any]:
-    session: dict[str, Any] = request.session
-    return session
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def cookie_name(request: Request, base: str) -> str:
+    """`__Host-` names need Secure, Path=/ and no Domain: used whenever the request came over HTTPS."""
+    return f"__Host-{base}" if _secure(request) else base
+
+
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(request, SESSION_COOKIE))
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        cookie_name(request, SESSION_COOKIE),
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        cookie_name(request, SESSION_COOKIE), path="/", secure=_secure(request), httponly=True, samesite="lax"
+    )
+
+
+def current_login(request: Request) -> LoginSession | None:
+    login: LoginSession | None = getattr(request.state, "login", None)
+    return login
 
 
 def csrf_token(request: Request) -> str:
-    """This session's CSRF token, created on first use (also for anonymous visitors of the login form)."""
-    session = _session(request)
-    token = session.get(CSRF_KEY)
-    if not isinstance(token, str):
+    """The token forms must send back: the session's, or (signed out) the double-submit cookie's."""
+    login = current_login(request)
+    if login is not None:
+        return login.csrf_token
+    token = getattr(request.state, "anonymous_csrf", None) or request.cookies.get(
+        cookie_name(request, CSRF_COOKIE)
+    )
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
         token = secrets.token_urlsafe(32)
-        session[CSRF_KEY] = token
+    request.state.anonymous_csrf = token
     return token
 
 
-def check_csrf(request: Request, submitted: str | None) -> None:
-    """Refuse a state-changing request whose token does not match the session's (403)."""
-    expected = _session(request).get(CSRF_KEY)
-    if not isinstance(expected, str) or not submitted or not secrets.compare_digest(expected, submitted):
-        raise PermissionDeniedError(
-            "the form has expired or did not come from this site; reload the page and retry"
+def keep_anonymous_csrf(request: Request, response: Response) -> None:
+    """Set the double-submit cookie when a signed-out page handed out a token the browser lacks."""
+    token = getattr(request.state, "anonymous_csrf", None)
+    if token and request.cookies.get(cookie_name(request, CSRF_COOKIE)) != token:
+        response.set_cookie(
+            cookie_name(request, CSRF_COOKIE),
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request),
+            path="/",
         )
 
 
-def start_session(request: Request, *, user_id: str, now: datetime) -> str:
-    """Drop whatever session the browser had and start a new one for `user_id`; returns its CSRF token."""
-    session = _session(request)
-    session.clear()
-    session[SESSION_ID_KEY] = secrets.token_urlsafe(16)
-    session[USER_KEY] = user_id
-    session[SEEN_KEY] = now.timestamp()
-    session[STARTED_KEY] = now.timestamp()
-    token = secrets.token_urlsafe(32)
-    session[CSRF_KEY] = token
-    return token
-
-
-def end_session(request: Request) -> None:
-    _session(request).clear()
-
-
-def session_user_id(request: Request, *, now: datetime, idle_minutes: int) -> str | None:
-    """The signed-in user's id, or None; an idle or too old session ends, an active one's clock resets."""
-    session = _session(request)
-    user_id = session.get(USER_KEY)
-    seen = session.get(SEEN_KEY)
-    started = session.get(STARTED_KEY)
-    if (
-        not isinstance(user_id, str)
-        or not isinstance(seen, int | float)
-        or not isinstance(started, int | float)
-    ):
-        return None
-    moment = now.timestamp()
-    if moment - seen > idle_minutes * 60 or moment - started > ABSOLUTE_LIFETIME_HOURS * 3600:
-        session.clear()
-        return None
-    session[SEEN_KEY] = now.timestamp()
-    return user_id
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a state-changing request whose token does not match (403)."""
+    login = current_login(request)
+    if login is not None:
+        expected: str | None = login.csrf_token
+    else:
+        expected = request.cookies.get(cookie_name(request, CSRF_COOKIE))
+    if not expected or not submitted or not secrets.compare_digest(expected, submitted):
+        raise PermissionDeniedError(
+            "the form has expired or did not come from this site; reload the page and retry"
+        )

@@ -14,7 +14,7 @@ from starlette.routing import Match
 
 from onward.model.roles import NAVIGATION, NavItem, Role
 from onward.store.tables import User
-from onward.web.sessions import csrf_token
+from onward.web.sessions import csrf_token, keep_anonymous_csrf
 from onward.web.synthetic import is_synthetic
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -83,4 +83,6 @@ def render(
     }
     shared.update(context or {})
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, name, shared, status_code=status_code)
+    response = templates.TemplateResponse(request, name, shared, status_code=status_code)
+    keep_anonymous_csrf(request, response)
+    return response

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from onward.model.roles import HOME_PATHS, Role
-from onward.services.users import authenticate, program_ids_of
+from onward.services.signin import end_my_session, my_sessions, sign_in, sign_out
+from onward.services.users import program_ids_of
 from onward.store.tables import User
-from onward.web.deps import CurrentUser, NowDep, SessionDep, verify_csrf_header
-from onward.web.routers.auth import throttle_login
-from onward.web.schemas import LoginIn, MeOut, SessionOut
-from onward.web.sessions import end_session, start_session
+from onward.web.deps import ActorDep, CurrentUser, NowDep, SessionDep, SettingsDep
+from onward.web.routers.auth import client_address
+from onward.web.schemas import LoginIn, MeOut, SessionOut, SessionViewOut
+from onward.web.sessions import clear_session_cookie, current_login, set_session_cookie
 
 router = APIRouter(tags=["session"])
 
@@ -28,22 +31,64 @@ def me_out(session: Session, user: User) -> MeOut:
     )
 
 
-@router.post("/session", dependencies=[Depends(throttle_login)], responses={401: {}, 429: {}})
-def sign_in(body: LoginIn, request: Request, session: SessionDep, now: NowDep) -> SessionOut:
+@router.post("/session", responses={401: {}, 429: {}})
+def create_session(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> SessionOut:
     """Sign in: sets the HttpOnly session cookie and returns the user and a CSRF token for later writes."""
-    user = authenticate(session=session, username=body.username, password=body.password, now=now)
-    token = start_session(request, user_id=user.user_id, now=now)
-    return SessionOut(user=me_out(session, user), csrf_token=token)
+    signed_in = sign_in(
+        session=session,
+        secret_key=settings.secret_key,
+        username=body.username,
+        password=body.password,
+        now=now,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+    set_session_cookie(request, response, signed_in.token)
+    return SessionOut(user=me_out(session, signed_in.user), csrf_token=signed_in.row.csrf_token)
 
 
-@router.delete("/session", status_code=204, dependencies=[Depends(verify_csrf_header)])
-def sign_out(request: Request, user: CurrentUser) -> Response:
-    """Sign out (needs the X-CSRF-Token header)."""
-    end_session(request)
-    return Response(status_code=204)
+@router.delete("/session", status_code=204, responses={401: {}, 403: {}})
+def delete_session(request: Request, session: SessionDep, actor: ActorDep, now: NowDep) -> Response:
+    """Sign out (needs the X-CSRF-Token header); the session ends on the server at once."""
+    login = current_login(request)
+    if login is not None:
+        sign_out(session=session, actor=actor, token_hash=login.token_hash, now=now)
+    response = Response(status_code=204)
+    clear_session_cookie(request, response)
+    return response
 
 
-@router.get("/me")
+@router.get("/me", responses={401: {}})
 def me(user: CurrentUser, session: SessionDep) -> MeOut:
     """Who is signed in, with their role, programs and home page."""
     return me_out(session, user)
+
+
+@router.get("/me/sessions", responses={401: {}})
+def list_my_sessions(
+    request: Request, session: SessionDep, actor: ActorDep, settings: SettingsDep, now: NowDep
+) -> list[SessionViewOut]:
+    """Your open sessions (browsers and API clients signed in as you), newest first."""
+    login = current_login(request)
+    views = my_sessions(
+        session=session,
+        actor=actor,
+        current_hash=login.token_hash if login else None,
+        now=now,
+        idle=timedelta(minutes=settings.session_idle_minutes),
+    )
+    return [SessionViewOut.model_validate(v) for v in views]
+
+
+@router.delete("/me/sessions/{session_id}", status_code=204, responses={401: {}, 403: {}, 404: {}})
+def end_one_of_my_sessions(session_id: str, session: SessionDep, actor: ActorDep, now: NowDep) -> Response:
+    """End one of your own sessions (e.g. a browser left signed in elsewhere)."""
+    end_my_session(session=session, actor=actor, session_id=session_id, now=now)
+    return Response(status_code=204)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from onward.errors import AuthenticationError
 from onward.model.roles import HOME_PATHS, Role
-from onward.services.users import authenticate
-from onward.web.deps import NowDep, OptionalUser, SessionDep, verify_csrf_form
-from onward.web.errors import TooManyAttemptsError
-from onward.web.sessions import end_session, start_session
+from onward.services.signin import sign_in, sign_out
+from onward.web.deps import ActorDep, NowDep, OptionalUser, SessionDep, SettingsDep
+from onward.web.sessions import clear_session_cookie, current_login, set_session_cookie
 from onward.web.templating import render
-from onward.web.throttle import LoginThrottle
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -31,13 +29,8 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def throttle_login(request: Request, now: NowDep) -> None:
-    """The per-client throttle: refuse (429) a client that tried too often lately."""
-    throttle: LoginThrottle = request.app.state.login_throttle
-    client = request.client.host if request.client else "unknown"
-    wait = throttle.attempt(client, now)
-    if wait is not None:
-        raise TooManyAttemptsError(wait)
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.get("/")
@@ -54,17 +47,26 @@ def login_form(request: Request, user: OptionalUser, next: str | None = None) ->
     )
 
 
-@router.post("/login", dependencies=[Depends(verify_csrf_form), Depends(throttle_login)], response_model=None)
+@router.post("/login", response_model=None)
 def login_submit(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     now: NowDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        user = authenticate(session=session, username=username, password=password, now=now)
+        signed_in = sign_in(
+            session=session,
+            secret_key=settings.secret_key,
+            username=username,
+            password=password,
+            now=now,
+            address=client_address(request),
+            user_agent=request.headers.get("user-agent"),
+        )
     except AuthenticationError as error:
         message = str(error)
         return render(
@@ -78,11 +80,16 @@ def login_submit(
             },
             status_code=401,
         )
-    start_session(request, user_id=user.user_id, now=now)
-    return RedirectResponse(safe_next(next) or home_path(user.role), status_code=303)
+    response = RedirectResponse(safe_next(next) or home_path(signed_in.user.role), status_code=303)
+    set_session_cookie(request, response, signed_in.token)
+    return response
 
 
-@router.post("/logout", dependencies=[Depends(verify_csrf_form)])
-def logout(request: Request) -> RedirectResponse:
-    end_session(request)
-    return RedirectResponse("/login", status_code=303)
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, actor: ActorDep, now: NowDep) -> RedirectResponse:
+    login = current_login(request)
+    if login is not None:
+        sign_out(session=session, actor=actor, token_hash=login.token_hash, now=now)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(request, response)
+    return response

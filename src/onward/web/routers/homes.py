@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from onward.model.roles import COUNCIL_ROLE_TEXT, ROLE_DESCRIPTIONS, Role
-from onward.security.audit import append_audit
+from onward.services.audit_log import accounting_for
 from onward.services.users import program_ids_of
 from onward.web import queries
 from onward.web.deps import (
+    ActorDep,
     AggregatesUser,
     CaseloadUser,
     CouncilUser,
@@ -17,6 +18,7 @@ from onward.web.deps import (
     OwnProgramsUser,
     OwnRecordUser,
     SessionDep,
+    audit_read,
 )
 from onward.web.templating import render
 
@@ -24,43 +26,61 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/me")
-def person_home(request: Request, user: OwnRecordUser, session: SessionDep, now: NowDep) -> Response:
-    """A person's own episodes; every view is written to the audit log (docs/web.md)."""
+def person_home(
+    request: Request, user: OwnRecordUser, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
+    """A person's own episodes; every view is written to the audit log."""
     episodes = queries.person_episodes(session, user.person_id) if user.person_id else []
+    session.commit()
     if user.person_id:
-        append_audit(
-            session=session,
-            at=now,
-            user_id=user.user_id,
-            action="read",
+        audit_read(
+            request,
+            actor,
+            now=now,
             entity="person",
             entity_id=user.person_id,
+            person_id=user.person_id,
             detail="own record: episodes page",
         )
-    session.commit()
     context = {"title": "My care", "episodes": episodes, "person_linked": user.person_id is not None}
     return render(request, "person_home.html", context, user=user)
 
 
+@router.get("/me/accounting")
+def my_accounting(
+    request: Request, user: OwnRecordUser, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
+    """Who else saw, changed or received the person's record in the last three years."""
+    lines = (
+        accounting_for(session=session, actor=actor, person_id=user.person_id, now=now)
+        if user.person_id
+        else []
+    )
+    return render(request, "accounting.html", {"title": "Who saw my record", "lines": lines}, user=user)
+
+
 @router.get("/caseload")
-def clinician_home(request: Request, user: CaseloadUser, session: SessionDep, now: NowDep) -> Response:
-    """Open episodes in the clinician's programs; the view of identified records is audited."""
+def clinician_home(
+    request: Request, user: CaseloadUser, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
+    """The open episodes the clinician is assigned to (primary clinician or care team); audited."""
     program_ids = program_ids_of(session=session, user_id=user.user_id)
     day = queries.as_of(session, now.date())
-    episodes = queries.caseload(session, program_ids, day)
-    if program_ids:
-        append_audit(
-            session=session,
-            at=now,
-            user_id=user.user_id,
-            action="read",
-            entity="caseload",
-            entity_id=",".join(program_ids)[:128],
-            detail=f"{len(episodes)} open episodes as of {day.isoformat()}",
-        )
+    episodes = queries.caseload(session, user.staff_id, day) if user.staff_id else []
     session.commit()
+    if episodes:
+        audit_read(
+            request,
+            actor,
+            now=now,
+            entity="caseload",
+            entity_id=user.staff_id,
+            person_id=None,
+            detail=f"{len(episodes)} assigned open episodes as of {day.isoformat()}",
+        )
     context = {
         "title": "Caseload",
+        "linked": user.staff_id is not None,
         "programs": queries.list_programs(session, program_ids),
         "caseload": episodes,
         "today": day,
