@@ -92,7 +92,8 @@ def answers_from_response(definition: Definition, resource: dict[str, Any]) -> t
         value = next((o.value for o in item.options if _same_code(coding, definition, item, o.value)), None)
         if value is None:
             raise ValidationError(
-                f"{definition.short_name} item {item.number}: {coding.get('code')!r} is not one of its answers",
+                f"{definition.short_name} item {item.number}: "
+                f"{coding.get('code')!r} is not one of its answers",
                 column="item",
             )
         values.append(value)

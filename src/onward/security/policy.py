@@ -31,6 +31,9 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # accounts: add, deactivate, change role, reset links, grants
     AUDIT_LOG = "audit_log"  # search the audit log
     WHAT_IF = "what_if"  # run and compare simulated scenarios
+    RECORD_CARE = "record_care"  # measures, services, links, stage, exit and criteria of episodes one may see
+    REFER = "refer"  # make referrals, including a fast re-entry after a graduation
+    ADMIT = "admit"  # intake and starting episodes from the waiting list of one's own programs
 
 
 _EVERYONE = frozenset({Permission.OWN_ACCOUNT})
@@ -38,8 +41,16 @@ _EVERYONE = frozenset({Permission.OWN_ACCOUNT})
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PERSON: _EVERYONE | {Permission.OWN_RECORD},
     Role.CLINICIAN: _EVERYONE
-    | {Permission.CASELOAD, Permission.BREAK_GLASS, Permission.INVITE_PERSON, Permission.RECORD_CONSENT},
-    Role.MANAGER: _EVERYONE | {Permission.OWN_PROGRAMS},
+    | {
+        Permission.CASELOAD,
+        Permission.BREAK_GLASS,
+        Permission.INVITE_PERSON,
+        Permission.RECORD_CONSENT,
+        Permission.RECORD_CARE,
+        Permission.REFER,
+        Permission.ADMIT,
+    },
+    Role.MANAGER: _EVERYONE | {Permission.OWN_PROGRAMS, Permission.REFER, Permission.ADMIT},
     Role.LEADER: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
     Role.ANALYST: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
     Role.COUNCIL_MEMBER: _EVERYONE | {Permission.COUNCIL},
@@ -161,6 +172,42 @@ ROUTES: dict[str, Rule] = {
     "GET /api/v1/people/{person_id}": _any(P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS),
     "POST /api/v1/break-glass": _any(P.BREAK_GLASS),
     "GET /api/v1/audit": _any(P.AUDIT_LOG),
+    # pathways: episodes built to be left (docs/pathways.md); records are checked one by one
+    "GET /episodes/{episode_id}": _any(P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS),
+    "POST /episodes/{episode_id}/measurements": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/services": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/links": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/step-down": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/resume": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/end": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/exit": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/criteria": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/refer-back": _any(P.REFER),
+    "GET /referrals/{referral_id}/start": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/start": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/intake": _any(P.ADMIT),
+    "GET /answer/{token}": Open.PUBLIC,
+    "POST /answer/{token}": Open.PUBLIC,
+    "GET /api/v1/caseload": _any(P.CASELOAD),
+    "GET /api/v1/episodes/{episode_id}": _any(
+        P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS
+    ),
+    "GET /api/v1/episodes/{episode_id}/flags": _any(
+        P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS
+    ),
+    "POST /api/v1/episodes/{episode_id}/measurements": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/services": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/links": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/stage": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/end": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/exit": _any(P.RECORD_CARE),
+    "PUT /api/v1/episodes/{episode_id}/criteria": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/reentry": _any(P.REFER),
+    "POST /api/v1/referrals": _any(P.REFER),
+    "POST /api/v1/referrals/{referral_id}/intake": _any(P.ADMIT),
+    "POST /api/v1/referrals/{referral_id}/episode": _any(P.ADMIT),
+    "GET /api/v1/programs/{program_id}/waiting": _any(P.ADMIT),
+    "GET /api/v1/me/progress": _any(P.OWN_RECORD),
 }
 
 

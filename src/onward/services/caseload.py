@@ -140,14 +140,16 @@ def episode_rows(session: Session, ids: Sequence[str], day: date) -> EpisodeRows
     return EpisodeRows(dict(measured), first, down)
 
 
-def flags_of(
-    episode: Episode, rows: EpisodeRows, *, as_of: date, rules: FlagRules
-) -> list[Flag]:
+def flags_of(episode: Episode, rows: EpisodeRows, *, as_of: date, rules: FlagRules) -> list[Flag]:
     """The episode's flags on `as_of`, most urgent first (`onward.model.flags`)."""
     treated = rows.first_treatment.get(episode.episode_id)
     return episode_flags(
         EpisodeFacts(
-            episode.episode_id, episode.person_id, episode.start_date, episode.planned_end_date, episode.end_date
+            episode.episode_id,
+            episode.person_id,
+            episode.start_date,
+            episode.planned_end_date,
+            episode.end_date,
         ),
         rows.measurements.get(episode.episode_id, []),
         [ServiceFacts(treated, TREATMENT[0])] if treated else [],
@@ -161,7 +163,7 @@ def score_series(measurements: Iterable[MeasurementFacts], *, last: int | None =
     out = []
     for instrument in MOOD:
         points = sorted(
-            ((m.measured_on, m.score, m.measurement_id) for m in measurements if m.instrument == instrument)
+            (m.measured_on, m.score, m.measurement_id) for m in measurements if m.instrument == instrument
         )
         if points:
             kept = points[-last:] if last else points
@@ -213,7 +215,9 @@ def caseload(
                 planned_exit=episode.planned_end_date,
                 weeks=weeks_in_care(episode.start_date, day),
                 stage=episode_stage(
-                    end_date=episode.end_date, as_of=day, stepping_down=episode.episode_id in rows.stepping_down
+                    end_date=episode.end_date,
+                    as_of=day,
+                    stepping_down=episode.episode_id in rows.stepping_down,
                 ),
                 is_sud=episode.is_sud,
                 flags=tuple(flags),
@@ -221,7 +225,9 @@ def caseload(
             )
         )
     lines.sort(key=lambda line: (line.urgency, line.episode_id))
-    counts = {name: sum(1 for line in lines if any(f.flag == name for f in line.flags)) for name in FLAG_NAMES}
+    counts = {
+        name: sum(1 for line in lines if any(f.flag == name for f in line.flags)) for name in FLAG_NAMES
+    }
     counts["none"] = sum(1 for line in lines if not line.flags)
     programs = sorted({(line.program_id, line.program_name) for line in lines}, key=lambda p: p[1])
     shown = [

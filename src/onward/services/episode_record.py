@@ -66,7 +66,9 @@ class EpisodeRecord:
         return not self.open and self.episode.end_reason in {r.value for r in FAST_REENTRY_AFTER}
 
 
-def _audit(audit: RecordAudit, actor: Actor, now: datetime, entity: str, entity_id: str, person_id: str, detail: str) -> None:
+def _audit(
+    audit: RecordAudit, actor: Actor, now: datetime, entity: str, entity_id: str, person_id: str, detail: str
+) -> None:
     audit(
         AuditEvent(
             at=now,
@@ -93,7 +95,9 @@ def read_episode(
     services = [
         ServiceLine(s.service_date, s.code, s.category, s.minutes, s.staff_id)
         for s in session.scalars(
-            select(Service).where(Service.episode_id == episode_id).order_by(Service.service_date, Service.service_id)
+            select(Service)
+            .where(Service.episode_id == episode_id)
+            .order_by(Service.service_date, Service.service_id)
         )
     ]
     criteria = list(
@@ -105,11 +109,15 @@ def read_episode(
     )
     extensions = list(
         session.scalars(
-            select(ExitExtension).where(ExitExtension.episode_id == episode_id).order_by(ExitExtension.extended_at)
+            select(ExitExtension)
+            .where(ExitExtension.episode_id == episode_id)
+            .order_by(ExitExtension.extended_at)
         )
     )
     stages = list(
-        session.scalars(select(StageChange).where(StageChange.episode_id == episode_id).order_by(StageChange.change_id))
+        session.scalars(
+            select(StageChange).where(StageChange.episode_id == episode_id).order_by(StageChange.change_id)
+        )
     )
     reentries = list(
         session.scalars(
@@ -131,7 +139,9 @@ def read_episode(
         program=program,
         basis=basis,
         as_of=day,
-        stage=episode_stage(end_date=episode.end_date, as_of=day, stepping_down=episode_id in rows.stepping_down),
+        stage=episode_stage(
+            end_date=episode.end_date, as_of=day, stepping_down=episode_id in rows.stepping_down
+        ),
         weeks=weeks_in_care(episode.start_date, min(day, episode.end_date or day)),
         flags=flags,
         scores=score_series(rows.measurements.get(episode_id, [])),
@@ -210,7 +220,9 @@ def my_progress(*, session: Session, actor: Actor, now: datetime, audit: RecordA
             planned_exit=e.planned_end_date,
             end_date=e.end_date,
             end_reason=e.end_reason,
-            stage=episode_stage(end_date=e.end_date, as_of=day, stepping_down=e.episode_id in rows.stepping_down),
+            stage=episode_stage(
+                end_date=e.end_date, as_of=day, stepping_down=e.episode_id in rows.stepping_down
+            ),
             weeks=weeks_in_care(e.start_date, min(day, e.end_date or day)),
             scores=score_series(rows.measurements.get(e.episode_id, [])),
             criteria=criteria.get(e.episode_id),
@@ -219,5 +231,13 @@ def my_progress(*, session: Session, actor: Actor, now: datetime, audit: RecordA
         if e.start_date <= day
     ]
     episodes.sort(key=lambda e: (e.stage is Stage.ENDED, -e.start_date.toordinal()))
-    _audit(audit, actor, now, "person", actor.person_id, actor.person_id, f"own record: progress page, {len(episodes)} episode(s)")
+    _audit(
+        audit,
+        actor,
+        now,
+        "person",
+        actor.person_id,
+        actor.person_id,
+        f"own record: progress page, {len(episodes)} episode(s)",
+    )
     return MyProgress(actor.person_id, day, episodes)

@@ -163,8 +163,24 @@ def end_episode(
         require_transition(stage_of(session, episode, end_day), Stage.ENDED)
         episode.end_date = end_day
         episode.end_reason = why.value
-        _move(session, actor, episode, stage=Stage.ENDED, day=end_day, reason=text, now=now, end_reason=why.value)
-        _audit(session, actor, now, "end", episode, f"ended {end_day} as {why.value}" + (f": {text}" if text else ""))
+        _move(
+            session,
+            actor,
+            episode,
+            stage=Stage.ENDED,
+            day=end_day,
+            reason=text,
+            now=now,
+            end_reason=why.value,
+        )
+        _audit(
+            session,
+            actor,
+            now,
+            "end",
+            episode,
+            f"ended {end_day} as {why.value}" + (f": {text}" if text else ""),
+        )
     return episode
 
 
@@ -173,7 +189,12 @@ def graduate(
 ) -> Episode:
     """End the episode as graduated, today (the care day)."""
     return end_episode(
-        session=session, actor=actor, episode_id=episode_id, end_reason=EndReason.GRADUATED, note=note, now=now
+        session=session,
+        actor=actor,
+        episode_id=episode_id,
+        end_reason=EndReason.GRADUATED,
+        note=note,
+        now=now,
     )
 
 
@@ -186,7 +207,9 @@ def extend_exit(
     with write_transaction(session):
         episode = _reload(session, episode_id)
         if stage_of(session, episode, day) is Stage.ENDED:
-            raise ValidationError("the episode has ended; its planned exit cannot move", column="planned_exit")
+            raise ValidationError(
+                "the episode has ended; its planned exit cannot move", column="planned_exit"
+            )
         extension = ExitExtension(
             extension_id=record_id(),
             episode_id=episode_id,
@@ -199,7 +222,12 @@ def extend_exit(
         session.add(extension)
         episode.planned_end_date = new_exit
         _audit(
-            session, actor, now, "extend_exit", episode, f"planned exit {extension.previous_exit} → {new_exit}: {text}"
+            session,
+            actor,
+            now,
+            "extend_exit",
+            episode,
+            f"planned exit {extension.previous_exit} → {new_exit}: {text}",
         )
     return extension
 

@@ -80,7 +80,12 @@ def add_measurement(
     session.flush()
     response_id = record_id()
     resource = questionnaire_response_json(
-        definition, answers, response_id=response_id, person_id=episode.person_id, authored=now, total=score.total
+        definition,
+        answers,
+        response_id=response_id,
+        person_id=episode.person_id,
+        authored=now,
+        total=score.total,
     )
     session.add(
         QuestionnaireResponseRecord(
@@ -175,7 +180,9 @@ def record_service(
         ) from None
     length = entry.minutes if minutes is None else minutes
     if not 1 <= length <= MAX_SERVICE_MINUTES:
-        raise ValidationError(f"{length} minutes is out of range", column="minutes", expected=f"1..{MAX_SERVICE_MINUTES}")
+        raise ValidationError(
+            f"{length} minutes is out of range", column="minutes", expected=f"1..{MAX_SERVICE_MINUTES}"
+        )
     day = service_date or care_day(session, now)
     _check_day(day, episode, now.date(), "service_date")
     who = staff_id or actor.staff_id

@@ -170,7 +170,9 @@ def create_referral(
             note=(note or "").strip() or None,
             now=now,
         )
-        _audit(session, actor, now, "create", referral, f"referral to {program_id}, {priority}, from {source}")
+        _audit(
+            session, actor, now, "create", referral, f"referral to {program_id}, {priority}, from {source}"
+        )
     return referral
 
 
@@ -221,9 +223,7 @@ def create_fast_reentry(
             note=text,
             now=now,
         )
-        _audit(
-            session, actor, now, "create", referral, f"fast re-entry after episode {episode_id}: {text}"
-        )
+        _audit(session, actor, now, "create", referral, f"fast re-entry after episode {episode_id}: {text}")
     return referral
 
 
@@ -272,6 +272,7 @@ class EpisodeStart:
     criteria_basis: str
     primary_staff_id: str | None
     is_sud: bool
+    stage: Stage | None = None  # the referral's stage now (None once admitted or closed)
 
 
 def start_defaults(*, session: Session, actor: Actor, referral_id: str, now: datetime) -> EpisodeStart:
@@ -306,6 +307,7 @@ def start_defaults(*, session: Session, actor: Actor, referral_id: str, now: dat
         criteria_basis=basis,
         primary_staff_id=primary,
         is_sud=program.kind == "medication_for_oud",
+        stage=referral_stage(session, referral),
     )
 
 
@@ -458,7 +460,9 @@ def waiting_list(*, session: Session, actor: Actor, program_id: str, now: dateti
     return [by_id[e.referral_id] for e in waiting_order(entries)]
 
 
-def _audit(session: Session, actor: Actor, now: datetime, action: str, referral: Referral, detail: str) -> None:
+def _audit(
+    session: Session, actor: Actor, now: datetime, action: str, referral: Referral, detail: str
+) -> None:
     append_audit(
         session=session,
         at=now,

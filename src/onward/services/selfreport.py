@@ -134,7 +134,8 @@ def send_link(
             entity="self_report_link",
             entity_id=link.link_id,
             person_id=episode.person_id,
-            detail=f"episode {episode_id}: {definition.short_name} link, expires {link.expires_at:%Y-%m-%d %H:%M} UTC",
+            detail=f"episode {episode_id}: {definition.short_name} link, "
+            f"expires {link.expires_at:%Y-%m-%d %H:%M} UTC",
         )
     return SentLink(link.link_id, token, link.expires_at, definition.id.value)
 
@@ -255,5 +256,6 @@ def episode_links(session: Session, episode_id: str, now: datetime) -> list[Link
         .limit(20)
     )
     return [
-        LinkLine(r.link_id, r.instrument, aware(r.created_at), aware(r.expires_at), _status(r, now)) for r in rows
+        LinkLine(r.link_id, r.instrument, aware(r.created_at), aware(r.expires_at), _status(r, now))
+        for r in rows
     ]

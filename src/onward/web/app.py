@@ -24,7 +24,19 @@ from onward.web.api import API_PREFIX, api_router
 from onward.web.deps import enforce_policy
 from onward.web.errors import install_error_handlers
 from onward.web.metrics_cache import MetricsCache
-from onward.web.routers import account, admin, auth, dashboards, docs, homes, people, whatif
+from onward.web.routers import (
+    account,
+    admin,
+    auth,
+    dashboards,
+    docs,
+    homes,
+    pathways,
+    people,
+    referrals,
+    selfreport,
+    whatif,
+)
 from onward.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -113,6 +125,9 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         auth.router,
         account.router,
         homes.router,
+        pathways.router,
+        referrals.router,
+        selfreport.router,
         people.router,
         admin.router,
         docs.router,

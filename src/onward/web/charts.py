@@ -55,8 +55,8 @@ def sparkline(points: Sequence[Point], *, max_score: int, label: str, caseness: 
     coords = [(pad + i * step if n > 1 else width / 2, y(p.score)) for i, p in enumerate(points)]
     words = f"{label}: " + ", ".join(str(p.score) for p in points) + f" (latest {points[-1].day})"
     parts = [
-        f'<svg class="spark" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'role="img" aria-label="{escape(words)}">'
+        f'<svg class="spark" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+        f'height="{height:.0f}" role="img" aria-label="{escape(words)}">'
     ]
     if caseness is not None:
         parts.append(
@@ -109,7 +109,10 @@ def trend_chart(spec: TrendSpec, *, plain: bool = False, today: date | None = No
     # The band of no reliable change: scores inside it have not moved reliably from the first one.
     if spec.reliable_change:
         base = points[0].score
-        high, low = min(spec.max_score, base + spec.reliable_change - 1), max(0, base - spec.reliable_change + 1)
+        high, low = (
+            min(spec.max_score, base + spec.reliable_change - 1),
+            max(0, base - spec.reliable_change + 1),
+        )
         parts.append(
             f'<rect class="band" x="{_a(left)}" y="{_a(y(high))}" width="{_a(width - left - right)}" '
             f'height="{_a(y(low) - y(high))}"/>'
@@ -122,7 +125,8 @@ def trend_chart(spec: TrendSpec, *, plain: bool = False, today: date | None = No
     # Axes and horizontal grid.
     for value in _score_ticks(spec.max_score):
         parts.append(
-            f'<line class="grid" x1="{_a(left)}" x2="{_a(width - right)}" y1="{_a(y(value))}" y2="{_a(y(value))}"/>'
+            f'<line class="grid" x1="{_a(left)}" x2="{_a(width - right)}" '
+            f'y1="{_a(y(value))}" y2="{_a(y(value))}"/>'
         )
         parts.append(
             f'<text class="axis" x="{_a(left - 6)}" y="{_a(y(value) + 4)}" text-anchor="end">{value}</text>'
@@ -134,13 +138,15 @@ def trend_chart(spec: TrendSpec, *, plain: bool = False, today: date | None = No
         )
     if spec.caseness is not None:
         cy = y(spec.caseness)
-        parts.append(f'<line class="caseness" x1="{_a(left)}" x2="{_a(width - right)}" y1="{_a(cy)}" y2="{_a(cy)}"/>')
-        words = (
-            f"{spec.caseness}: below this line is the healthy range"
-            if plain
-            else f"caseness {spec.caseness}"
+        parts.append(
+            f'<line class="caseness" x1="{_a(left)}" x2="{_a(width - right)}" y1="{_a(cy)}" y2="{_a(cy)}"/>'
         )
-        parts.append(f'<text class="caseness-label" x="{_a(left + 4)}" y="{_a(cy - 4)}">{escape(words)}</text>')
+        words = (
+            f"{spec.caseness}: below this line is the healthy range" if plain else f"caseness {spec.caseness}"
+        )
+        parts.append(
+            f'<text class="caseness-label" x="{_a(left + 4)}" y="{_a(cy - 4)}">{escape(words)}</text>'
+        )
     if spec.planned_exit is not None:
         px = x(spec.planned_exit)
         parts.append(
@@ -222,7 +228,9 @@ def services_timeline(
             f'<text class="axis" x="{_a(left - 8)}" y="{_a(cy + 4)}" text-anchor="end">'
             f"{escape(category.replace('_', ' '))} ({counts[category]})</text>"
         )
-        parts.append(f'<line class="grid" x1="{_a(left)}" x2="{_a(width - right)}" y1="{_a(cy)}" y2="{_a(cy)}"/>')
+        parts.append(
+            f'<line class="grid" x1="{_a(left)}" x2="{_a(width - right)}" y1="{_a(cy)}" y2="{_a(cy)}"/>'
+        )
         for m in marks:
             if m.category == category:
                 parts.append(

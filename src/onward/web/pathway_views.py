@@ -62,7 +62,9 @@ def spark(scores: Scores) -> Markup:
     return sparkline(points(scores), max_score=d.max_total, label=d.short_name, caseness=d.caseness)
 
 
-def trend(scores: Scores, *, planned_exit: date | None, plain: bool = False, today: date | None = None) -> Markup:
+def trend(
+    scores: Scores, *, planned_exit: date | None, plain: bool = False, today: date | None = None
+) -> Markup:
     d = spec(scores.instrument)
     return trend_chart(
         TrendSpec(
@@ -80,7 +82,11 @@ def trend(scores: Scores, *, planned_exit: date | None, plain: bool = False, tod
 
 def timeline(services: Sequence[ServiceLine], *, start: date, end: date) -> Markup:
     marks = [
-        TimelineMark(s.service_date, s.category, f"{s.service_date} {s.code} ({s.category.replace('_', ' ')}), {s.minutes} min")
+        TimelineMark(
+            s.service_date,
+            s.category,
+            f"{s.service_date} {s.code} ({s.category.replace('_', ' ')}), {s.minutes} min",
+        )
         for s in services
     ]
     return services_timeline(marks, categories=[c.value for c in ServiceCategory], start=start, end=end)

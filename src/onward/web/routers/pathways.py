@@ -104,11 +104,17 @@ def _episode_context(request: Request, record: EpisodeRecord, **extra: Any) -> d
         "flag_labels": FLAG_LABELS,
         "end_reasons": [r.value for r in EndReason],
         "end_reason_labels": END_REASON_LABELS,
-        "instruments": sorted(selfreport.answerable(settings.instrument_texts_dir).values(), key=lambda d: d.id.value),
-        "all_instruments": sorted(selfreport.answerable(settings.instrument_texts_dir).values(), key=lambda d: d.id.value),
+        "instruments": sorted(
+            selfreport.answerable(settings.instrument_texts_dir).values(), key=lambda d: d.id.value
+        ),
+        "all_instruments": sorted(
+            selfreport.answerable(settings.instrument_texts_dir).values(), key=lambda d: d.id.value
+        ),
         "service_codes": sorted(default_catalog().values(), key=lambda c: (c.category.value, c.code)),
         "kind_label": program_kind_label(record.program.kind),
-        "defaults": defaults_for(record.program.kind) if record.program.kind in {k.value for k in ProgramKind} else None,
+        "defaults": defaults_for(record.program.kind)
+        if record.program.kind in {k.value for k in ProgramKind}
+        else None,
         "short_name": short_name,
         "link_days": settings.self_report_link_days,
         "done": _DONE.get(request.query_params.get("done", "")),
@@ -142,7 +148,9 @@ def episode_page(
     return render(request, "episode.html", _episode_context(request, record))
 
 
-def _refused(request: Request, episode_id: str, error: ValidationError, actor: Any, session: Any, now: Any) -> Response:
+def _refused(
+    request: Request, episode_id: str, error: ValidationError, actor: Any, session: Any, now: Any
+) -> Response:
     record = read_episode(
         session=session,
         actor=actor,
@@ -176,7 +184,9 @@ async def record_measure(
         for item in definition.items:
             value = parse_int(form.get(f"item{item.number}"), f"item{item.number}")
             if value is None:
-                raise ValidationError(f"{definition.short_name} item {item.number} has no answer", column=f"item{item.number}")
+                raise ValidationError(
+                    f"{definition.short_name} item {item.number} has no answer", column=f"item{item.number}"
+                )
             answers.append(value)
         measures.record_measurement(
             session=session,
@@ -245,27 +255,37 @@ async def send_link(
 
 
 @router.post("/episodes/{episode_id}/step-down")
-async def step_down(request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+async def step_down(
+    request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
     form = await _form(request)
     try:
-        episode_service.step_down(session=session, actor=actor, episode_id=episode_id, note=form.get("note", ""), now=now)
+        episode_service.step_down(
+            session=session, actor=actor, episode_id=episode_id, note=form.get("note", ""), now=now
+        )
     except ValidationError as error:
         return _refused(request, episode_id, error, actor, session, now)
     return _back(episode_id, "step-down")
 
 
 @router.post("/episodes/{episode_id}/resume")
-async def resume(request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+async def resume(
+    request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
     form = await _form(request)
     try:
-        episode_service.resume(session=session, actor=actor, episode_id=episode_id, note=form.get("note", ""), now=now)
+        episode_service.resume(
+            session=session, actor=actor, episode_id=episode_id, note=form.get("note", ""), now=now
+        )
     except ValidationError as error:
         return _refused(request, episode_id, error, actor, session, now)
     return _back(episode_id, "resume")
 
 
 @router.post("/episodes/{episode_id}/end")
-async def end(request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+async def end(
+    request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
     """Graduate (the default) or end for another reason."""
     form = await _form(request)
     try:
@@ -284,14 +304,21 @@ async def end(request: Request, episode_id: str, actor: ActorDep, session: Sessi
 
 
 @router.post("/episodes/{episode_id}/exit")
-async def extend_exit(request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+async def extend_exit(
+    request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
     form = await _form(request)
     try:
         new_exit = parse_day(form.get("planned_exit"), "planned_exit")
         if new_exit is None:
             raise ValidationError("choose the new planned exit date", column="planned_exit")
         episode_service.extend_exit(
-            session=session, actor=actor, episode_id=episode_id, new_exit=new_exit, reason=form.get("reason", ""), now=now
+            session=session,
+            actor=actor,
+            episode_id=episode_id,
+            new_exit=new_exit,
+            reason=form.get("reason", ""),
+            now=now,
         )
     except ValidationError as error:
         return _refused(request, episode_id, error, actor, session, now)
@@ -299,7 +326,9 @@ async def extend_exit(request: Request, episode_id: str, actor: ActorDep, sessio
 
 
 @router.post("/episodes/{episode_id}/criteria")
-async def edit_criteria(request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+async def edit_criteria(
+    request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
     form = await _form(request)
     try:
         episode_service.edit_criteria(
@@ -316,7 +345,9 @@ async def edit_criteria(request: Request, episode_id: str, actor: ActorDep, sess
 
 
 @router.post("/episodes/{episode_id}/refer-back")
-async def refer_back(request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+async def refer_back(
+    request: Request, episode_id: str, actor: ActorDep, session: SessionDep, now: NowDep
+) -> Response:
     """A fast re-entry referral for a person who graduated or stepped down from this episode."""
     form = await _form(request)
     try:
@@ -342,7 +373,10 @@ def my_page(request: Request, actor: ActorDep, session: SessionDep, now: NowDep)
     progress = my_progress(session=session, actor=actor, now=now, audit=audit_writer(request).record)
     current = progress.current
     charts = (
-        [trend(s, planned_exit=current.planned_exit, plain=True, today=progress.as_of) for s in current.scores]
+        [
+            trend(s, planned_exit=current.planned_exit, plain=True, today=progress.as_of)
+            for s in current.scores
+        ]
         if current
         else []
     )

@@ -41,8 +41,15 @@ _CLOSED = {
 
 def _closed(request: Request, status: LinkStatus) -> Response:
     heading, message = _CLOSED[status]
-    context = {"title": heading, "heading": heading, "message": message, "help_text": settings_of(request).crisis_help_text}
-    return render(request, "answer_closed.html", context, status_code=410 if status is not LinkStatus.UNKNOWN else 404)
+    context = {
+        "title": heading,
+        "heading": heading,
+        "message": message,
+        "help_text": settings_of(request).crisis_help_text,
+    }
+    return render(
+        request, "answer_closed.html", context, status_code=410 if status is not LinkStatus.UNKNOWN else 404
+    )
 
 
 def _form_page(
@@ -65,7 +72,13 @@ def _form_page(
 @router.get("/answer/{token}")
 def answer_page(request: Request, token: str, session: SessionDep, now: NowDep) -> Response:
     settings = settings_of(request)
-    view = open_link(session=session, secret_key=settings.secret_key, token=token, texts_dir=settings.instrument_texts_dir, now=now)
+    view = open_link(
+        session=session,
+        secret_key=settings.secret_key,
+        token=token,
+        texts_dir=settings.instrument_texts_dir,
+        now=now,
+    )
     if view.status is not LinkStatus.OPEN or view.definition is None:
         return _closed(request, view.status)
     return render(request, "answer.html", _form_page(request, token, view, view.definition))
@@ -74,7 +87,13 @@ def answer_page(request: Request, token: str, session: SessionDep, now: NowDep) 
 @router.post("/answer/{token}")
 async def answer_submit(request: Request, token: str, session: SessionDep, now: NowDep) -> Response:
     settings = settings_of(request)
-    view = open_link(session=session, secret_key=settings.secret_key, token=token, texts_dir=settings.instrument_texts_dir, now=now)
+    view = open_link(
+        session=session,
+        secret_key=settings.secret_key,
+        token=token,
+        texts_dir=settings.instrument_texts_dir,
+        now=now,
+    )
     if view.status is not LinkStatus.OPEN or view.definition is None:
         return _closed(request, view.status)
     definition = view.definition
@@ -91,9 +110,19 @@ async def answer_submit(request: Request, token: str, session: SessionDep, now: 
             chosen.pop(item.number)
             missing.append(item.number)
     if missing:
-        words = "question " + str(missing[0]) if len(missing) == 1 else "questions " + ", ".join(map(str, missing))
+        words = (
+            "question " + str(missing[0])
+            if len(missing) == 1
+            else "questions " + ", ".join(map(str, missing))
+        )
         context = _form_page(
-            request, token, view, definition, chosen=chosen, error=f"Please answer {words}.", error_item=missing[0]
+            request,
+            token,
+            view,
+            definition,
+            chosen=chosen,
+            error=f"Please answer {words}.",
+            error_item=missing[0],
         )
         return render(request, "answer.html", context, status_code=400)
     try:

@@ -98,7 +98,9 @@ def upgrade() -> None:
             name=op.f("fk_referral_pathways_fast_reentry_of_episodes"),
         ),
         sa.ForeignKeyConstraint(
-            ["referral_id"], ["referrals.referral_id"], name=op.f("fk_referral_pathways_referral_id_referrals")
+            ["referral_id"],
+            ["referrals.referral_id"],
+            name=op.f("fk_referral_pathways_referral_id_referrals"),
         ),
         sa.PrimaryKeyConstraint("referral_id", name=op.f("pk_referral_pathways")),
     )
@@ -126,7 +128,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_self_report_links")),
         sa.UniqueConstraint("link_id", name=op.f("uq_self_report_links_link_id")),
     )
-    op.create_index(op.f("ix_self_report_links_episode_id"), "self_report_links", ["episode_id"], unique=False)
+    op.create_index(
+        op.f("ix_self_report_links_episode_id"), "self_report_links", ["episode_id"], unique=False
+    )
     op.create_index(op.f("ix_self_report_links_person_id"), "self_report_links", ["person_id"], unique=False)
     op.create_table(
         "questionnaire_responses",
@@ -139,7 +143,9 @@ def upgrade() -> None:
         sa.Column("authored_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resource", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["episode_id"], ["episodes.episode_id"], name=op.f("fk_questionnaire_responses_episode_id_episodes")
+            ["episode_id"],
+            ["episodes.episode_id"],
+            name=op.f("fk_questionnaire_responses_episode_id_episodes"),
         ),
         sa.ForeignKeyConstraint(
             ["measurement_id"],
