@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from onward.model.flags import (
@@ -171,7 +171,7 @@ def score_series(measurements: Iterable[MeasurementFacts], *, last: int | None =
     return tuple(out)
 
 
-def _open_at(day: date) -> object:
+def _open_at(day: date) -> ColumnElement[bool]:
     return and_(Episode.start_date <= day, or_(Episode.end_date.is_(None), Episode.end_date > day))
 
 
@@ -198,7 +198,7 @@ def caseload(
     found = session.execute(
         select(Episode, Program.name)
         .join(Program, Program.program_id == Episode.program_id)
-        .where(assigned_episodes(actor.staff_id, on), _open_at(day))  # type: ignore[arg-type]
+        .where(assigned_episodes(actor.staff_id, on), _open_at(day))
     ).all()
     rows = episode_rows(session, [e.episode_id for e, _ in found], day)
     session.commit()

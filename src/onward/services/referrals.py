@@ -141,13 +141,15 @@ def create_referral(
     referral_date: date | None = None,
     now: datetime,
 ) -> Referral:
-    """An ordinary referral of a person one may see (or, for a program's manager, to their program);
-    it waits at stage `referred` until intake is done."""
+    """An ordinary referral of a person one may see (a program's manager may refer anyone to their own
+    program); it waits at stage `referred` until intake is done."""
     require_permission(actor, Permission.REFER)
-    if not (actor.role == "operator" or program_id in actor.program_ids):
+    manages = actor.may(Permission.OWN_PROGRAMS) and program_id in actor.program_ids
+    if actor.role == "operator" or manages:
+        if session.get(Person, person_id) is None:
+            raise NotFoundError(_NOT_FOUND)
+    else:
         require_person(session, actor, person_id, now)
-    elif session.get(Person, person_id) is None:
-        raise NotFoundError(_NOT_FOUND)
     if session.get(Program, program_id) is None:
         raise ValidationError(f"there is no program {program_id!r}", column="program_id")
     source = _check_choice(source, ReferralSource, "source")
@@ -336,6 +338,9 @@ def start_episode(
     written graduation criteria. Criteria that differ from the defaults need a reason."""
     defaults = start_defaults(session=session, actor=actor, referral_id=referral_id, now=now)
     referral = defaults.referral
+    if defaults.stage is None:
+        raise ConflictError(f"referral {referral_id} is {referral.outcome}, no longer waiting")
+    require_transition(defaults.stage, Stage.ACTIVE)
     day = start or defaults.start
     if day > now.date():
         raise ValidationError(f"the start date {day} is in the future", column="start")
