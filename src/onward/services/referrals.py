@@ -64,9 +64,11 @@ def _locked_open_referral(session: Session, referral_id: str) -> Referral:
 def referral_stage(session: Session, referral: Referral) -> Stage | None:
     """Where a referral stands on the pathway: referred or waiting while it is open (an imported
     referral has no pathway row and counts as waiting); None once it has an outcome other than waiting
-    or offered (admitted, withdrawn, ...)."""
+    or offered (admitted, withdrawn, ...) or an episode started from it."""
     if referral.outcome not in {o.value for o in OPEN_OUTCOMES}:
         return None
+    if session.scalar(select(Episode.episode_id).where(Episode.referral_id == referral.referral_id).limit(1)):
+        return None  # an episode already started from it (an extract that left the outcome as waiting)
     row = session.get(ReferralPathway, referral.referral_id)
     return Stage(row.stage) if row is not None else Stage.WAITING
 
@@ -445,6 +447,7 @@ def waiting_list(*, session: Session, actor: Actor, program_id: str, now: dateti
             Referral.program_id == program_id,
             Referral.outcome.in_([o.value for o in OPEN_OUTCOMES]),
             Referral.referral_date <= now.date(),
+            Referral.referral_id.not_in(select(Episode.referral_id).where(Episode.referral_id.is_not(None))),
         )
     ).all()
     by_id = {
