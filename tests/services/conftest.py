@@ -46,8 +46,16 @@ def care_db(database_url: str) -> Iterator[sessionmaker[Session]]:
     with made() as s:
         s.add_all(
             [
-                Program(program_id="op", name="Outpatient", kind="outpatient", level_of_care=1, capacity_slots=9),
-                Program(program_id="moud", name="MOUD", kind="medication_for_oud", level_of_care=1, capacity_slots=9),
+                Program(
+                    program_id="op", name="Outpatient", kind="outpatient", level_of_care=1, capacity_slots=9
+                ),
+                Program(
+                    program_id="moud",
+                    name="MOUD",
+                    kind="medication_for_oud",
+                    level_of_care=1,
+                    capacity_slots=9,
+                ),
                 Person(person_id="ana", birth_year=1985, sex="female", postcode_prefix="981"),
                 Person(person_id="ben", birth_year=1990, sex="male", postcode_prefix="981"),
             ]

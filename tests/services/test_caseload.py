@@ -37,17 +37,25 @@ def test_caseload_flags_equal_the_engine_and_risk_comes_first(tmp_path: Path, sq
     checked = 0
     for staff_id, _ in staff.most_common(3):
         actor = Actor(
-            user_id="u1", username="c", role="clinician", permissions=role_permissions("clinician"), staff_id=staff_id
+            user_id="u1",
+            username="c",
+            role="clinician",
+            permissions=role_permissions("clinician"),
+            staff_id=staff_id,
         )
         seen: list[AuditEvent] = []
         with made() as s:
             result = caseload(session=s, actor=actor, now=now, rules=FlagRules(), audit=seen.append)
         ids = [line.episode_id for line in result.lines]
-        engine_flags = compute_flags(open_event_log(db=sqlite_url, with_items=True), as_of=result.as_of, episode_ids=ids)
+        engine_flags = compute_flags(
+            open_event_log(db=sqlite_url, with_items=True), as_of=result.as_of, episode_ids=ids
+        )
         ours = sorted((f.episode_id, f.flag, f.since, f.reason) for line in result.lines for f in line.flags)
         theirs = sorted((f.episode_id, f.flag, f.since, f.reason) for f in engine_flags.flags)
         assert ours == theirs and engine_flags.open_episodes == len(ids)
-        ranks = [FLAG_NAMES.index(line.flags[0].flag) if line.flags else len(FLAG_NAMES) for line in result.lines]
+        ranks = [
+            FLAG_NAMES.index(line.flags[0].flag) if line.flags else len(FLAG_NAMES) for line in result.lines
+        ]
         assert ranks == sorted(ranks)
         assert seen[0].entity == "caseload" and str(len(ids)) in (seen[0].detail or "")
         checked += len(ours)

@@ -31,7 +31,11 @@ def test_a_measurement_is_scored_stored_and_kept_as_a_questionnaire_response(
         )
         assert (recorded.score.total, recorded.score.band, recorded.score.flags) == (8, "mild", ("risk",))
         row = s.get(Measurement, recorded.measurement.measurement_id)
-        assert row is not None and (row.score, json.loads(row.items or "[]"), row.measured_on) == (8, PHQ9, NOW.date())
+        assert row is not None and (row.score, json.loads(row.items or "[]"), row.measured_on) == (
+            8,
+            PHQ9,
+            NOW.date(),
+        )
         response = s.scalars(select(QuestionnaireResponseRecord)).one()
         resource = json.loads(response.resource)
         assert validated_response(resource)["status"] == "completed"
@@ -61,8 +65,16 @@ def test_bad_answers_and_dates_are_refused_and_nothing_is_stored(
             ({"instrument": "phq9", "answers": PHQ9[:8]}, "answers", "has 9 items, got 8"),
             ({"instrument": "phq9", "answers": [*PHQ9[:8], 4]}, "answers", "item 9: answer 4"),
             ({"instrument": "phq10", "answers": PHQ9}, "instrument", "unknown instrument"),
-            ({"instrument": "phq9", "answers": PHQ9, "measured_on": date(2026, 6, 2)}, "measured_on", "future"),
-            ({"instrument": "phq9", "answers": PHQ9, "measured_on": date(2025, 12, 31)}, "measured_on", "before"),
+            (
+                {"instrument": "phq9", "answers": PHQ9, "measured_on": date(2026, 6, 2)},
+                "measured_on",
+                "future",
+            ),
+            (
+                {"instrument": "phq9", "answers": PHQ9, "measured_on": date(2025, 12, 31)},
+                "measured_on",
+                "before",
+            ),
         ]
         for kwargs, field, words in cases:
             with pytest.raises(ValidationError, match=words) as error:
@@ -76,14 +88,27 @@ def test_a_service_takes_its_category_and_minutes_from_the_catalog(
     care_db: sessionmaker[Session], clinician: Actor
 ) -> None:
     with care_db() as s:
-        service = measures.record_service(session=s, actor=clinician, episode_id="e-ben", code=" t1016 ", now=NOW)
-        assert (service.code, service.category, service.minutes, service.staff_id) == ("T1016", "case_management", 15, "st1")
+        service = measures.record_service(
+            session=s, actor=clinician, episode_id="e-ben", code=" t1016 ", now=NOW
+        )
+        assert (service.code, service.category, service.minutes, service.staff_id) == (
+            "T1016",
+            "case_management",
+            15,
+            "st1",
+        )
         therapy = measures.record_service(
-            session=s, actor=clinician, episode_id="e-ben", code="90837", minutes=55, service_date=date(2026, 5, 20), now=NOW
+            session=s,
+            actor=clinician,
+            episode_id="e-ben",
+            code="90837",
+            minutes=55,
+            service_date=date(2026, 5, 20),
+            now=NOW,
         )
         assert (therapy.category, therapy.minutes) == ("treatment", 55)
         for kwargs, field in (({"code": "X9999"}, "code"), ({"code": "90837", "minutes": 0}, "minutes")):
             with pytest.raises(ValidationError) as error:
-                measures.record_service(session=s, actor=clinician, episode_id="e-ben", now=NOW, **kwargs)  # type: ignore[arg-type]
+                measures.record_service(session=s, actor=clinician, episode_id="e-ben", now=NOW, **kwargs)
             assert error.value.column == field
         assert s.scalar(select(func.count()).select_from(Service)) == 3

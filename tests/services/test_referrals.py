@@ -51,14 +51,25 @@ def test_an_ordinary_referral_waits_for_intake_then_joins_the_list(
 ) -> None:
     with care_db() as s:
         made = referrals.create_referral(
-            session=s, actor=clinician, person_id="ben", program_id="moud", source="self", priority="urgent", now=NOW
+            session=s,
+            actor=clinician,
+            person_id="ben",
+            program_id="moud",
+            source="self",
+            priority="urgent",
+            now=NOW,
         )
         assert referrals.referral_stage(s, made) is Stage.REFERRED
         assert made.referral_date == NOW.date() and made.outcome == "waiting"
         with pytest.raises(ConflictError, match="'referred' cannot move to 'active'"):
-            _start(s, pathway_actor("manager", program_ids=("moud",)), made.referral_id, primary_staff_id="st2")
+            _start(
+                s, pathway_actor("manager", program_ids=("moud",)), made.referral_id, primary_staff_id="st2"
+            )
         referrals.complete_intake(
-            session=s, actor=pathway_actor("manager", program_ids=("moud",)), referral_id=made.referral_id, now=NOW
+            session=s,
+            actor=pathway_actor("manager", program_ids=("moud",)),
+            referral_id=made.referral_id,
+            now=NOW,
         )
         assert referrals.referral_stage(s, s.get(Referral, made.referral_id)) is Stage.WAITING  # type: ignore[arg-type]
         stages = s.scalars(select(StageChange.stage).where(StageChange.referral_id == made.referral_id)).all()
@@ -72,16 +83,34 @@ def test_referral_input_is_checked_and_a_person_out_of_reach_is_not_found(
     with care_db() as s:
         with pytest.raises(NotFoundError):  # ana is not on st1's caseload
             referrals.create_referral(
-                session=s, actor=clinician, person_id="ana", program_id="op", source="self", priority="routine", now=NOW
+                session=s,
+                actor=clinician,
+                person_id="ana",
+                program_id="op",
+                source="self",
+                priority="routine",
+                now=NOW,
             )
         with pytest.raises(ValidationError, match="unknown priority 'soon'") as error:
             referrals.create_referral(
-                session=s, actor=clinician, person_id="ben", program_id="op", source="self", priority="soon", now=NOW
+                session=s,
+                actor=clinician,
+                person_id="ben",
+                program_id="op",
+                source="self",
+                priority="soon",
+                now=NOW,
             )
         assert error.value.column == "priority"
         # The program's manager may refer anyone to their own program.
         referrals.create_referral(
-            session=s, actor=MANAGER, person_id="ana", program_id="op", source="family", priority="routine", now=NOW
+            session=s,
+            actor=MANAGER,
+            person_id="ana",
+            program_id="op",
+            source="family",
+            priority="routine",
+            now=NOW,
         )
         with pytest.raises(PermissionDeniedError):
             referrals.create_referral(
@@ -106,7 +135,10 @@ def test_an_episode_needs_clinician_exit_and_criteria_and_nothing_is_half_writte
             ({"criteria": "  "}, "criteria"),
             ({"primary_staff_id": "t1"}, "primary_staff_id"),  # a teacher
             ({"primary_staff_id": "st2"}, "primary_staff_id"),  # works in another program
-            ({"criteria": "Ready when the person says so, in writing."}, "criteria_reason"),  # edited, no reason
+            (
+                {"criteria": "Ready when the person says so, in writing."},
+                "criteria_reason",
+            ),  # edited, no reason
         ):
             with pytest.raises(ValidationError) as error:
                 _start(s, MANAGER, **changes)
@@ -132,10 +164,18 @@ def test_starting_an_episode_admits_the_referral_with_default_criteria(
             _start(s, clinician)
         edited = "PHQ-9 under 10 twice, and back at work three days a week."
         other = referrals.create_referral(
-            session=s, actor=MANAGER, person_id="ana", program_id="op", source="self", priority="routine", now=NOW
+            session=s,
+            actor=MANAGER,
+            person_id="ana",
+            program_id="op",
+            source="self",
+            priority="routine",
+            now=NOW,
         )
         referrals.complete_intake(session=s, actor=MANAGER, referral_id=other.referral_id, now=NOW)
-        second = _start(s, MANAGER, other.referral_id, criteria=edited, criteria_reason="work is her main goal")
+        second = _start(
+            s, MANAGER, other.referral_id, criteria=edited, criteria_reason="work is her main goal"
+        )
         kept = episodes.current_criteria(s, second.episode_id)
         assert kept is not None and kept.basis == "edited" and kept.reason == "work is her main goal"
         assert verify_audit_chain(session=s).intact
@@ -159,7 +199,9 @@ def test_fast_reentry_skips_intake_comes_first_in_its_tier_and_keeps_the_plan(
 ) -> None:
     with care_db() as s:
         with pytest.raises(ConflictError, match="still open"):
-            referrals.create_fast_reentry(session=s, actor=clinician, episode_id="e-ben", reason="low again", now=NOW)
+            referrals.create_fast_reentry(
+                session=s, actor=clinician, episode_id="e-ben", reason="low again", now=NOW
+            )
         episodes.edit_criteria(
             session=s,
             actor=clinician,
@@ -178,12 +220,16 @@ def test_fast_reentry_skips_intake_comes_first_in_its_tier_and_keeps_the_plan(
         pathway = s.get(ReferralPathway, back.referral_id)
         assert pathway is not None and pathway.fast_reentry_of == "e-ben"
         with pytest.raises(ConflictError, match="already brings this person back"):
-            referrals.create_fast_reentry(session=s, actor=clinician, episode_id="e-ben", reason="second try", now=NOW)
+            referrals.create_fast_reentry(
+                session=s, actor=clinician, episode_id="e-ben", reason="second try", now=NOW
+            )
         listed = referrals.waiting_list(session=s, actor=MANAGER, program_id="op", now=NOW)
         # ana's routine referral is older, but a fast re-entry of the same tier comes first.
         assert [w.referral_id for w in listed] == [back.referral_id, "r-ana"]
         start = referrals.start_defaults(session=s, actor=MANAGER, referral_id=back.referral_id, now=NOW)
-        assert start.criteria.startswith("PHQ-9 under 10 twice and sleeping") and start.primary_staff_id == "st1"
+        assert (
+            start.criteria.startswith("PHQ-9 under 10 twice and sleeping") and start.primary_staff_id == "st1"
+        )
         assert start.criteria_basis == "previous:e-ben"
         again = _start(s, MANAGER, back.referral_id, criteria=start.criteria)
         assert again.person_id == "ben" and again.referral_id == back.referral_id
@@ -192,7 +238,14 @@ def test_fast_reentry_skips_intake_comes_first_in_its_tier_and_keeps_the_plan(
 def test_fast_reentry_only_after_a_good_ending(care_db: sessionmaker[Session], clinician: Actor) -> None:
     with care_db() as s:
         episodes.end_episode(
-            session=s, actor=clinician, episode_id="e-ben", end_reason="disengaged", note="no contact for 2 months", now=NOW
+            session=s,
+            actor=clinician,
+            episode_id="e-ben",
+            end_reason="disengaged",
+            note="no contact for 2 months",
+            now=NOW,
         )
         with pytest.raises(ConflictError, match="ended as 'disengaged'"):
-            referrals.create_fast_reentry(session=s, actor=clinician, episode_id="e-ben", reason="wants help", now=NOW)
+            referrals.create_fast_reentry(
+                session=s, actor=clinician, episode_id="e-ben", reason="wants help", now=NOW
+            )

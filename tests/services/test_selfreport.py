@@ -38,8 +38,12 @@ def test_only_the_keyed_hash_of_a_link_is_stored(care_db: sessionmaker[Session],
         row = s.scalars(select(SelfReportLink)).one()
         assert row.token_hash == token_hash(KEY, sent.token) != sent.token
         assert sent.token not in (row.link_id, row.token_hash) and len(sent.token) >= 43
-        assert sent.path == f"/answer/{sent.token}" and row.expires_at.replace(tzinfo=UTC) == NOW + timedelta(days=7)
-        assert s.scalar(select(AuditEntry.action).where(AuditEntry.entity == "self_report_link")) == "send_link"
+        assert sent.path == f"/answer/{sent.token}" and row.expires_at.replace(tzinfo=UTC) == NOW + timedelta(
+            days=7
+        )
+        assert (
+            s.scalar(select(AuditEntry.action).where(AuditEntry.entity == "self_report_link")) == "send_link"
+        )
 
 
 def test_a_link_is_answered_once_and_a_risk_answer_flags_the_caseload_at_once(
@@ -48,16 +52,29 @@ def test_a_link_is_answered_once_and_a_risk_answer_flags_the_caseload_at_once(
     with care_db() as s:
         sent = _send(s, clinician)
         view = selfreport.open_link(session=s, secret_key=KEY, token=sent.token, now=NOW)
-        assert view.status is LinkStatus.OPEN and view.definition is not None and view.definition.id.value == "phq9"
+        assert (
+            view.status is LinkStatus.OPEN
+            and view.definition is not None
+            and view.definition.id.value == "phq9"
+        )
         later = NOW + timedelta(hours=2)
-        done = selfreport.submit_link(session=s, secret_key=KEY, token=sent.token, answers=ITEM9_POSITIVE, now=later)
+        done = selfreport.submit_link(
+            session=s, secret_key=KEY, token=sent.token, answers=ITEM9_POSITIVE, now=later
+        )
         assert done.risk and done.score.total == 6
         measurement = s.get(Measurement, done.measurement_id)
-        assert measurement is not None and measurement.episode_id == "e-ben" and measurement.measured_on == later.date()
+        assert (
+            measurement is not None
+            and measurement.episode_id == "e-ben"
+            and measurement.measured_on == later.date()
+        )
         assert s.get(QuestionnaireResponseRecord, done.response_id).source == "self_report_link"  # type: ignore[union-attr]
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "submit")).one()
         assert (entry.user_id, entry.role, entry.person_id) == (None, selfreport.LINK_ROLE, "ben")
-        assert selfreport.open_link(session=s, secret_key=KEY, token=sent.token, now=later).status is LinkStatus.USED
+        assert (
+            selfreport.open_link(session=s, secret_key=KEY, token=sent.token, now=later).status
+            is LinkStatus.USED
+        )
         with pytest.raises(LinkClosedError, match="already been used"):
             selfreport.submit_link(session=s, secret_key=KEY, token=sent.token, answers=[0] * 9, now=later)
         seen: list[AuditEvent] = []
@@ -71,15 +88,26 @@ def test_expired_unknown_and_bad_answers(care_db: sessionmaker[Session], clinici
     with care_db() as s:
         sent = _send(s, clinician, valid_for=timedelta(hours=1))
         with pytest.raises(ValidationError, match="questions|item 9") as error:
-            selfreport.submit_link(session=s, secret_key=KEY, token=sent.token, answers=[0] * 8 + [7], now=NOW)
+            selfreport.submit_link(
+                session=s, secret_key=KEY, token=sent.token, answers=[0] * 8 + [7], now=NOW
+            )
         assert error.value.column == "answers"
         late = NOW + timedelta(hours=1)
-        assert selfreport.open_link(session=s, secret_key=KEY, token=sent.token, now=late).status is LinkStatus.EXPIRED
+        assert (
+            selfreport.open_link(session=s, secret_key=KEY, token=sent.token, now=late).status
+            is LinkStatus.EXPIRED
+        )
         with pytest.raises(LinkClosedError, match="expired"):
             selfreport.submit_link(session=s, secret_key=KEY, token=sent.token, answers=[0] * 9, now=late)
-        assert selfreport.open_link(session=s, secret_key=KEY, token="made-up", now=NOW).status is LinkStatus.UNKNOWN
+        assert (
+            selfreport.open_link(session=s, secret_key=KEY, token="made-up", now=NOW).status
+            is LinkStatus.UNKNOWN
+        )
         # The same token under another key is not a link: the hash is keyed.
-        assert selfreport.open_link(session=s, secret_key=KEY + "x", token=sent.token, now=NOW).status is LinkStatus.UNKNOWN
+        assert (
+            selfreport.open_link(session=s, secret_key=KEY + "x", token=sent.token, now=NOW).status
+            is LinkStatus.UNKNOWN
+        )
         assert s.scalar(select(func.count()).select_from(Measurement)) == 1
 
 

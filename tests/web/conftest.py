@@ -278,8 +278,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: A phone: the CSS width of a common 6.1-inch handset.
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 AXE_JS = Path(__file__).parent / "axe" / "axe.min.js"
 #: axe-core impacts that fail a page (the issue's bar: no serious or critical violation).
 AXE_FAILING = ("serious", "critical")
@@ -319,7 +317,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         # Evaluated through the DevTools protocol, which the page's CSP does not govern, so the
         # pages are tested under their real policy (no inline script is added to them).
         page.evaluate(AXE_JS.read_text(encoding="utf-8"))
-    result: dict[str, Any] = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    result: dict[str, Any] = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
     return [
         {
             "rule": v["id"],

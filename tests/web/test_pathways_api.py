@@ -40,7 +40,9 @@ def test_a_clinician_records_care_and_changes_the_episode_over_json(
     csrf = _sign_in(client, "carla")
     load = client.get("/api/v1/caseload").json()
     assert [e["episode_id"] for e in load["episodes"]] == ["e1"] and load["counts"]["exit_passed"] == 1
-    assert load["episodes"][0]["scores"] == [{"instrument": "phq9", "points": [["2024-01-10", 17], ["2024-06-01", 8]]}]
+    assert load["episodes"][0]["scores"] == [
+        {"instrument": "phq9", "points": [["2024-01-10", 17], ["2024-06-01", 8]]}
+    ]
     answers = {"instrument": "phq9", "answers": [0, 0, 1, 0, 0, 0, 0, 0, 1]}
     assert client.post("/api/v1/episodes/e1/measurements", json=answers).status_code == 403  # no CSRF header
     made = client.post("/api/v1/episodes/e1/measurements", json=answers, headers=csrf)
@@ -51,11 +53,17 @@ def test_a_clinician_records_care_and_changes_the_episode_over_json(
     assert flags[0]["flag"] == "risk"
     svc = client.post("/api/v1/episodes/e1/services", json={"code": "T1016"}, headers=csrf).json()
     assert svc["category"] == "case_management" and svc["minutes"] == 15
-    link = client.post("/api/v1/episodes/e1/links", json={"instrument": "gad7", "valid_days": 2}, headers=csrf)
+    link = client.post(
+        "/api/v1/episodes/e1/links", json={"instrument": "gad7", "valid_days": 2}, headers=csrf
+    )
     assert link.status_code == 201 and "/answer/" in link.json()["url"]
-    stage = client.post("/api/v1/episodes/e1/stage", json={"stage": "stepping_down", "note": "fortnightly"}, headers=csrf)
+    stage = client.post(
+        "/api/v1/episodes/e1/stage", json={"stage": "stepping_down", "note": "fortnightly"}, headers=csrf
+    )
     assert stage.json()["stage"] == "stepping_down"
-    moved = client.post("/api/v1/episodes/e1/exit", json={"planned_exit": "2024-08-01", "reason": "exams"}, headers=csrf)
+    moved = client.post(
+        "/api/v1/episodes/e1/exit", json={"planned_exit": "2024-08-01", "reason": "exams"}, headers=csrf
+    )
     assert moved.json()["planned_exit"] == "2024-08-01" and moved.json()["extensions"][0]["reason"] == "exams"
     criteria = {"text": "PHQ-9 below 10 twice and exams passed.", "reason": "exams matter most"}
     written = client.put("/api/v1/episodes/e1/criteria", json=criteria, headers=csrf).json()
@@ -63,7 +71,10 @@ def test_a_clinician_records_care_and_changes_the_episode_over_json(
     ended = client.post("/api/v1/episodes/e1/end", json={}, headers=csrf).json()
     assert (ended["stage"], ended["end_reason"]) == ("ended", "graduated")
     back = client.post("/api/v1/episodes/e1/reentry", json={"reason": "struggling again"}, headers=csrf)
-    assert back.status_code == 201 and (back.json()["stage"], back.json()["fast_reentry_of"]) == ("waiting", "e1")
+    assert back.status_code == 201 and (back.json()["stage"], back.json()["fast_reentry_of"]) == (
+        "waiting",
+        "e1",
+    )
     assert client.get("/api/v1/episodes/e2").status_code == 404
     assert client.post("/api/v1/episodes/e2/measurements", json=answers, headers=csrf).status_code == 404
 
@@ -79,7 +90,10 @@ def test_a_manager_refers_admits_and_reads_the_waiting_list(
     assert made["stage"] == "referred"
     waiting = client.get("/api/v1/programs/p1/waiting").json()
     assert [w["referral_id"] for w in waiting] == ["r2", made["referral_id"]]  # urgent cy first
-    assert client.post(f"/api/v1/referrals/{made['referral_id']}/intake", json={}, headers=csrf).json()["stage"] == "waiting"
+    assert (
+        client.post(f"/api/v1/referrals/{made['referral_id']}/intake", json={}, headers=csrf).json()["stage"]
+        == "waiting"
+    )
     episode = client.post("/api/v1/referrals/r2/episode", json={"primary_staff_id": "st1"}, headers=csrf)
     assert episode.status_code == 201, episode.text
     body = episode.json()
@@ -88,7 +102,9 @@ def test_a_manager_refers_admits_and_reads_the_waiting_list(
     assert client.get("/api/v1/caseload").status_code == 403
 
 
-def test_a_person_reads_their_own_progress(client: TestClient, make_user: Callable[..., Any], county: None) -> None:
+def test_a_person_reads_their_own_progress(
+    client: TestClient, make_user: Callable[..., Any], county: None
+) -> None:
     make_user("ana", "person", person_id="ana")
     _sign_in(client, "ana")
     mine = client.get("/api/v1/me/progress").json()

@@ -22,8 +22,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
 PASSWORD = "a long test password 1"
 
 
@@ -75,7 +80,9 @@ def test_a_phq9_link_answered_on_a_phone_puts_risk_first_on_the_caseload(
         try:
             clinician = browser.new_context(**DESKTOP).new_page()
             refused: list[str] = []
-            clinician.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+            clinician.on(
+                "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+            )
             _sign_in(clinician, live_server, "carla")
             clinician.goto(f"{live_server}/caseload")
             rows = clinician.locator("table.caseload tbody tr")
@@ -166,7 +173,9 @@ def test_the_axe_helper_fails_a_page_with_a_serious_violation(axe_check: Callabl
             page.set_content('<html lang="en"><title>t</title><main><img src="x.png"><p>ok</p></main></html>')
             with pytest.raises(AssertionError, match='"rule": "image-alt"'):
                 axe_check(page, "a page with an image without text")
-            page.set_content('<html lang="en"><title>t</title><main><img src="x.png" alt="A chart"></main></html>')
+            page.set_content(
+                '<html lang="en"><title>t</title><main><img src="x.png" alt="A chart"></main></html>'
+            )
             axe_check(page, "the same page, fixed")
         finally:
             browser.close()

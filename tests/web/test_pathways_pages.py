@@ -62,15 +62,21 @@ def test_the_episode_page_shows_charts_and_its_actions_record_care(
     assert 'class="timeline"' in html and "2 treatment services" in html
     token = _token(html)
     # A measure with a positive item 9: recorded, and risk comes first on the caseload.
-    done = client.post("/episodes/e1/measurements", data={"csrf_token": token, "instrument": "phq9", **PHQ9_RISK})
+    done = client.post(
+        "/episodes/e1/measurements", data={"csrf_token": token, "instrument": "phq9", **PHQ9_RISK}
+    )
     assert done.status_code == 200 and "Measurement recorded." in done.text
     assert "Risk" in _text(client.get("/caseload").text).split("Exit passed")[0]
     # Refusals name the field and keep the page.
-    refused = client.post("/episodes/e1/exit", data={"csrf_token": token, "planned_exit": "2024-09-01", "reason": ""})
+    refused = client.post(
+        "/episodes/e1/exit", data={"csrf_token": token, "planned_exit": "2024-09-01", "reason": ""}
+    )
     assert refused.status_code == 400 and "reason: a reason is required" in _text(refused.text)
     missing = client.post("/episodes/e1/measurements", data={"csrf_token": token, "instrument": "gad7"})
     assert missing.status_code == 400 and "item1" in _text(missing.text)
-    ok = client.post("/episodes/e1/exit", data={"csrf_token": token, "planned_exit": "2024-09-01", "reason": "new job"})
+    ok = client.post(
+        "/episodes/e1/exit", data={"csrf_token": token, "planned_exit": "2024-09-01", "reason": "new job"}
+    )
     assert "Planned exit moved" in ok.text and "2024-04-10 → 2024-09-01: new job" in _text(ok.text)
     service = client.post("/episodes/e1/services", data={"csrf_token": token, "code": "90837"})
     assert "Service recorded." in service.text and "3 treatment services" in service.text
@@ -92,7 +98,9 @@ def test_a_self_report_link_is_answered_on_a_phone_once_and_a_risk_answer_gets_h
     make_user("carla", "clinician", program_ids=["p1"], staff_id="st1")
     login("carla")
     token = _token(client.get("/episodes/e1").text)
-    sent = client.post("/episodes/e1/links", data={"csrf_token": token, "instrument": "phq9", "valid_days": "3"})
+    sent = client.post(
+        "/episodes/e1/links", data={"csrf_token": token, "instrument": "phq9", "valid_days": "3"}
+    )
     url = re.search(r'value="(http://testserver/answer/[^"]+)"', sent.text)
     assert url is not None
     path = url.group(1).removeprefix("http://testserver")
@@ -136,7 +144,9 @@ def test_a_manager_starts_an_episode_from_the_waiting_list(
     page = client.get("/referrals/r2/start")
     assert page.status_code == 200 and "PHQ-9 below 10 and GAD-7 below 8" in page.text
     token = _token(page.text)
-    refused = client.post("/referrals/r2/start", data={"csrf_token": token, "primary_staff_id": "", "criteria": "x"})
+    refused = client.post(
+        "/referrals/r2/start", data={"csrf_token": token, "primary_staff_id": "", "criteria": "x"}
+    )
     assert refused.status_code == 400 and "primary staff id" in _text(refused.text)
     form = {
         "csrf_token": token,

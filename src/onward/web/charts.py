@@ -2,7 +2,8 @@
 
 Server-side SVG needs no script, so it works under the strict content-security policy (no inline
 script or style: colours come from classes in `static/pathways.css`), prints, and reads on a phone.
-Each chart has a title and a description for screen readers that say in words what it shows.
+Each chart has a title and a description for screen readers that say in words what it shows. Every
+piece is built from a literal template with `Markup(...).format(...)`, which escapes each value.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from html import escape
 
 from markupsafe import Markup
 
@@ -55,20 +55,22 @@ def sparkline(points: Sequence[Point], *, max_score: int, label: str, caseness: 
     coords = [(pad + i * step if n > 1 else width / 2, y(p.score)) for i, p in enumerate(points)]
     words = f"{label}: " + ", ".join(str(p.score) for p in points) + f" (latest {points[-1].day})"
     parts = [
-        f'<svg class="spark" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-        f'height="{height:.0f}" role="img" aria-label="{escape(words)}">'
+        Markup(
+            '<svg class="spark" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="{}">'
+        ).format(f"{width:.0f}", f"{height:.0f}", f"{width:.0f}", f"{height:.0f}", words)
     ]
     if caseness is not None:
+        cy = _a(y(caseness))
         parts.append(
-            f'<line class="caseness" x1="0" x2="{_a(width)}" y1="{_a(y(caseness))}" y2="{_a(y(caseness))}"/>'
+            Markup('<line class="caseness" x1="0" x2="{}" y1="{}" y2="{}"/>').format(_a(width), cy, cy)
         )
     if n > 1:
         path = " ".join(f"{_a(x)},{_a(yy)}" for x, yy in coords)
-        parts.append(f'<polyline class="line" points="{path}"/>')
+        parts.append(Markup('<polyline class="line" points="{}"/>').format(path))
     last_x, last_y = coords[-1]
-    parts.append(f'<circle class="dot" cx="{_a(last_x)}" cy="{_a(last_y)}" r="2.5"/>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    parts.append(Markup('<circle class="dot" cx="{}" cy="{}" r="2.5"/>').format(_a(last_x), _a(last_y)))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
 
 
 def _ticks(first: date, last: date, count: int) -> list[date]:
@@ -99,73 +101,95 @@ def trend_chart(spec: TrendSpec, *, plain: bool = False, today: date | None = No
     def y(score: float) -> float:
         return top + (height - top - bottom) * (1 - min(score, spec.max_score) / spec.max_score)
 
-    desc = _describe(spec, plain)
     parts = [
-        f'<svg class="trend" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d" preserveAspectRatio="xMidYMid meet">',
-        f'<title id="{chart_id}-t">{escape(title)}</title>',
-        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+        Markup(
+            '<svg class="trend" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
+            'preserveAspectRatio="xMidYMid meet"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>'
+        ).format(
+            f"{width:.0f}",
+            f"{height:.0f}",
+            chart_id,
+            chart_id,
+            chart_id,
+            title,
+            chart_id,
+            _describe(spec, plain),
+        )
     ]
     # The band of no reliable change: scores inside it have not moved reliably from the first one.
     if spec.reliable_change:
         base = points[0].score
-        high, low = (
-            min(spec.max_score, base + spec.reliable_change - 1),
-            max(0, base - spec.reliable_change + 1),
-        )
-        parts.append(
-            f'<rect class="band" x="{_a(left)}" y="{_a(y(high))}" width="{_a(width - left - right)}" '
-            f'height="{_a(y(low) - y(high))}"/>'
-        )
+        high = min(spec.max_score, base + spec.reliable_change - 1)
+        low = max(0, base - spec.reliable_change + 1)
         band_label = "no real change" if plain else f"no reliable change (±{spec.reliable_change - 1})"
         parts.append(
-            f'<text class="band-label" x="{_a(width - right - 4)}" y="{_a(y(high) + 12)}" '
-            f'text-anchor="end">{escape(band_label)}</text>'
+            Markup(
+                '<rect class="band" x="{}" y="{}" width="{}" height="{}"/>'
+                '<text class="band-label" x="{}" y="{}" text-anchor="end">{}</text>'
+            ).format(
+                _a(left),
+                _a(y(high)),
+                _a(width - left - right),
+                _a(y(low) - y(high)),
+                _a(width - right - 4),
+                _a(y(high) + 12),
+                band_label,
+            )
         )
     # Axes and horizontal grid.
     for value in _score_ticks(spec.max_score):
         parts.append(
-            f'<line class="grid" x1="{_a(left)}" x2="{_a(width - right)}" '
-            f'y1="{_a(y(value))}" y2="{_a(y(value))}"/>'
-        )
-        parts.append(
-            f'<text class="axis" x="{_a(left - 6)}" y="{_a(y(value) + 4)}" text-anchor="end">{value}</text>'
+            Markup(
+                '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+                '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>'
+            ).format(
+                _a(left), _a(width - right), _a(y(value)), _a(y(value)), _a(left - 6), _a(y(value) + 4), value
+            )
         )
     for tick in _ticks(first_day, last_day, 4):
         parts.append(
-            f'<text class="axis" x="{_a(x(tick))}" y="{_a(height - bottom + 16)}" text-anchor="middle">'
-            f"{tick.strftime('%d %b %Y')}</text>"
+            Markup('<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>').format(
+                _a(x(tick)), _a(height - bottom + 16), tick.strftime("%d %b %Y")
+            )
         )
     if spec.caseness is not None:
         cy = y(spec.caseness)
-        parts.append(
-            f'<line class="caseness" x1="{_a(left)}" x2="{_a(width - right)}" y1="{_a(cy)}" y2="{_a(cy)}"/>'
-        )
         words = (
             f"{spec.caseness}: below this line is the healthy range" if plain else f"caseness {spec.caseness}"
         )
         parts.append(
-            f'<text class="caseness-label" x="{_a(left + 4)}" y="{_a(cy - 4)}">{escape(words)}</text>'
+            Markup(
+                '<line class="caseness" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+                '<text class="caseness-label" x="{}" y="{}">{}</text>'
+            ).format(_a(left), _a(width - right), _a(cy), _a(cy), _a(left + 4), _a(cy - 4), words)
         )
     if spec.planned_exit is not None:
         px = x(spec.planned_exit)
         parts.append(
-            f'<line class="exit" x1="{_a(px)}" x2="{_a(px)}" y1="{_a(top)}" y2="{_a(height - bottom)}"/>'
+            Markup(
+                '<line class="exit" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+                '<text class="exit-label" x="{}" y="{}" text-anchor="end">{}</text>'
+            ).format(
+                _a(px),
+                _a(px),
+                _a(top),
+                _a(height - bottom),
+                _a(px - 4),
+                _a(top + 10),
+                "your planned exit" if plain else "planned exit",
+            )
         )
-        parts.append(
-            f'<text class="exit-label" x="{_a(px - 4)}" y="{_a(top + 10)}" text-anchor="end">'
-            f"{'your planned exit' if plain else 'planned exit'}</text>"
-        )
-    path = " ".join(f"{_a(x(p.day))},{_a(y(p.score))}" for p in points)
     if len(points) > 1:
-        parts.append(f'<polyline class="line" points="{path}"/>')
+        path = " ".join(f"{_a(x(p.day))},{_a(y(p.score))}" for p in points)
+        parts.append(Markup('<polyline class="line" points="{}"/>').format(path))
     for p in points:
         parts.append(
-            f'<circle class="dot" cx="{_a(x(p.day))}" cy="{_a(y(p.score))}" r="4">'
-            f"<title>{p.day}: {p.score}</title></circle>"
+            Markup('<circle class="dot" cx="{}" cy="{}" r="4"><title>{}: {}</title></circle>').format(
+                _a(x(p.day)), _a(y(p.score)), p.day, p.score
+            )
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
 
 
 def _score_ticks(max_score: int) -> list[int]:
@@ -217,31 +241,42 @@ def services_timeline(
     counts = {c: sum(1 for m in marks if m.category == c) for c in rows}
     desc = "; ".join(f"{counts[c]} {c.replace('_', ' ')}" for c in rows) + f" services from {start} to {end}."
     parts = [
-        f'<svg class="timeline" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
-        f'aria-labelledby="services-t services-d">',
-        '<title id="services-t">Services over time</title>',
-        f'<desc id="services-d">{escape(desc)}</desc>',
+        Markup(
+            '<svg class="timeline" viewBox="0 0 {} {}" role="img" aria-labelledby="services-t services-d">'
+            '<title id="services-t">Services over time</title><desc id="services-d">{}</desc>'
+        ).format(f"{width:.0f}", f"{height:.0f}", desc)
     ]
     for i, category in enumerate(rows):
         cy = top + row_h * i + row_h / 2
         parts.append(
-            f'<text class="axis" x="{_a(left - 8)}" y="{_a(cy + 4)}" text-anchor="end">'
-            f"{escape(category.replace('_', ' '))} ({counts[category]})</text>"
-        )
-        parts.append(
-            f'<line class="grid" x1="{_a(left)}" x2="{_a(width - right)}" y1="{_a(cy)}" y2="{_a(cy)}"/>'
+            Markup(
+                '<text class="axis" x="{}" y="{}" text-anchor="end">{} ({})</text>'
+                '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+            ).format(
+                _a(left - 8),
+                _a(cy + 4),
+                category.replace("_", " "),
+                counts[category],
+                _a(left),
+                _a(width - right),
+                _a(cy),
+                _a(cy),
+            )
         )
         for m in marks:
             if m.category == category:
                 parts.append(
-                    f'<rect class="mark cat-{_id(category)}" x="{_a(x(m.day) - 2)}" y="{_a(cy - 7)}" '
-                    f'width="4" height="14"><title>{escape(m.label)}</title></rect>'
+                    Markup(
+                        '<rect class="mark cat-{}" x="{}" y="{}" width="4" height="14">'
+                        "<title>{}</title></rect>"
+                    ).format(_id(category), _a(x(m.day) - 2), _a(cy - 7), m.label)
                 )
     base = top + row_h * len(rows) + 16
     for tick in _ticks(start, end, 4):
         parts.append(
-            f'<text class="axis" x="{_a(x(tick))}" y="{_a(base)}" text-anchor="middle">'
-            f"{tick.strftime('%d %b %Y')}</text>"
+            Markup('<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>').format(
+                _a(x(tick)), _a(base), tick.strftime("%d %b %Y")
+            )
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
