@@ -180,7 +180,10 @@ class MyProgress:
 
     @property
     def current(self) -> MyEpisode | None:
-        return next((e for e in self.episodes if e.stage is not Stage.ENDED), None)
+        """The open episode, else the most recent one (its chart and how it ended still matter)."""
+        return next((e for e in self.episodes if e.stage is not Stage.ENDED), None) or (
+            self.episodes[0] if self.episodes else None
+        )
 
     @property
     def graduated(self) -> MyEpisode | None:
