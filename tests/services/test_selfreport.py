@@ -51,6 +51,8 @@ def test_a_link_is_answered_once_and_a_risk_answer_flags_the_caseload_at_once(
 ) -> None:
     with care_db() as s:
         sent = _send(s, clinician)
+        before = caseload(session=s, actor=clinician, now=NOW, rules=FlagRules(), audit=lambda e: None)
+        assert "risk" not in [f.flag for f in before.lines[0].flags]  # remembered until the rows change
         view = selfreport.open_link(session=s, secret_key=KEY, token=sent.token, now=NOW)
         assert (
             view.status is LinkStatus.OPEN

@@ -22,7 +22,7 @@ from onward.security.audit import AuditEvent
 from onward.security.policy import Permission
 from onward.services._guard import require_permission
 from onward.services.care_day import care_day
-from onward.services.caseload import Scores, episode_rows, flags_of, score_series
+from onward.services.episode_rows import Scores, episode_rows, flags_of, score_series
 from onward.services.selfreport import LinkLine, episode_links
 from onward.store.tables import Episode, Program, Referral, Service, Staff
 from onward.store.tables_pathways import ExitExtension, GraduationCriteria, ReferralPathway, StageChange

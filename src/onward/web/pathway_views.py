@@ -13,8 +13,8 @@ from onward.metrics.flags import rules_from_settings
 from onward.model.eventlog import EndReason, ProgramKind, ServiceCategory
 from onward.model.flags import FlagRules
 from onward.model.instruments import spec
-from onward.services.caseload import Scores
 from onward.services.episode_record import ServiceLine
+from onward.services.episode_rows import Scores
 from onward.settings import Settings
 from onward.web.charts import Point, TimelineMark, TrendSpec, services_timeline, sparkline, trend_chart
 

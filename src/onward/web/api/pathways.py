@@ -14,8 +14,9 @@ from onward.model.eventlog import EndReason
 from onward.model.flags import Flag
 from onward.services import episodes as episode_service
 from onward.services import measures, referrals, selfreport
-from onward.services.caseload import Scores, caseload
+from onward.services.caseload import caseload
 from onward.services.episode_record import my_progress, read_episode
+from onward.services.episode_rows import Scores
 from onward.store.tables import Referral
 from onward.web.deps import ActorDep, NowDep, SessionDep, audit_read, audit_writer
 from onward.web.pathway_views import flag_rules, settings_of
