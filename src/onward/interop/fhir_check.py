@@ -132,7 +132,7 @@ def element_type(resource_type: str, path: Path) -> Any:
 
 @cache
 def _list_adapter(annotation: Any) -> TypeAdapter[list[Any]]:
-    return TypeAdapter(list[annotation])  # type: ignore[valid-type]
+    return TypeAdapter(list[annotation])
 
 
 def check_values(resource_type: str, path: Path, values: list[Any]) -> tuple[int, str] | None:

@@ -10,13 +10,15 @@ against fhir.resources before it is written (`onward.interop.fhir_template`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from onward.errors import ValidationError
 from onward.interop import fhir_codes as codes
 from onward.interop.fhir_check import ResourceError
 from onward.interop.fhir_template import Col, Template, When
@@ -418,89 +420,104 @@ def _responses(t: pa.Table, definition: Definition) -> pa.Table:
 
 # --- writing ---------------------------------------------------------------------------------------
 
-_LINES_PER_WRITE = 100_000
+ROWS_PER_CHUNK = 100_000
+"""Rows rendered, checked and written at a time: bounds memory whatever the size of the event log."""
 
 
-def _write_lines(path: Path, lines: pa.Array, advance: Advance) -> None:
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for start in range(0, len(lines), _LINES_PER_WRITE):
-            chunk = lines.slice(start, _LINES_PER_WRITE)
-            handle.write("\n".join(chunk.to_pylist()))
-            handle.write("\n")
-            advance(len(chunk))
-
-
-def resources(tables: dict[str, pa.Table]) -> Iterator[tuple[str, pa.Table, pa.Array]]:
-    """(resource type, ids, lines) per resource type, lines sorted by id and checked against the model."""
-    empty = pa.array([], pa.string())
-    episodes = tables["episodes"]
-    sud = episodes.filter(pc.fill_null(_col(episodes, "is_sud"), False))
-    part2_episodes = _col(sud, "episode_id")
-    part2_referrals = pc.drop_null(_col(sud, "referral_id")) if sud.num_rows else empty
-    prepared: list[tuple[Template, str, pa.Table]] = [
-        (PATIENT, "person_id", _people(tables["people"])),
-        (
-            ORGANIZATION,
-            "program_id",
-            _with(tables["programs"], fid=_fids(_col(tables["programs"], "program_id"))),
-        ),
-        (PRACTITIONER, "staff_id", _staff(tables["staff"])),
-        (PRACTITIONER_ROLE, "staff_id", _staff(tables["staff"])),
-        (SERVICE_REQUEST, "referral_id", _referrals(tables["referrals"], part2_referrals)),
-        (EPISODE_OF_CARE, "episode_id", _episodes(episodes)),
-        (
-            ENCOUNTER,
-            "service_id",
-            _services(tables["services"], episodes, tables["programs"], part2_episodes),
-        ),
-    ]
-    measurements = _measurements(tables["measurements"], part2_episodes)
-    for template, key, table in prepared:
-        yield template.resource_type, _col(table, key), _checked(template, table, key)
-    responses = []
-    for instrument, template in RESPONSES.items():
-        rows = measurements.filter(
-            pc.and_(
-                pc.equal(_col(measurements, "instrument"), instrument.value), _col(measurements, "has_items")
-            )
-        )
-        if rows.num_rows:
-            prepared_rows = _responses(rows, INSTRUMENTS[instrument])
-            responses.append(
-                pa.table(
-                    {
-                        "id": _col(rows, "measurement_id"),
-                        "line": _checked(template, prepared_rows, "measurement_id"),
-                    }
-                )
-            )
-    if responses:
-        joined = pa.concat_tables(responses).sort_by("id")
-        yield "QuestionnaireResponse", _col(joined, "id"), _col(joined, "line")
-    yield (
-        "Observation",
-        _col(measurements, "measurement_id"),
-        _checked(OBSERVATION, measurements, "measurement_id"),
-    )
+def _write_chunk(handle: BinaryIO, lines: pa.Array) -> None:
+    """Append `lines` to the file, one per line, straight from Arrow's buffer (no Python strings)."""
+    chunk = pc.binary_join_element_wise(lines, "\n", "")
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+    handle.write(memoryview(chunk.buffers()[2])[int(offsets[0]) : int(offsets[-1])])
 
 
 def _checked(template: Template, table: pa.Table, key: str) -> pa.Array:
     lines = template.render(table)
     ids = _col(table, key)
-    template.check(table, lines, lambda row: f"{key} {ids[row].as_py()}")
+    try:
+        template.check(table, lines, lambda row: f"{key} {ids[row].as_py()}")
+    except ResourceError as error:
+        raise ValidationError(
+            f"the export would not be valid FHIR R4: {error.message}", column=error.field
+        ) from None
     return lines
+
+
+def _responses_of(measurements: pa.Table) -> pa.Array | None:
+    """QuestionnaireResponse lines of the measurements that have items, in the order of `measurements`."""
+    parts: list[pa.Array] = []
+    positions: list[pa.Array] = []
+    instrument = _col(measurements, "instrument")
+    has_items = _col(measurements, "has_items")
+    for name, template in RESPONSES.items():
+        mask = pc.and_(pc.equal(instrument, name.value), has_items)
+        if not pc.any(mask).as_py():
+            continue
+        rows = measurements.filter(mask)
+        parts.append(_checked(template, _responses(rows, INSTRUMENTS[name]), "measurement_id"))
+        positions.append(pc.indices_nonzero(mask))
+    if not parts:
+        return None
+    order = pc.sort_indices(pa.concat_arrays(positions))
+    return pc.take(pa.concat_arrays(parts), order)
+
+
+def _plans(tables: dict[str, pa.Table]) -> list[tuple[str, Callable[[pa.Table], pa.Array | None], pa.Table]]:
+    """(resource type, lines of a slice, prepared table) for every resource type, in file order."""
+    episodes = tables["episodes"]
+    sud = episodes.filter(pc.fill_null(_col(episodes, "is_sud"), False))
+    part2_episodes = _col(sud, "episode_id")
+    part2_referrals = pc.drop_null(_col(sud, "referral_id"))
+    programs = tables["programs"]
+    staff = _staff(tables["staff"])
+    measurements = _measurements(tables["measurements"], part2_episodes)
+
+    def lines(template: Template, key: str) -> Callable[[pa.Table], pa.Array | None]:
+        return lambda rows: _checked(template, rows, key)
+
+    return [
+        ("Patient", lines(PATIENT, "person_id"), _people(tables["people"])),
+        (
+            "Organization",
+            lines(ORGANIZATION, "program_id"),
+            _with(programs, fid=_fids(_col(programs, "program_id"))),
+        ),
+        ("Practitioner", lines(PRACTITIONER, "staff_id"), staff),
+        ("PractitionerRole", lines(PRACTITIONER_ROLE, "staff_id"), staff),
+        (
+            "ServiceRequest",
+            lines(SERVICE_REQUEST, "referral_id"),
+            _referrals(tables["referrals"], part2_referrals),
+        ),
+        ("EpisodeOfCare", lines(EPISODE_OF_CARE, "episode_id"), _episodes(episodes)),
+        (
+            "Encounter",
+            lines(ENCOUNTER, "service_id"),
+            _services(tables["services"], episodes, programs, part2_episodes),
+        ),
+        ("QuestionnaireResponse", _responses_of, measurements.filter(_col(measurements, "has_items"))),
+        ("Observation", lines(OBSERVATION, "measurement_id"), measurements),
+    ]
 
 
 def write_bulk(
     tables: dict[str, pa.Table], folder: Path, *, task: Callable[[str, int], Advance]
 ) -> dict[str, int]:
-    """Write `<ResourceType>.ndjson` files to `folder` (types with no resources get no file)."""
+    """Write `<ResourceType>.ndjson` files to `folder`, resources in id order; a type with no
+    resources gets no file. Returns the number of resources per type."""
     folder.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    for resource_type, _ids, lines in resources(tables):
-        if len(lines) == 0:
+    for resource_type, render, table in _plans(tables):
+        if table.num_rows == 0:
             continue
-        advance = task(f"write {resource_type}", len(lines))
-        _write_lines(folder / f"{resource_type}{codes.NDJSON_SUFFIX}", lines, advance)
-        counts[resource_type] = len(lines)
+        advance = task(f"write {resource_type}", table.num_rows)
+        path = folder / f"{resource_type}{codes.NDJSON_SUFFIX}"
+        with path.open("wb") as handle:
+            for start in range(0, table.num_rows, ROWS_PER_CHUNK):
+                rows = table.slice(start, ROWS_PER_CHUNK)
+                lines = render(rows)
+                if lines is not None:
+                    _write_chunk(handle, lines)
+                advance(rows.num_rows)
+        counts[resource_type] = table.num_rows
     return counts
