@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import String, insert
 
 from onward.errors import ConfigurationError, ValidationError
+from onward.interop.csv_text import first_non_utf8_cell
 from onward.interop.files import (
     FORMATS,
     ExtractFormat,
@@ -171,6 +172,15 @@ def _read_csv(path: Path, spec: Table, *, use_threads: bool = True) -> pa.Table:
                 file=str(path),
                 row=row.number - 1,
                 expected=f"{row.expected_columns} comma-separated fields, as in the header",
+            ) from None
+        bad = first_non_utf8_cell(path)
+        if bad is not None:
+            raise ValidationError(
+                f"{bad.shown} is not UTF-8 text (CSV line {bad.line})",
+                file=str(path),
+                row=bad.row if bad.row > 0 else None,
+                column=bad.column if bad.row > 0 else None,
+                expected="a file saved as UTF-8" + ("" if bad.row > 0 else " (its header line is not)"),
             ) from None
         if use_threads:  # parallel parsing does not know line numbers: find the line on one thread
             return _read_csv(path, spec, use_threads=False)

@@ -14,6 +14,7 @@ from onward.errors import NotFoundError, ValidationError
 from onward.metrics.report import NO_PROGRAM
 from onward.security.suppression import SUPPRESSED
 from onward.web.deps import AggregatesUser, SessionDep
+from onward.web.errors import error_responses
 from onward.web.metrics_cache import metrics_cache
 from onward.web.routers.dashboards import PeriodDep
 
@@ -44,7 +45,7 @@ def _public(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-@router.get("", responses={400: {}, 403: {}, 404: {}})
+@router.get("", responses=error_responses(400, 401, 403, 404))
 def get_metrics(
     request: Request,
     user: AggregatesUser,
