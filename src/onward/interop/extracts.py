@@ -190,11 +190,15 @@ def _read_csv(path: Path, spec: Table, *, use_threads: bool = True) -> pa.Table:
 def read_table_file(path: Path, spec: Table) -> pa.Table:
     """The raw contents of one extract file; CSV cells are read as text so each can be checked."""
     try:
-        if path.suffix == ".parquet":
-            return pq.read_table(path)
-        return _read_csv(path, spec)
+        table = pq.read_table(path) if path.suffix == ".parquet" else _read_csv(path, spec)
+        table.column_names  # noqa: B018  Arrow decodes column names when asked: a bad header fails here
     except (pa.ArrowInvalid, OSError) as error:
         raise ValidationError(f"cannot read the file: {error}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ValidationError(
+            "the column names are not UTF-8 text", file=str(path), expected="a file saved as UTF-8"
+        ) from None
+    return table
 
 
 def _find_files(folder: Path) -> dict[str, Path]:
