@@ -33,6 +33,20 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(
         30, ge=1, description="A session ends after this long without a request."
     )
+    flag_not_improving_days: int = Field(
+        56,
+        ge=1,
+        description="Flag not_improving this many days after treatment began without reliable improvement "
+        "(week 8; docs/flags.md).",
+    )
+    flag_measure_overdue_days: int = Field(
+        30, ge=1, description="Flag measure_overdue after this many days in treatment without a measurement."
+    )
+    flag_recovery_sustained_days: int = Field(
+        28,
+        ge=1,
+        description="ready_to_graduate: days a reliable recovery must hold (4 weeks; docs/flags.md).",
+    )
     instrument_texts_dir: Path | None = Field(
         None,
         description="Folder of a site's licensed instrument wording (<id>.toml, e.g. epds.toml); "

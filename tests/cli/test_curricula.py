@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -16,7 +17,7 @@ WIDE = {**os.environ, "COLUMNS": "250"}
 SUMMARY_KEYS = {"id", "track", "grade", "week", "skill", "title", "minutes"}
 
 
-def _json(args: list[str]) -> object:
+def _json(args: list[str]) -> Any:
     result = CliRunner().invoke(app, args, env=WIDE)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
@@ -37,12 +38,12 @@ def test_list_json_gives_the_summary_shape_for_every_lesson() -> None:
 
 def test_list_filters_by_grade_and_track() -> None:
     kindergarten = _json(["curricula", "list", "--grade", "k", "--json"])
-    assert {row["grade"] for row in kindergarten} == {"K"}  # type: ignore[index]
-    assert {row["skill"] for row in kindergarten} == {s.value for s in Skill}  # type: ignore[index]
+    assert {row["grade"] for row in kindergarten} == {"K"}
+    assert {row["skill"] for row in kindergarten} == {s.value for s in Skill}
     seventh = _json(["curricula", "list", "--track", "school", "--grade", "7", "--json"])
-    assert {row["grade"] for row in seventh} == {7}  # type: ignore[index]
+    assert {row["grade"] for row in seventh} == {7}
     prenatal = _json(["curricula", "list", "--track", "prenatal", "--json"])
-    assert {row["track"] for row in prenatal} == {"prenatal"}  # type: ignore[index]
+    assert {row["track"] for row in prenatal} == {"prenatal"}
 
 
 def test_list_table_names_lessons() -> None:
@@ -71,8 +72,8 @@ def test_show_prints_the_lesson_for_people() -> None:
 
 def test_check_passes_on_the_shipped_curricula() -> None:
     report = _json(["curricula", "check", "--grade", "2", "--json"])
-    assert report["passed"] is True  # type: ignore[index]
-    assert {row["band"] for row in report["lessons"]} == {"K-2"}  # type: ignore[index]
+    assert report["passed"] is True
+    assert {row["band"] for row in report["lessons"]} == {"K-2"}
 
 
 @pytest.mark.parametrize(

@@ -71,9 +71,33 @@ def test_suppressed_output_hides_small_counts(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     result = CliRunner().invoke(app, ["metrics", "--data", str(folder), "--json", "--suppress"])
     assert result.exit_code == 0, result.output
-    metrics = json.loads(result.output)["metrics"]
-    assert metrics["admissions"] is None and "admissions" in metrics["suppressed"]  # 2 is a small cell
+    payload = json.loads(result.output)
+    # Published: the latest event is 2024-03-01, so figures are read as of 2024-02-29, and with no
+    # quarter over yet the default period is the latest month (the web says the same).
+    assert payload["period"]["period"] == "2024-02" and payload["period"]["as_of"] == "2024-02-29"
+    metrics = payload["metrics"]
+    assert metrics["admissions"] is None and "admissions" in metrics["suppressed"]  # 1 is a small cell
     assert not any("__" in key for key in metrics)
+
+
+def test_suppressed_output_takes_calendar_periods_only(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    runner = CliRunner()
+    ranged = runner.invoke(app, ["metrics", "--data", str(folder), "--suppress", "--from", "2024-01-01"])
+    assert ranged.exit_code != 0
+    assert "--from is not accepted with --suppress" in str(ranged.exception)
+    assert "YYYY-Qn" in str(ranged.exception)
+    january = runner.invoke(app, ["metrics", "--data", str(folder), "--suppress", "--period", "2024-01"])
+    assert january.exit_code == 0, january.output
+    assert "published: January 2024 (2024-01-01 to 2024-01-31), as of 2024-02-29" in " ".join(
+        january.output.split()
+    )
+    unfinished = runner.invoke(app, ["metrics", "--data", str(folder), "--suppress", "--period", "2024-Q1"])
+    assert "period 2024-Q1 is not published" in str(unfinished.exception)
+    exact = runner.invoke(app, ["metrics", "--data", str(folder), "--period", "2024-01"])
+    assert "--period is for published output" in str(exact.exception)
+    whole = runner.invoke(app, ["metrics", "--data", str(folder)], env={"COLUMNS": "200"})
+    assert "the whole data range (the default)" in whole.output
 
 
 def test_suppressed_table_marks_complementary_cells_like_the_report(tmp_path: Path) -> None:
@@ -84,7 +108,11 @@ def test_suppressed_table_marks_complementary_cells_like_the_report(tmp_path: Pa
     folder = write_log(
         tmp_path / "extract",
         episodes=[*january, *february],
-        services=[service("s1", "j0", "J0", "2024-02-10", minutes=5)],
+        # April's service closes March: figures as of 2024-03-31, default period 2024-Q1
+        services=[
+            service("s1", "j0", "J0", "2024-02-10", minutes=5),
+            service("s2", "j1", "J1", "2024-04-02"),
+        ],
     )
     runner = CliRunner()
     args = ["metrics", "--data", str(folder), "--by", "month", "--suppress"]
@@ -99,7 +127,8 @@ def test_suppressed_table_marks_complementary_cells_like_the_report(tmp_path: Pa
     assert "≤10" not in table.output
     assert "– = suppressed: a count from 1 to 10, or a figure from which one could be derived" in table.output
     admissions_rows = [line for line in table.output.splitlines() if " admissions " in f" {line} "]
-    assert admissions_rows and all("–" in line for line in admissions_rows if "2024-0" in line)
+    hidden_rows = [line for line in admissions_rows if "2024-01" in line or "2024-02" in line]
+    assert len(hidden_rows) == 2 and all("–" in line for line in hidden_rows)
 
 
 def test_bad_folder_and_bad_options_exit_non_zero(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from onward.interop.files import arrow_schema, write_table
 
 
 def _extract(folder: Path) -> Path:
-    """One program, twelve people admitted in March 2024, each with one treatment session."""
+    """One program, twelve people admitted in March 2024, each with one treatment session, and one more
+    session on 2024-04-02 (so March is over: figures are read as of 2024-03-31, default period 2024-Q1)."""
     tables: dict[str, list[dict[str, object]]] = {
         "people": [
             {"person_id": f"u{i}", "birth_year": 1990, "sex": "male", "postcode_prefix": "Z1"}
@@ -43,6 +44,10 @@ def _extract(folder: Path) -> Path:
             {"service_id": f"s{i}", "person_id": f"u{i}", "episode_id": f"e{i}", "staff_id": "S1"}
             | {"service_date": date(2024, 3, 2 + i), "code": "90834", "minutes": 45, "category": "treatment"}
             for i in range(12)
+        ]
+        + [
+            {"service_id": "april", "person_id": "u0", "episode_id": "e0", "staff_id": "S1"}
+            | {"service_date": date(2024, 4, 2), "code": "90834", "minutes": 45, "category": "treatment"}
         ],
         "measurements": [],
     }
@@ -62,7 +67,9 @@ def test_report_writes_one_html_file(extract: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"wrote {out}" in result.output
     text = out.read_text(encoding="utf-8")
-    assert "Period 2024-03-01 to 2024-03-13" in text
+    assert "Period Q1 2024 (January-March) (2024-01-01 to 2024-03-31)" in text
+    assert "figures as of 2024-03-31, the last month end on or before the latest event (2024-04-02)" in text
+    assert "period 2024-Q1 (2024-01-01 to 2024-03-31), figures as of 2024-03-31" in result.output
     assert "INTERNAL USE ONLY" not in text and "Synthetic data" not in text
 
 
@@ -76,19 +83,25 @@ def test_no_suppress_and_synthetic_label_are_marked(extract: Path, tmp_path: Pat
     assert "INTERNAL USE ONLY" in text and "Synthetic data" in text
 
 
-def test_period_options_narrow_the_report(extract: Path, tmp_path: Path) -> None:
+def test_period_options_pick_a_calendar_period(extract: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    args = ["report", "--data", str(extract), "--out", str(out), "--from", "2024-03-05", "--to", "2024-03-10"]
+    args = ["report", "--data", str(extract), "--out", str(out), "--period", "2024-03"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "Period 2024-03-05 to 2024-03-10" in out.read_text(encoding="utf-8")
+    assert "Period March 2024 (2024-03-01 to 2024-03-31)" in out.read_text(encoding="utf-8")
+    early = CliRunner().invoke(app, [*args[:-1], "2024-02", "--as-of", "2024-03-15"])
+    assert early.exit_code == 0, early.output
+    assert "figures as of 2024-02-29" in out.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--format", "svg"], "--format 'svg'"),
-        (["--from", "March"], "--from 'March' is not a date"),
+        (["--from", "2024-03-05"], "--from is not accepted by onward report"),
+        (["--to", "2024-03-10"], "--to is not accepted by onward report"),
+        (["--period", "March"], "--period 'March' is not a calendar period"),
+        (["--period", "2024-04"], "period 2024-04 is not published"),
         (["--db", "sqlite:///x.sqlite"], "not both"),
     ],
 )
@@ -131,7 +144,7 @@ def test_report_from_the_live_database_labels_a_demo_database_synthetic(
     assert result.exit_code == 0, result.output
     assert "labelled synthetic" in result.output
     text = demo.read_text(encoding="utf-8")
-    assert "Synthetic data" in text and "Period 2024-03-01 to 2024-03-13" in text
+    assert "Synthetic data" in text and "Period Q1 2024 (January-March)" in text
 
 
 def test_report_on_onward_synth_output_is_labelled_synthetic(tmp_path: Path) -> None:

@@ -9,11 +9,11 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import select, text
 
+from onward.interop.bulk import TableCounts
 from onward.interop.extracts import export_extract, import_extract, read_table_file
 from onward.interop.files import FORMATS, ExtractFormat, arrow_schema, write_table
 from onward.interop.validate import Source, normalise
 from onward.model.eventlog import EVENT_LOG
-from onward.store.bulk import TableCounts
 from onward.store.engine import create_db_engine
 from onward.store.tables import ImportRecord
 
@@ -47,18 +47,22 @@ def small_event_log() -> dict[str, pa.Table]:
             "hours_per_week": [40, 20],
         },
         "referrals": {
-            "referral_id": ["r1"],
-            "person_id": ["p1"],
-            "program_id": ["op"],
-            "referral_date": [D(2024, 1, 2)],
-            "source": ["primary_care"],
-            "priority": ["routine"],
+            "referral_id": ["r1", "r2"],
+            "person_id": ["p1", "p2"],
+            "program_id": ["op", "op"],
+            "referral_date": [D(2024, 1, 2), D(2024, 1, 20)],
+            "source": ["primary_care", "self"],
+            "priority": ["routine", "urgent"],
+            "outcome": ["admitted", "not_reached"],
+            "outcome_date": [D(2024, 1, 10), D(2024, 2, 3)],
+            "outcome_reason": [None, "no answer to 3 calls and a letter"],
         },
         "episodes": {
             "episode_id": ["e1", "e2"],
             "person_id": ["p1", "p2"],
             "program_id": ["op", "ip"],
             "referral_id": ["r1", None],
+            "primary_staff_id": ["s1", None],
             "start_date": [D(2024, 1, 10), D(2024, 2, 1)],
             "planned_end_date": [D(2024, 7, 10), None],
             "end_date": [None, D(2024, 2, 9)],

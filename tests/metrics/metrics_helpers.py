@@ -108,7 +108,7 @@ def referral(referral_id: str, person_id: str, on: str, program_id: str = "P1") 
 def _table(name: str, rows: Iterable[Row]) -> pa.Table:
     schema = arrow_schema(name)
     rows = list(rows)
-    return pa.table({f.name: pa.array([r[f.name] for r in rows], f.type) for f in schema}, schema=schema)
+    return pa.table({f.name: pa.array([r.get(f.name) for r in rows], f.type) for f in schema}, schema=schema)
 
 
 def write_log(

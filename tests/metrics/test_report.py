@@ -11,9 +11,10 @@ import pytest
 
 from onward.interop.files import arrow_schema, write_table
 from onward.metrics.backends import open_event_log
-from onward.metrics.period import Period
+from onward.metrics.publish import PER_PERIOD, denominator_series
 from onward.metrics.registry import METRICS
 from onward.metrics.report import (
+    MINUTE_BASED,
     NO_PROGRAM,
     ReportData,
     build_report,
@@ -21,7 +22,6 @@ from onward.metrics.report import (
     is_synthetic_source,
     published,
     render_html,
-    suppression_cells,
 )
 from onward.security.suppression import SUPPRESSED, is_small
 
@@ -107,48 +107,85 @@ def _extract(folder: Path) -> Path:
     return folder
 
 
+def _closed(folder: Path) -> Path:
+    """The extract plus a service on 2024-04-02: March is over, so 2024-Q1 is published."""
+    services = pa.parquet.read_table(folder / "services.parquet").to_pylist()
+    services.append({**services[0], "service_id": "april", "service_date": date(2024, 4, 2)})
+    _write(folder, "services", services)
+    return folder
+
+
 @pytest.fixture(scope="module")
-def report_data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
-    folder = _extract(tmp_path_factory.mktemp("extract"))
-    return gather(open_event_log(data=folder), period=Period(), synthetic=True)
+def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _closed(_extract(tmp_path_factory.mktemp("extract")))
+
+
+@pytest.fixture(scope="module")
+def report_data(extract: Path) -> ReportData:
+    return gather(open_event_log(data=extract), synthetic=True)
+
+
+@pytest.fixture(scope="module")
+def internal_data(extract: Path) -> ReportData:
+    return gather(open_event_log(data=extract), synthetic=True, suppress=False)
 
 
 def test_gather_holds_three_breakdowns_and_program_names(report_data: ReportData) -> None:
+    assert report_data.period["period"] == "2024-Q1"  # the latest complete quarter
     assert report_data.overall["admissions"] == 102
     # Episodes end 20 days after they start, so discharges reach into March.
-    assert {g["month"] for g in report_data.by_month} == {"2024-01", "2024-02", "2024-03"}
-    assert {g["program_id"] for g in report_data.by_program} == {"P1", "P2", "P3"}
-    assert len(report_data.by_program_month) == 9
+    assert [g["month"] for g in report_data.by_month] == ["2024-01", "2024-02", "2024-03"]
+    assert {g["program_id"] for g in report_data.by_program} == {"P1", "P2", "P3", NO_PROGRAM}
+    assert len(report_data.by_program_month) == 4 * 3
     assert report_data.programs == {"P1": "Outpatient North", "P2": "Crisis Team", "P3": "Perinatal Clinic"}
-    # A rate carries its parts, and the rest (denominator - numerator) for suppression.
-    grad = report_data.overall
-    assert (
-        grad["graduation_rate__rest"]
-        == grad["graduation_rate__denominator"] - grad["graduation_rate__numerator"]
-    )
+    # A rate carries the counts behind it.
+    assert report_data.overall["graduation_rate__denominator"] == report_data.overall["discharges"]
+
+
+def _counts(row: dict[str, Any]) -> dict[str, Any]:
+    """Every count a published row shows: counts, and for rates and waits their numerator, denominator
+    and the rest (denominator - numerator) when both are shown."""
+    out: dict[str, Any] = {}
+    for key, definition in METRICS.items():
+        if key in MINUTE_BASED or key not in row:
+            continue
+        if definition.kind == "count":
+            out[key] = row[key]
+            continue
+        numerator: Any = row.get(f"{key}__numerator")
+        denominator: Any = row.get(f"{key}__denominator")
+        out[f"{key}__denominator"] = denominator
+        if definition.kind == "rate" and key not in row.get(SUPPRESSED, []) and row[key] is not None:
+            out[f"{key}__numerator"] = numerator
+            out[f"{key}__rest"] = denominator - numerator
+    return out
 
 
 def test_published_view_shows_no_count_from_1_to_10(report_data: ReportData) -> None:
     view = published(report_data)
-    counts = [c.key for c in suppression_cells() if c.kind == "count"]
-    parts = [name for c in suppression_cells() for name in c.counts]
     for row in [view["metrics"], *view["groups"]]:
-        for key in [*counts, *parts]:
-            assert not is_small(row.get(key)), (row.get("program_id"), row.get("month"), key, row.get(key))
+        for key, value in _counts(row).items():
+            assert not is_small(value), (row.get("program_id"), row.get("month"), key, value)
     cell = next(g for g in view["groups"] if g["program_id"] == "P2" and g["month"] == "2024-01")
     assert cell["admissions"] is None and "admissions" in cell[SUPPRESSED]
-    # Partners in its row and column go too, or 3 would follow from the totals.
+    # Partners go too, or 3 would follow from the totals.
     hidden = {(g["program_id"], g["month"]) for g in view["groups"] if "admissions" in g.get(SUPPRESSED, [])}
     assert {("P2", "2024-01"), ("P3", "2024-02"), ("P3", None)} <= hidden
-    assert {("P1", "2024-01"), ("P2", "2024-02")} & hidden
     assert view["metrics"]["admissions"] == 102
+    # The waits' cohort is the admissions: one count, hidden together.
+    for row in view["groups"]:
+        same = denominator_series("days_to_first_treatment_median") == "admissions"
+        assert same and (
+            ("admissions" in row[SUPPRESSED]) == ("days_to_first_treatment_median" in row[SUPPRESSED])
+        )
+    assert all(key not in g for g in report_data.by_month for key in PER_PERIOD)  # not by month
 
 
-def test_unsuppressed_view_keeps_every_value(report_data: ReportData) -> None:
-    view = published(report_data, suppress=False)
+def test_unsuppressed_view_keeps_every_value(internal_data: ReportData) -> None:
+    view = published(internal_data)
     cell = next(g for g in view["groups"] if g["program_id"] == "P2" and g["month"] == "2024-01")
     assert cell["admissions"] == 3
-    assert all(SUPPRESSED not in g for g in [view["metrics"], *view["groups"]])
+    assert all(not g[SUPPRESSED] for g in [view["metrics"], *view["groups"]])
 
 
 def test_html_is_self_contained_and_explains_every_metric(report_data: ReportData, tmp_path: Path) -> None:
@@ -165,9 +202,11 @@ def test_html_is_self_contained_and_explains_every_metric(report_data: ReportDat
     assert "INTERNAL USE ONLY" not in text
 
 
-def test_html_without_suppression_is_labelled_internal(report_data: ReportData) -> None:
-    suppressed = render_html(report_data, suppress=True)
-    internal = render_html(report_data, suppress=False)
+def test_html_without_suppression_is_labelled_internal(
+    report_data: ReportData, internal_data: ReportData
+) -> None:
+    suppressed = render_html(report_data)
+    internal = render_html(internal_data)
     assert "INTERNAL USE ONLY" in internal
     row = re.compile(r"<td>Perinatal Clinic</td><td class=num>([^<]*)</td>")
 
@@ -175,6 +214,7 @@ def test_html_without_suppression_is_labelled_internal(report_data: ReportData) 
         return str(row.findall(page.split('<section id="admissions">')[1])[0])
 
     assert admissions(internal) == "4"
+    assert "Period Q1 2024 (January-March) (2024-01-01 to 2024-03-31)" in suppressed
     assert admissions(suppressed) == "–"
     assert "<td class=num>–</td>" not in internal
 
@@ -213,7 +253,7 @@ def test_items_without_a_program_get_their_own_row() -> None:
         by_month=[],
         by_program=[{"program_id": NO_PROGRAM, "admissions": 30}],
         by_program_month=[],
-        period={"from": "2024-01-01", "to": "2024-01-31", "data_end": "2024-01-31", "as_of": None},
+        period={"period": "2024-01", "from": "2024-01-01", "to": "2024-01-31", "as_of": "2024-01-31"},
     )
     assert published(data)["groups"][0]["program_id"] == NO_PROGRAM
 

@@ -159,6 +159,19 @@ trauma_informed = "Offer choice."
 """
 
 
+def test_prose_fields_are_one_paragraph_and_the_text_keeps_its_paragraphs_and_lines() -> None:
+    wrapped = GOOD.replace(
+        'practice_at_home = "Practise it."', 'practice_at_home = """Practise\n  it  daily."""'
+    )
+    wrapped = wrapped.replace(
+        'text = "A calm breath helps. We breathe slowly."',
+        'text = """A calm breath   helps.\n\n\nTry it:\nIn slowly.  \nOut slowly.\n"""',
+    )
+    lesson = parse_curriculum(wrapped, file="grade-3.toml", sources=SOURCES).lessons[0]
+    assert lesson.practice_at_home == "Practise it daily."
+    assert lesson.text == "A calm breath helps.\n\nTry it:\nIn slowly.\nOut slowly."
+
+
 def test_the_fixture_itself_is_valid() -> None:
     curriculum = parse_curriculum(GOOD, file="grade-3.toml", sources=SOURCES)
     assert curriculum.lessons[0].evidence[0].key == "a-source"

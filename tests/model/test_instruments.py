@@ -158,7 +158,7 @@ def test_invalid_answers_name_the_item_and_why() -> None:
     with pytest.raises(ValidationError, match="item 1"):
         score_answers("dast10", [2] + [0] * 9)
     with pytest.raises(ValidationError, match="item 1"):
-        score_answers("gad7", [True, 0, 0, 0, 0, 0, 0])  # type: ignore[list-item]
+        score_answers("gad7", [True, 0, 0, 0, 0, 0, 0])
     with pytest.raises(ValidationError, match="item 2: score 4 is out of range"):
         score_items("epds", [0, 4, 0, 0, 0, 0, 0, 0, 0, 0])
     with pytest.raises(ValidationError, match="unknown instrument"):

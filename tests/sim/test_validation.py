@@ -141,7 +141,8 @@ def _stationary(P: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Left eigenvector of P for eigenvalue 1, normalised to a distribution."""
     values, vectors = np.linalg.eig(P.T)
     pi = np.real(vectors[:, np.argmin(np.abs(values - 1.0))])
-    return pi / pi.sum()
+    distribution: npt.NDArray[np.float64] = pi / pi.sum()
+    return distribution
 
 
 @pytest.mark.slow

@@ -1,12 +1,14 @@
 """The metric pages and API over a hand-built event log imported through the real store path.
 
-The log (all in March 2024, data_end 2024-03-25): program "op" (capacity 40) admits 40 people on 03-04,
-each with a 60-minute treatment and a 30-minute case-management service on 03-11; 24 of them end on 03-25,
-12 graduated and 12 disengaged. Program "ip" (capacity 8) admits 3 people on 03-04, each with a 60-minute
-treatment on 03-11. By hand: admissions 43 (op 40, ip 3: ip is a small cell), graduation rate 12/24 = 50.0 %,
+The log (March 2024, plus one case-management service on 2024-04-02, so March is a complete month: the
+published figures are read as of 2024-03-31 and the default period is 2024-Q1): program "op" (capacity
+40) admits 40 people on 03-04, each with a 60-minute treatment and a 30-minute case-management service on
+03-11; 24 of them end on 03-25, 12 graduated and 12 disengaged. Program "ip" (capacity 8) admits 3 people
+on 03-04, each with a 60-minute treatment on 03-11. By hand: admissions 43 (op 40, ip 3: ip is a small
+cell), graduation rate 12/24 = 50.0 %,
 days to first treatment median 7, treated within 14 days 43/43 = 100.0 %, treatment share
 (40x60 + 3x60) / (2580 + 40x30) = 68.3 %, case-management minutes per treatment minute 1200/2580 = 0.47,
-active census at 03-25 = 16 + 3 = 19.
+active census at 03-25 = 16 + 3 = 19 (shown or suppressed as the linked suppression decides).
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from httpx import Response
 
 from onward.interop.extracts import import_extract
 from onward.interop.files import arrow_schema, write_table
-from onward.metrics.period import Period
+from onward.metrics.period import CalendarPeriod
 from onward.store.engine import create_db_engine, session_factory
 from onward.store.migrate import upgrade_database
-from onward.web.metrics_cache import MetricsCache, last_twelve_months
+from onward.web.metrics_cache import MetricsCache, PeriodQuery
 
 Login = Callable[..., Response]
 D = dt.date
@@ -35,6 +37,9 @@ D = dt.date
 
 def _text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+MARCH_11 = D(2024, 3, 11)
 
 
 def event_log(*, extra_op_people: int = 0) -> dict[str, pa.Table]:
@@ -46,13 +51,13 @@ def event_log(*, extra_op_people: int = 0) -> dict[str, pa.Table]:
     ended = {f"op{i}": ("graduated" if i < 12 else "disengaged") for i in range(24)}
     services: dict[str, list[Any]] = {k: [] for k in arrow_schema("services").names}
 
-    def service(sid: str, person: str, minutes: int, category: str) -> None:
+    def service(sid: str, person: str, minutes: int, category: str, day: dt.date = MARCH_11) -> None:
         for key, value in (
             ("service_id", sid),
             ("person_id", person),
             ("episode_id", f"e-{person}"),
             ("staff_id", None),
-            ("service_date", D(2024, 3, 11)),
+            ("service_date", day),
             ("code", "90837" if category == "treatment" else "T1016"),
             ("minutes", minutes),
             ("category", category),
@@ -63,6 +68,7 @@ def event_log(*, extra_op_people: int = 0) -> dict[str, pa.Table]:
         service(f"t-{person}", person, 60, "treatment")
         if program == "op":
             service(f"c-{person}", person, 30, "case_management")
+    service("april", "op30", 30, "case_management", D(2024, 4, 2))  # after March: not in Q1's figures
     columns: dict[str, dict[str, list[Any]]] = {
         "people": {
             "person_id": [p for p, _ in people],
@@ -84,6 +90,7 @@ def event_log(*, extra_op_people: int = 0) -> dict[str, pa.Table]:
             "person_id": [p for p, _ in people],
             "program_id": [g for _, g in people],
             "referral_id": [None] * len(people),
+            "primary_staff_id": [None] * len(people),
             "start_date": [D(2024, 3, 4)] * len(people),
             "planned_end_date": [None] * len(people),
             "end_date": [D(2024, 3, 25) if p in ended else None for p, _ in people],
@@ -107,9 +114,20 @@ def imported(db_url: str, tmp_path: Path) -> str:
     return db_url
 
 
-def test_last_twelve_months_ends_at_data_end() -> None:
-    assert last_twelve_months(D(2024, 3, 25)) == (D(2023, 3, 26), D(2024, 3, 25))
-    assert last_twelve_months(D(2024, 2, 29)) == (D(2023, 3, 1), D(2024, 2, 29))
+def test_the_default_is_the_latest_complete_quarter_as_of_the_last_month_end(
+    client: TestClient, make_user: Callable[..., Any], login: Login, imported: str
+) -> None:
+    make_user("lee", "leader")
+    login("lee")
+    page = _text(client.get("/dashboard").text)
+    assert "Period Q1 2024 (January-March) (2024-01-01 to 2024-03-31) · figures as of 2024-03-31" in page
+    assert "the last month end on or before the latest event (2024-04-02)" in page
+    march = _text(client.get("/dashboard", params={"period": "2024-03"}).text)
+    assert "Period March 2024 (2024-03-01 to 2024-03-31)" in march and "Admissions admissions 43" in march
+    # April is not over: not published; nor is a range, nor a period in another form
+    april = client.get("/dashboard", params={"period": "2024-04"})
+    assert april.status_code == 400 and "not published" in april.text
+    assert client.get("/dashboard", params={"from": "2024-03-01"}).status_code == 400
 
 
 @pytest.mark.parametrize("role", ["leader", "analyst"])
@@ -121,19 +139,22 @@ def test_leaders_see_hand_computed_values_on_the_dashboard(
     response = client.get("/dashboard")
     assert response.status_code == 200
     page = _text(response.text)
-    assert "Period 2023-03-26 to 2024-03-25" in page
-    assert "Graduation rate 50.0 % of 24 episodes ended" in page
+    assert "Period Q1 2024 (January-March) (2024-01-01 to 2024-03-31)" in page
+    # ip's census of 3 is hidden; with op's census as its complement, census(t) = census(t-1) + admissions
+    # - discharges would give op's back from its admissions and discharges, so op's discharges go too, and
+    # (ip discharged nobody) the total discharges, the graduation rate built on them and the total census.
+    assert "Graduation rate suppressed episodes ended" in page
     assert "Days to first treatment (median) 7 days of 43 episodes started" in page
     assert "Treated within 14 days 100.0 % of 43 episodes started" in page
     assert "Treatment share of staff minutes 68.3 % of 3,780 staff minutes" in page
     # the table of every metric
     assert "Admissions admissions 43" in page
     assert "Case-management minutes per treatment minute cm_per_treatment 0.47" in page
-    assert "Active census active_census 19" in page
+    assert "Active census active_census suppressed" in page and "≤10" not in page
     # nobody graduated 12 months before data_end: an empty denominator, not 0
     assert re.search(r"Re-entry within 12 months of graduating no data", page)
     assert 'href="/metrics/recovery_rate"' in response.text
-    assert "Not enough months to show a trend." in page  # every figure sits in March 2024
+    assert "Trend: the 3 months to 2024-03" in page  # the cube starts in January of the first year
 
 
 @pytest.mark.parametrize("role", ["clinician", "person", "manager", "council_member", "admin"])
@@ -164,14 +185,14 @@ def test_a_small_cell_is_shown_as_suppressed_never_as_its_number(
     definition = _text(client.get("/metrics/remission_6m").text)
     assert "HEDIS MY2024 DRR-E" in definition and "By month index month" in definition
     inpatient = page.split("Harbor Inpatient")[1].split("North Outpatient")[0]
-    assert inpatient.split()[0] == "≤10"  # 3 admissions
+    assert inpatient.split()[0] == "suppressed"  # 3 admissions
     # complementary suppression: with the total (43) shown, op's 40 would give ip's 3 back
     outpatient = page.split("North Outpatient")[1].split()[0]
-    assert outpatient == "≤10"
+    assert outpatient == "suppressed"
     assert " 3 " not in f" {inpatient} "
     program_page = _text(client.get("/programs/metrics").text)
     ip_row = program_page.split("Harbor Inpatient")[1].split("North Outpatient")[0]
-    assert "≤10" in ip_row and "suppressed" in ip_row  # census 3 hidden, and occupancy with it
+    assert "suppressed" in ip_row and " 3 " not in f" {ip_row} "  # admissions and census 3 hidden
 
 
 def test_unknown_metric_is_404_and_a_bad_date_is_refused(
@@ -180,8 +201,10 @@ def test_unknown_metric_is_404_and_a_bad_date_is_refused(
     make_user("lee", "leader")
     login("lee")
     assert client.get("/metrics/no_such_metric").status_code == 404
-    assert client.get("/dashboard?from=March").status_code == 400
-    assert client.get("/dashboard?from=2024-03-20&to=2024-03-01").status_code == 400
+    assert client.get("/dashboard?period=March").status_code == 400
+    assert client.get("/dashboard?period=2024-13").status_code == 400
+    refused = client.get("/dashboard?from=2024-03-01&to=2024-03-20")
+    assert refused.status_code == 400 and "Parameter &#39;from&#39; is not accepted" in refused.text
 
 
 def test_managers_see_only_their_programs_and_leaders_all(
@@ -197,8 +220,22 @@ def test_managers_see_only_their_programs_and_leaders_all(
     page = _text(client.get("/programs/metrics").text)
     assert "North Outpatient" in page and "Harbor Inpatient" in page
     total = page.split("All programs")[1].split()
-    # capacity 48, admissions 43, census 19, occupancy 19/48 = 40 %, median and p90 7 days, 100.0 %, 68.3 %
-    assert total[:13] == ["48", "43", "19", "40", "%", "7", "days", "7", "days", "100.0", "%", "68.3", "%"]
+    # capacity 48, admissions 43, census (19) and occupancy suppressed (see the dashboard test), median and
+    # p90 7 days, 100.0 %, 68.3 %
+    assert total[:12] == [
+        "48",
+        "43",
+        "suppressed",
+        "suppressed",
+        "7",
+        "days",
+        "7",
+        "days",
+        "100.0",
+        "%",
+        "68.3",
+        "%",
+    ]
 
 
 def _token(client: TestClient) -> str:
@@ -215,21 +252,26 @@ def test_the_api_answers_in_the_cli_shape_with_suppression(
     body = client.get("/api/v1/metrics").json()
     assert set(body) == {"period", "metrics", "groups", "suppression"}
     assert body["period"] == {
-        "from": "2023-03-26",
-        "to": "2024-03-25",
-        "as_of": None,
-        "data_end": "2024-03-25",
+        "period": "2024-Q1",
+        "kind": "quarter",
+        "title": "Q1 2024 (January-March)",
+        "from": "2024-01-01",
+        "to": "2024-03-31",
+        "as_of": "2024-03-31",
+        "data_end": "2024-03-31",
+        "latest_event": "2024-04-02",
     }
     assert body["metrics"]["admissions"] == 43 and body["groups"] == []
-    assert body["metrics"]["graduation_rate"] == pytest.approx(0.5)
+    assert body["metrics"]["graduation_rate"] is None and "graduation_rate" in body["metrics"]["suppressed"]
+    assert body["metrics"]["days_to_first_treatment_median"] == 7
     assert not any("__" in key for key in body["metrics"])
     assert body["suppression"]["marker"] == "suppressed"
     by_program = client.get("/api/v1/metrics", params={"by": "program"}).json()["groups"]
     ip = next(g for g in by_program if g["program_id"] == "ip")
     assert list(ip)[0] == "program_id" and "month" not in ip
     assert ip["admissions"] is None and "admissions" in ip["suppressed"]
-    both = client.get("/api/v1/metrics", params={"by": "program,month", "from": "2024-02-01"}).json()
-    assert both["period"]["from"] == "2024-02-01"
+    both = client.get("/api/v1/metrics", params={"by": "program,month", "period": "2024-Q1"}).json()
+    assert both["period"]["from"] == "2024-01-01"
     assert {(g["program_id"], g["month"]) for g in both["groups"]} >= {
         ("op", "2024-02"),
         ("op", "2024-03"),
@@ -237,11 +279,13 @@ def test_the_api_answers_in_the_cli_shape_with_suppression(
         ("ip", "2024-03"),
     }
     assert client.get("/api/v1/metrics", params={"by": "person"}).status_code == 400
-    # as_of: later events are ignored (the 03-25 discharges and the 03-11 services are not known yet)
+    # as_of snaps to the last month end on or before it: 2024-03-10 is read as of 2024-02-29, when
+    # nothing had happened yet, and only periods over by then are published (no quarter yet: the month)
     early = client.get("/api/v1/metrics", params={"as_of": "2024-03-10"}).json()
-    assert early["period"]["data_end"] == "2024-03-10" and early["period"]["to"] == "2024-03-10"
-    assert early["metrics"]["admissions"] == 43
-    assert early["metrics"]["discharges"] == 0 and early["metrics"]["graduation_rate"] is None
+    assert early["period"]["as_of"] == "2024-02-29" and early["period"]["period"] == "2024-02"
+    assert early["metrics"]["admissions"] == 0
+    late = client.get("/api/v1/metrics", params={"as_of": "2024-03", "period": "2024-03"}).json()
+    assert late["period"]["as_of"] == "2024-03-31" and late["metrics"]["admissions"] == 43
 
 
 def test_the_cache_is_reused_until_a_new_import(
@@ -283,8 +327,8 @@ def test_the_cache_computes_on_each_backend(database_url: str, tmp_path: Path) -
     cache = MetricsCache(database_url)
     try:
         with session_factory(engine)() as session:
-            view = cache.view(session, Period())
-            again = cache.view(session, Period())
+            view = cache.view(session, PeriodQuery())
+            again = cache.view(session, PeriodQuery(CalendarPeriod.quarter(2024, 1)))
     finally:
         engine.dispose()
     assert view is not None and again is view

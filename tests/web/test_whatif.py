@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from onward.sim.report import SERIES_CHARTS
 from onward.web.routers import whatif
 
 Login = Callable[..., Response]
@@ -39,7 +40,8 @@ def _start(client: TestClient, **fields: Any) -> Response:
         "seed": "2",
         **fields,
     }
-    return client.post("/whatif", data=data, follow_redirects=False)
+    response: Response = client.post("/whatif", data=data, follow_redirects=False)
+    return response
 
 
 def _wait(client: TestClient, url: str) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def test_leader_runs_scenarios_and_sees_simulated_results(
     waits = status["summary"]["status-quo"]["mean_wait_days"]
     assert waits["low"] <= waits["mean"] <= waits["high"]
     done = client.get(run_url).text
-    assert done.count("<svg") == 9 + len(whatif.SERIES_CHARTS)
+    assert done.count("<svg") == 9 + len(SERIES_CHARTS)
     assert "SIMULATED: People waiting" in done and "Mean wait, referral to admission" in done
     assert "2.5th–97.5th percentile" in done
     assert "my-levers" in client.get("/whatif").text  # listed under recent simulations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import typer
 from rich.console import Console
 
 from onward.cli._app import app
@@ -19,27 +18,22 @@ from onward.cli import report as _report  # noqa: E402,F401  isort: skip
 from onward.cli import demo as _demo  # noqa: E402,F401  isort: skip
 from onward.cli import simulate as _simulate  # noqa: E402,F401  isort: skip
 from onward.cli import instruments as _instruments  # noqa: E402,F401  isort: skip
+from onward.cli import flags as _flags  # noqa: E402,F401  isort: skip
 from onward.cli import curricula as _curricula  # noqa: E402,F401  isort: skip
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Run the CLI; a domain error becomes one red line on stderr and its exit code."""
-    try:
-        app(standalone_mode=False)
-    except OnwardError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
-        sys.exit(error.exit_code)
-    except typer.Abort:
-        Console(stderr=True).print("aborted")
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except Exception as error:  # click usage errors arrive here in non-standalone mode
-        import click
+    """Run the CLI; a domain error becomes one red line on stderr and its exit code.
 
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+    Typer runs in standalone mode, so a mistyped command or option prints the usage line and exits 2
+    on every supported Typer: older ones raise click's exceptions, 0.2x its vendored copy of click, and
+    standalone mode handles both, as it does `typer.Exit(code)` and Ctrl-C. Only Onward's own errors
+    come out of `app()`, and they are shown without a traceback.
+    """
+    try:
+        app(prog_name="onward")
+    except OnwardError as error:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(error.exit_code)

@@ -14,7 +14,7 @@ from onward.errors import ValidationError
 
 if TYPE_CHECKING:
     from onward.metrics.backends import EventLog
-    from onward.metrics.period import Period
+    from onward.metrics.period import CalendarPeriod, Period
 
 DataOption = Annotated[
     Path | None, typer.Option("--data", help="Extract folder (Parquet or CSV, one file per table).")
@@ -27,8 +27,22 @@ BackendOption = Annotated[
 ]
 FromOption = Annotated[str | None, typer.Option("--from", help="First day of the period (YYYY-MM-DD).")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last day of the period (default: data_end).")]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        help="Calendar period: YYYY-MM, YYYY-Qn or YYYY (default: the latest complete quarter).",
+    ),
+]
 AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Treat this day as data_end: later events are ignored.")
+    str | None,
+    typer.Option(
+        "--as-of",
+        help=(
+            "Treat this day as data_end: later events are ignored. Published output (onward report, "
+            "metrics --suppress) snaps it to the last month end on or before it; YYYY-MM: that month's end."
+        ),
+    ),
 ]
 
 
@@ -47,6 +61,23 @@ def period_option(from_: str | None, to: str | None, as_of: str | None) -> Perio
     from onward.metrics.period import Period
 
     return Period(parse_date(from_, "--from"), parse_date(to, "--to"), parse_date(as_of, "--as-of"))
+
+
+def published_options(
+    period: str | None, from_: str | None, to: str | None, as_of: str | None, *, why: str
+) -> tuple[CalendarPeriod | None, date | None]:
+    """--period and --as-of for published output (`why` names it); --from/--to ranges are refused."""
+    from onward.metrics.period import PERIOD_FORMS, CalendarPeriod, parse_as_of
+
+    for option, value in (("--from", from_), ("--to", to)):
+        if value is not None:
+            raise ValidationError(
+                f"{option} is not accepted {why}: published figures answer only on calendar periods "
+                "(two overlapping date ranges subtract to a smaller one)",
+                expected=f"--period {PERIOD_FORMS}",
+            )
+    chosen = CalendarPeriod.parse(period, name="--period") if period is not None else None
+    return chosen, parse_as_of(as_of, name="--as-of") if as_of is not None else None
 
 
 def source_url(data: Path | None, db: str | None) -> str | None:

@@ -114,11 +114,11 @@ def curricula_show(
         f"- **Language:** {lesson.adaptations.language}",
         f"- **Trauma-informed:** {lesson.adaptations.trauma_informed}",
         f"## {reader[lesson.reader]}",
-        *[f"> {line}" if line else ">" for line in lesson.text.splitlines()],
+        *[paragraph.replace("\n", "  \n") + "\n" for paragraph in lesson.text.split("\n\n")],
         "## Evidence",
         *[f"- {source.citation} <{source.url}>" for source in lesson.evidence],
     ]
-    Console(soft_wrap=True).print(Markdown("\n".join(lines)))
+    Console().print(Markdown("\n".join(lines)))
 
 
 @curricula_app.command("check")

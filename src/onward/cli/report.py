@@ -14,19 +14,27 @@ from onward.cli._options import (
     BackendOption,
     DataOption,
     FromOption,
+    PeriodOption,
     ToOption,
     open_source,
-    period_option,
     progress_bars,
+    published_options,
     source_url,
 )
 from onward.errors import ValidationError
 
-_HELP = """Write the report: each metric's value for the period, its trend by
-month, its breakdown by program, its definition and source, with charts.
-HTML is one self-contained file (no network needed to open it); --format
-pdf or png renders the charts, titled with values and definitions, through
-vl-convert.
+_HELP = """Write the report: each metric's value for one calendar period, its
+trend by month, its breakdown by program, its definition and source, with
+charts. HTML is one self-contained file (no network needed to open it);
+--format pdf or png renders the charts, titled with values and definitions,
+through vl-convert.
+
+The report is published output: it covers a calendar month, quarter or year
+(--period 2025-03, 2025-Q1 or 2025; default the latest complete quarter),
+read as of a month end (--as-of; default the last month end on or before the
+latest event), and states both. --from/--to ranges are refused: two
+overlapping ranges subtract to a smaller one (docs/metrics.md, "Published
+figures"). The figures are the ones the web and the API show.
 
 Small-cell suppression (CMS cell-size policy: counts 1-10 and cells that
 would reveal them) is on by default; --no-suppress is for internal use and
@@ -40,8 +48,8 @@ Example:
   onward report --data ./extract --out report.html
   onward report --db sqlite:///onward-data/onward.sqlite \\
       --out charts.pdf --format pdf
-  onward report --data ./extract --out q1.html --from 2024-01-01 \\
-      --to 2024-03-31 --as-of 2024-06-30
+  onward report --data ./extract --out q1.html --period 2024-Q1 \\
+      --as-of 2024-06
 """
 
 
@@ -52,6 +60,7 @@ def report_command(
     db: DbOption = None,
     fmt: Annotated[str, typer.Option("--format", help="html | pdf | png.")] = "html",
     backend: BackendOption = None,
+    period: PeriodOption = None,
     from_: FromOption = None,
     to: ToOption = None,
     as_of: AsOfOption = None,
@@ -72,7 +81,7 @@ def report_command(
     url = source_url(data, db)
     if fmt not in FORMATS:
         raise ValidationError(f"--format {fmt!r}", expected=" | ".join(FORMATS))
-    period = period_option(from_, to, as_of)
+    chosen, month_end = published_options(period, from_, to, as_of, why="by onward report")
     err = Console(stderr=True)
     with progress_bars(err, label_width=40) as bars:
         task = bars.add_task("opening the event log", total=None)
@@ -82,9 +91,11 @@ def report_command(
         def advance(step: str, done: int, total: int) -> None:
             bars.update(task, description=step[:40], completed=done, total=total + 1)
 
-        report_data = gather(log, period=period, progress=advance, synthetic=synthetic)
+        report_data = gather(
+            log, period=chosen, as_of=month_end, suppress=suppress, progress=advance, synthetic=synthetic
+        )
         bars.update(task, description=f"writing {fmt}")
-        written = build_report(report_data, out=out, fmt=fmt, suppress=suppress)
+        written = build_report(report_data, out=out, fmt=fmt)
         bars.update(task, completed=bars.tasks[0].total)
     notes = []
     if not suppress:
@@ -92,4 +103,9 @@ def report_command(
     if synthetic:
         notes.append("labelled synthetic")
     extra = f" ({'; '.join(notes)})" if notes else ""
-    Console(soft_wrap=True).print(f"wrote {written}{extra}", highlight=False)
+    p = report_data.period
+    Console(soft_wrap=True).print(
+        f"wrote {written}{extra}: period {p['period']} ({p['from']} to {p['to']}), "
+        f"figures as of {p['as_of']}",
+        highlight=False,
+    )

@@ -18,26 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import String, insert
+from sqlalchemy import Connection, String, insert
 
 from onward.errors import ConfigurationError, ValidationError
 from onward.interop.csv_text import first_non_utf8_cell
-from onward.interop.files import (
-    FORMATS,
-    ExtractFormat,
-    find_table_file,
-    is_synthetic_extract,
-    table_path,
-    write_table,
-)
-from onward.interop.scores import check_scores
-from onward.interop.validate import Source, check_references, normalise
-from onward.model.eventlog import EVENT_LOG, TABLES, Table
-from onward.store.bulk import (
+from onward.interop.bulk import (
     Advance,
     TableCounts,
     count_rows,
@@ -46,6 +36,18 @@ from onward.store.bulk import (
     read_sorted,
     upsert,
 )
+from onward.interop.files import (
+    FORMATS,
+    ExtractFormat,
+    find_table_file,
+    is_synthetic_extract,
+    table_path,
+    write_table,
+)
+from onward.interop.outcomes import check_outcomes, fill_outcomes
+from onward.interop.scores import check_scores
+from onward.interop.validate import Source, check_references, normalise
+from onward.model.eventlog import EVENT_LOG, TABLES, Table
 from onward.store.engine import create_db_engine, is_sqlite
 from onward.store.migrate import current_revision, upgrade_database
 from onward.store.tables import Base, ImportRecord
@@ -264,11 +266,20 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
                 path = files[spec.name]
                 source = Source(file=str(path), is_csv=path.suffix == ".csv")
                 data = normalise(read_table_file(path, spec), spec, source, max_lengths=_max_lengths(spec))
+                if spec.name == "referrals":
+                    check_outcomes(data, spec, source)
                 check_references(data, spec, source, known_ids)
                 if spec.name == "measurements":
                     check_scores(data, source)
                 checked[spec.name] = data
                 check(1)
+            if "referrals" in checked:
+                checked["referrals"] = fill_outcomes(
+                    checked["referrals"],
+                    checked.get("episodes"),
+                    stored_starts=lambda ids: _stored_starts(connection, ids),
+                    stored_outcomes=lambda ids: _stored_outcomes(connection, ids),
+                )
 
             counts: dict[str, TableCounts] = {}
             prepare_bulk(connection)
@@ -289,6 +300,43 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
     return ImportResult(
         source=folder, tables=counts, content_hash=content_hash, seconds=time.perf_counter() - started
     )
+
+
+def _dates(values: list[object]) -> pa.Array:
+    """A date32 array from what a driver returns: date objects (psycopg) or ISO text (sqlite3)."""
+    if any(isinstance(v, str) for v in values):
+        return pa.array(values, pa.string()).cast(pa.date32())
+    return pa.array(values, pa.date32())
+
+
+def _stored_starts(connection: Connection, ids: pa.Array) -> pa.Table:
+    """(referral_id, start_date) of the earliest stored episode naming each of `ids`."""
+    rows = connection.exec_driver_sql(
+        "SELECT referral_id, min(start_date) FROM episodes WHERE referral_id IS NOT NULL GROUP BY referral_id"
+    ).all()
+    table = pa.table(
+        {
+            "referral_id": pa.array([r[0] for r in rows], pa.string()),
+            "start_date": _dates([r[1] for r in rows]),
+        }
+    )
+    return table.filter(pc.is_in(table.column("referral_id"), ids))
+
+
+def _stored_outcomes(connection: Connection, ids: pa.Array) -> pa.Table:
+    """The stored outcome, outcome_date and outcome_reason of those of `ids` already in the database."""
+    rows = connection.exec_driver_sql(
+        "SELECT referral_id, outcome, outcome_date, outcome_reason FROM referrals"
+    ).all()
+    table = pa.table(
+        {
+            "referral_id": pa.array([r[0] for r in rows], pa.string()),
+            "outcome": pa.array([r[1] for r in rows], pa.string()),
+            "outcome_date": _dates([r[2] for r in rows]),
+            "outcome_reason": pa.array([r[3] for r in rows], pa.string()),
+        }
+    )
+    return table.filter(pc.is_in(table.column("referral_id"), ids))
 
 
 def _counts_json(counts: TableCounts) -> dict[str, int]:

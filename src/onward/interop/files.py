@@ -36,7 +36,10 @@ def arrow_type(column: Column) -> pa.DataType:
 def arrow_schema(table: Table | str) -> pa.Schema:
     """The Arrow schema of a contract table, in contract column order."""
     spec = TABLES[table] if isinstance(table, str) else table
-    return pa.schema([pa.field(c.name, arrow_type(c), nullable=c.nullable) for c in spec.columns])
+    # An optional column may be empty in a file (the importer derives its value).
+    return pa.schema(
+        [pa.field(c.name, arrow_type(c), nullable=c.nullable or c.optional) for c in spec.columns]
+    )
 
 
 def table_path(folder: Path, name: str, fmt: ExtractFormat) -> Path:
@@ -53,9 +56,15 @@ def find_table_file(folder: Path, name: str) -> Path | None:
 
 
 def write_table(table: pa.Table, folder: Path, name: str, fmt: ExtractFormat) -> Path:
-    """Write one table deterministically: the same rows always give the same bytes."""
+    """Write one table deterministically: the same rows always give the same bytes.
+
+    Optional columns (docs/extracts.md, "Versions") that `table` lacks are written empty.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = table_path(folder, name, fmt)
+    for column in TABLES[name].columns:
+        if column.optional and column.name not in table.column_names:
+            table = table.append_column(column.name, pa.nulls(table.num_rows, arrow_type(column)))
     table = table.select(list(arrow_schema(name).names)).cast(arrow_schema(name))
     if fmt == "parquet":
         pq.write_table(table, path, compression="zstd", write_statistics=True, store_schema=True)

@@ -194,7 +194,7 @@ def _value_problems(column: Column, values: pa.Array, max_length: int | None) ->
             late = values.cast(pa.int32())[index].as_py() > 0
             where = "after the year 9999" if late else "before the year 1"
             problems.append(Problem(index, name, f"a date {where}", _EXPECTED_KIND["date"]))
-    if not column.nullable:
+    if not column.nullable and not column.optional:  # an empty optional value is derived on import
         problems.append(
             _failed(pc.is_null(values), values, name, "empty value", "a value: the column is required")
         )
@@ -250,12 +250,12 @@ def normalise(
     """`raw` converted to the contract's schema, or the ValidationError of its first bad row."""
     names = set(raw.column_names)
     for column in spec.columns:
-        if column.name not in names:
+        if column.name not in names and not column.optional:
             raise ValidationError(
                 "missing column",
                 file=source.file,
                 column=column.name,
-                expected=f"columns {', '.join(spec.column_names)}",
+                expected=f"columns {', '.join(c.name for c in spec.columns if not c.optional)}",
             )
     for name in raw.column_names:
         if name not in spec.column_names:
@@ -269,6 +269,9 @@ def normalise(
     arrays: list[pa.Array] = []
     problems: list[Problem] = []
     for column in spec.columns:
+        if column.name not in names:  # an optional column an older extract lacks: empty, derived later
+            arrays.append(pa.nulls(raw.num_rows, arrow_type(column)))
+            continue
         raw_values = raw.column(column.name).combine_chunks()
         invalid = _first_invalid_utf8(raw_values)
         if invalid >= 0:

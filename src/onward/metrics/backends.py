@@ -81,7 +81,7 @@ def small_table(log: EventLog, table: pa.Table) -> Any:
     """
     if log.backend != "duckdb":
         return ibis.memtable(table)
-    digest = hashlib.sha1(str(table.schema).encode())
+    digest = hashlib.sha1(str(table.schema).encode(), usedforsecurity=False)  # a cache key, not a secret
     for column in table.columns:
         for chunk in column.chunks:
             for buffer in chunk.buffers():
@@ -125,18 +125,20 @@ def quiet_engine_warnings() -> Iterator[None]:
 
 
 def open_event_log(
-    *, data: Path | None = None, db: str | None = None, backend: str | None = None
+    *, data: Path | None = None, db: str | None = None, backend: str | None = None, with_items: bool = False
 ) -> EventLog:
     """Open an extract folder (`data`) or a live database (`db`) on the chosen backend.
 
     Defaults: DuckDB for a folder; for a SQLite URL, the live tables copied into an in-memory DuckDB through
     Arrow (cached per data version); PostgreSQL on its own server. `backend` overrides the engine.
+    The DuckDB copy of a SQLite store leaves measurement item scores out unless `with_items` (the
+    clinician flags read the risk items; no metric does).
     """
     with quiet_engine_warnings():
-        return _open(data=data, db=db, backend=backend)
+        return _open(data=data, db=db, backend=backend, with_items=with_items)
 
 
-def _open(*, data: Path | None, db: str | None, backend: str | None) -> EventLog:
+def _open(*, data: Path | None, db: str | None, backend: str | None, with_items: bool = False) -> EventLog:
     if (data is None) == (db is None):
         raise ValidationError("give exactly one of an extract folder (--data) or a database URL (--db)")
     if backend is not None and backend not in BACKENDS:
@@ -156,7 +158,7 @@ def _open(*, data: Path | None, db: str | None, backend: str | None) -> EventLog
     # times faster than SQLite's own engine; PostgreSQL computes on its server.
     chosen = backend or ("duckdb" if dialect == "sqlite" else dialect)
     if chosen == "duckdb":
-        return _live_into_duckdb(db, dialect)
+        return _live_into_duckdb(db, dialect, with_items)
     if chosen != dialect:
         raise ValidationError(
             f"backend {chosen!r} cannot read a {dialect} URL", expected=f"{dialect} or duckdb"
@@ -184,6 +186,56 @@ def _with_empty_tables(tables: dict[str, Any]) -> dict[str, Any]:
     return tables
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The column names on the first line of a CSV file (an older extract may lack optional columns)."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _with_contract_columns(tables: dict[str, Any]) -> dict[str, Any]:
+    """Every table with every contract column: an optional column an older extract lacks is added
+    empty, and an empty referral outcome is derived as on import (docs/extracts.md, "Versions")."""
+    for name, table in tables.items():
+        present = set(table.columns)
+        absent = {
+            c.name: ibis.null(_IBIS_TYPES[c.kind]) for c in TABLES[name].columns if c.name not in present
+        }
+        if absent:
+            tables[name] = table.mutate(**absent).select(*TABLES[name].column_names)
+    referrals, episodes = tables.get("referrals"), tables.get("episodes")
+    if referrals is None or not _has_empty(referrals.outcome):
+        return tables
+    if episodes is None:
+        starts = ibis.memtable(
+            pa.table({"named_id": pa.array([], pa.string()), "first_start": pa.array([], pa.date32())})
+        )
+    else:
+        starts = (
+            episodes.filter(episodes.referral_id.notnull())
+            .group_by(named_id=episodes.referral_id)
+            .aggregate(first_start=episodes.start_date.min())
+        )
+    joined = referrals.left_join(starts, referrals.referral_id == starts.named_id)
+    stated = joined.outcome.notnull()
+    named = joined.named_id.notnull()
+    tables["referrals"] = joined.select(
+        *[c for c in TABLES["referrals"].column_names if c not in ("outcome", "outcome_date")],
+        outcome=ibis.ifelse(stated, joined.outcome, ibis.ifelse(named, "admitted", "waiting")),
+        outcome_date=ibis.ifelse(stated, joined.outcome_date, joined.first_start),
+    ).select(*TABLES["referrals"].column_names)
+    return tables
+
+
+def _has_empty(column: Any) -> bool:
+    with quiet_engine_warnings():
+        return bool(column.isnull().any().execute())
+
+
+_IBIS_TYPES = {"str": "string", "int": "int64", "date": "date", "bool": "boolean", "json": "string"}
+
+
 def _duckdb_folder(folder: Path) -> EventLog:
     con = ibis.duckdb.connect()
     tables: dict[str, Any] = {}
@@ -191,9 +243,10 @@ def _duckdb_folder(folder: Path) -> EventLog:
         if path.suffix == ".parquet":
             tables[name] = con.read_parquet(str(path), table_name=name)
         else:
-            types = {c.name: _DUCKDB_TYPES[c.kind] for c in TABLES[name].columns}
+            header = set(_csv_header(path))
+            types = {c.name: _DUCKDB_TYPES[c.kind] for c in TABLES[name].columns if c.name in header}
             tables[name] = con.read_csv(str(path), table_name=name, types=types, header=True)
-    return EventLog("duckdb", _with_empty_tables(tables), con, str(folder))
+    return EventLog("duckdb", _with_empty_tables(_with_contract_columns(tables)), con, str(folder))
 
 
 def _dialect(url: str) -> BackendName:
@@ -259,7 +312,7 @@ def _postgres(url: str) -> EventLog:
 
 _cache_lock = threading.Lock()
 _copy_lock = threading.Lock()
-_live_cache: dict[str, tuple[tuple[int, ...], EventLog]] = {}
+_live_cache: dict[str, tuple[tuple[int, ...], EventLog, bool]] = {}
 
 
 def _data_version(url: str, dialect: BackendName) -> tuple[int, ...] | None:
@@ -276,22 +329,25 @@ def _data_version(url: str, dialect: BackendName) -> tuple[int, ...] | None:
     return tuple(marks)
 
 
-def _live_into_duckdb(url: str, dialect: BackendName) -> EventLog:
-    """Copy the live tables into an in-memory DuckDB once per data version, through Arrow."""
+def _live_into_duckdb(url: str, dialect: BackendName, with_items: bool = False) -> EventLog:
+    """Copy the live tables into an in-memory DuckDB once per data version, through Arrow (a copy with
+    item scores serves callers that do not need them too)."""
     with _copy_lock:  # threads asking for the same store wait for one copy
         version = _data_version(url, dialect)
         with _cache_lock:
             hit = _live_cache.get(url)
-        if version is not None and hit is not None and hit[0] == version:
+        if version is not None and hit is not None and hit[0] == version and (hit[2] or not with_items):
             return hit[1]
-        return _copy_into_duckdb(url, dialect, version)
+        return _copy_into_duckdb(url, dialect, version, with_items)
 
 
-def _copy_into_duckdb(url: str, dialect: BackendName, version: tuple[int, ...] | None) -> EventLog:
+def _copy_into_duckdb(
+    url: str, dialect: BackendName, version: tuple[int, ...] | None, with_items: bool = False
+) -> EventLog:
     con = ibis.duckdb.connect()
     raw = con.con  # the duckdb connection: CREATE TABLE from a registered Arrow table
     if dialect == "sqlite":
-        arrows, source = _read_sqlite(_sqlite_path(url)), str(_sqlite_path(url))
+        arrows, source = _read_sqlite(_sqlite_path(url), with_items), str(_sqlite_path(url))
     else:
         live = _postgres(url)
         arrows = {
@@ -307,13 +363,14 @@ def _copy_into_duckdb(url: str, dialect: BackendName, version: tuple[int, ...] |
     log = EventLog("duckdb", tables, con, f"{source} (copied into DuckDB)", version)
     if version is not None:
         with _cache_lock:
-            _live_cache[url] = (version, log)
+            _live_cache[url] = (version, log, with_items or dialect != "sqlite")
     return log
 
 
-def _read_sqlite(path: Path) -> dict[str, pa.Table]:
+def _read_sqlite(path: Path, with_items: bool = False) -> dict[str, pa.Table]:
     """The metric tables of a SQLite store as Arrow, read with the stdlib driver (no pandas on the way);
-    the columns in `_NOT_READ` are left empty."""
+    the columns in `_NOT_READ` are left empty (measurement items are read when `with_items`)."""
+    skipped = _NOT_READ - {("measurements", "items")} if with_items else _NOT_READ
     import sqlite3
 
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -327,7 +384,7 @@ def _read_sqlite(path: Path) -> dict[str, pa.Table]:
         out: dict[str, pa.Table] = {}
         for name in METRIC_TABLES:
             spec = TABLES[name]
-            read = [c for c in spec.columns if (name, c.name) not in _NOT_READ]
+            read = [c for c in spec.columns if (name, c.name) not in skipped]
             # One JSON object of column arrays, built by SQLite in one scan (so the columns stay aligned)
             # and parsed by Arrow's C++ reader: no Python object per value. Dates arrive as ISO text and
             # booleans as 0/1; `_conform` casts them afterwards.
@@ -343,7 +400,7 @@ def _read_sqlite(path: Path) -> dict[str, pa.Table]:
             arrays = []
             for column in spec.columns:
                 kind = _ARROW_LOOSE[column.kind]
-                if (name, column.name) in _NOT_READ:
+                if (name, column.name) in skipped:
                     arrays.append(pa.nulls(rows, kind))
                 else:
                     arrays.append(parsed.column(column.name).combine_chunks().flatten())
@@ -408,7 +465,8 @@ def spark_backend() -> Any:
         return _spark["con"]
 
 
-def _spark_schema(name: str) -> Any:
+def _spark_schema(name: str, columns: list[str]) -> Any:
+    """The Spark schema of a CSV file whose header names `columns` (in the file's order)."""
     from pyspark.sql import types as st
 
     kinds = {
@@ -418,7 +476,8 @@ def _spark_schema(name: str) -> Any:
         "bool": st.BooleanType(),
         "json": st.StringType(),
     }
-    return st.StructType([st.StructField(c.name, kinds[c.kind], True) for c in TABLES[name].columns])
+    spec = TABLES[name]
+    return st.StructType([st.StructField(c, kinds[spec.column(c).kind], True) for c in columns])
 
 
 def _pyspark_folder(folder: Path) -> EventLog:
@@ -432,9 +491,12 @@ def _pyspark_folder(folder: Path) -> EventLog:
             frame = session.read.parquet(str(path))
         else:
             frame = session.read.csv(
-                str(path), header=True, schema=_spark_schema(name), dateFormat="yyyy-MM-dd"
+                str(path),
+                header=True,
+                schema=_spark_schema(name, _csv_header(path)),
+                dateFormat="yyyy-MM-dd",
             )
         view = f"{prefix}_{name}"
         frame.createOrReplaceTempView(view)
         tables[name] = con.table(view)
-    return EventLog("pyspark", _with_empty_tables(tables), con, str(folder))
+    return EventLog("pyspark", _with_empty_tables(_with_contract_columns(tables)), con, str(folder))

@@ -77,8 +77,10 @@ def _measurement_spans(scope: Scope, episode_ids: Any) -> Any:
     )
 
 
-def _stuck(scope: Scope) -> Tally:
-    """Stuck at t: open >= 365 days, no planned end after t, no reliable improvement or no recent measure."""
+def stuck_rows(scope: Scope) -> Any:
+    """One row per (episode, checkpoint t) of the episodes that can be stuck at t, with `stuck` 1 or 0:
+    open >= 365 days, no planned end after t, no reliable improvement or no recent measure. The clinician
+    flag `stuck` (onward.metrics.flags) is tested against these rows, episode by episode."""
     e = scope.episodes()
     # Only episodes that can be a year old at `to` and still open at the first checkpoint matter.
     first_checkpoint = (
@@ -126,10 +128,14 @@ def _stuck(scope: Scope) -> Tally:
         gad_last=rows.gad_last,
     )["improved"]
     recent = rows.last_date.notnull() & (rows.last_date >= rows.t_recent)
-    rows = rows.mutate(
+    return rows.mutate(
         **scope.keys_at_checkpoint(program=rows.program_id, checkpoints=rows),
         stuck=flag(~(improved.fill_null(False) & recent.fill_null(False))),
     )
+
+
+def _stuck(scope: Scope) -> Tally:
+    rows = stuck_rows(scope)
     return Tally("stuck", scope.aggregate(rows, stuck=rows.stuck.sum()), point_in_time=True)
 
 

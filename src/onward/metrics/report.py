@@ -1,8 +1,10 @@
 """The published report: every metric with its value, monthly trend, breakdown by program, definition and
 source, in one self-contained HTML file (Vega-Lite JavaScript inlined), or its charts as PDF/PNG.
 
-Small-cell suppression (CMS cell-size policy, `onward.security.suppression`) is applied before anything is
-drawn; turning it off marks every page "internal use". Synthetic data is labelled as such.
+A report covers one calendar period (month, quarter or year) as of a month end, taken from the same
+suppressed cube as the web and the API (`onward.metrics.publish`), so it can be combined with them without
+giving a small cell away; turning suppression off marks every page "internal use". Synthetic data is
+labelled as such.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -21,25 +23,29 @@ import altair as alt
 import vl_convert as vlc
 
 from onward.metrics.backends import EventLog
-from onward.metrics.period import Period
+from onward.metrics.period import CalendarPeriod
+from onward.metrics.publish import (
+    MINUTE_BASED,
+    NO_PROGRAM,
+    POINT_IN_TIME,
+    answer,
+    period_extras,
+    program_names,
+    publish,
+)
 from onward.metrics.registry import METRICS, PROGRAM_GROUPING, MetricDefinition
-from onward.metrics.suite import MetricsResult, compute_metrics
-from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED, MetricCells, suppress_result
+from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED
+
+__all__ = ["MINUTE_BASED", "NO_PROGRAM", "POINT_IN_TIME", "ReportData", "build_report", "gather", "published"]
 
 ReportFormat = Literal["html", "pdf", "png"]
 FORMATS: tuple[ReportFormat, ...] = ("html", "pdf", "png")
 
-#: Counts that describe a moment (`to`, or a month's last day): they add up over programs, not over months.
-POINT_IN_TIME = frozenset({"active_census", "stuck_count", "stuck_share"})
-#: Figures built on staff minutes, not on counts of people: the CMS rule on people counts does not apply.
-MINUTE_BASED = frozenset({"treatment_share", "cm_per_treatment"})
-#: Label of the group of items that belong to no program (e.g. a DRR-E index measured outside an episode).
-NO_PROGRAM = "(no program)"
-
 
 @dataclass
 class ReportData:
-    """The three breakdowns a report shows (each with the period's overall figures), before suppression."""
+    """One calendar period as published (`onward.metrics.publish.answer`): overall, by month, by program,
+    by program and month; suppressed unless `suppressed` is False (internal use)."""
 
     overall: dict[str, Any]
     by_month: list[dict[str, Any]]
@@ -49,94 +55,50 @@ class ReportData:
     programs: dict[str, str] = field(default_factory=dict)
     source: str = ""
     synthetic: bool = False
+    suppressed: bool = True
+    suppression: dict[str, Any] = field(default_factory=dict)
 
 
 def gather(
     log: EventLog,
     *,
-    period: Period,
+    period: CalendarPeriod | None = None,
+    as_of: date | None = None,
+    suppress: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
     synthetic: bool = False,
 ) -> ReportData:
-    """Compute the suite by month, by program, and by program and month (the cells suppression needs).
+    """The published figures of `period` (default: the latest complete quarter) as of the month end
+    `as_of` (default: the latest complete month), from the cube every published output shares.
 
     `progress(step, done, total)` is called as each aggregate query starts.
     """
-    results: dict[str, MetricsResult] = {}
-    runs = (
-        ("by month", ("month",)),
-        ("by program", ("program",)),
-        ("by program and month", ("program", "month")),
-    )
-    for run, (name, by) in enumerate(runs):
-
-        def step(tally: str, done: int, total: int, run: int = run, name: str = name) -> None:
-            if progress is not None:
-                progress(f"{name}: {tally}", run * total + done, len(runs) * total)
-
-        results[name] = compute_metrics(log, period=period, by=by, progress=step)
-    both = results["by program and month"]
-    programs_table = log.table("programs")
-    rows = programs_table.select("program_id", "name").to_pyarrow().to_pylist()
+    cube = publish(log, as_of=as_of, suppress=suppress, progress=progress)
+    chosen = period if period is not None else cube.default_period()
+    view = answer(cube, chosen, period_extras(log, cube, chosen))
     return ReportData(
-        overall=flat_figures(both.figures),
-        by_month=[{**g.key, **flat_figures(g.figures)} for g in results["by month"].groups],
-        by_program=[_programmed({**g.key, **flat_figures(g.figures)}) for g in results["by program"].groups],
-        by_program_month=[_programmed({**g.key, **flat_figures(g.figures)}) for g in both.groups],
-        period=both.period.to_json(),
-        programs={str(r["program_id"]): str(r["name"]) for r in rows},
+        overall=view["metrics"],
+        by_month=view["by_month"],
+        by_program=view["by_program"],
+        by_program_month=view["by_program_month"],
+        period=view["period"],
+        programs=program_names(log),
         source=log.source,
         synthetic=synthetic,
+        suppressed=suppress,
+        suppression=view["suppression"],
     )
 
 
-def flat_figures(figures: dict[str, Any]) -> dict[str, Any]:
-    """Values plus, for rates/ratios/days, `<key>__numerator`, `__denominator` and `__rest` (den - num)."""
-    out: dict[str, Any] = {}
-    for key, figure in figures.items():
-        out[key] = figure.value
-        if METRICS[key].has_parts:
-            num, den = figure.numerator, figure.denominator
-            out[f"{key}__numerator"], out[f"{key}__denominator"] = num, den
-            out[f"{key}__rest"] = None if num is None or den is None else den - num
-    return out
-
-
-def _programmed(group: dict[str, Any]) -> dict[str, Any]:
-    if group.get("program_id") is None:
-        group["program_id"] = NO_PROGRAM
-    return group
-
-
-def suppression_cells() -> list[MetricCells]:
-    """How each metric is protected: a count by itself; other figures by the counts behind them."""
-    cells: list[MetricCells] = []
-    for key, definition in METRICS.items():
-        additive = key not in POINT_IN_TIME
-        if definition.kind == "count":
-            cells.append(MetricCells(key, "count", additive=additive))
-        elif definition.kind == "days":  # a median reveals no count; a tiny cohort is what would disclose
-            cells.append(MetricCells(key, "days", counts=(f"{key}__denominator",), additive=additive))
-        elif key not in MINUTE_BASED:
-            # rate x denominator gives the numerator, (1 - rate) x denominator the rest: all three count.
-            parts = (f"{key}__numerator", f"{key}__denominator", f"{key}__rest")
-            cells.append(MetricCells(key, definition.kind, counts=parts, additive=additive))
-    return cells
-
-
-def published(data: ReportData, *, suppress: bool = True) -> dict[str, Any]:
-    """One `{"metrics", "groups"}` object holding all three breakdowns, suppressed together when asked.
-
-    Together, because the by-program and by-month figures are the totals of the program x month table:
-    suppressing each breakdown alone would let a reader subtract one from another.
-    """
+def published(data: ReportData) -> dict[str, Any]:
+    """One `{"period", "metrics", "groups"}` object holding all three breakdowns (the chart helpers' input):
+    by program with month None, by month with program None."""
     groups = [
         *data.by_program_month,
         *({**g, "month": None} for g in data.by_program),
         *({**g, "program_id": None} for g in data.by_month),
     ]
-    combined = {"period": data.period, "metrics": dict(data.overall), "groups": groups}
-    return suppress_result(combined, suppression_cells()) if suppress else combined
+    return {"period": data.period, "metrics": dict(data.overall), "groups": groups}
 
 
 def is_synthetic_source(*, data: Path | None = None, db: str | None = None) -> bool:
@@ -208,7 +170,9 @@ def metric_chart(
     unit = _axis_title(definition)
     hidden_months = sum(_is_hidden(g, key) for g in months)
     hidden_programs = sum(_is_hidden(g, key) for g in by_program)
-    if not trend_rows:
+    if not any(key in g for g in months):
+        trend = _nothing("By month", width=380, height=180, note=NOT_BY_MONTH)
+    elif not trend_rows:
         trend = _nothing(_titled("By month", hidden_months, "months"), width=380, height=180)
     else:
         trend = _trend(trend_rows, _titled("By month", hidden_months, "months"), unit)
@@ -219,10 +183,16 @@ def metric_chart(
     return alt.hconcat(trend, bars)
 
 
-def _nothing(title: str, *, width: int, height: int) -> alt.Chart:
+#: Why DRR-E figures have no monthly trend within a quarter or year.
+NOT_BY_MONTH = "not given by month: a person's index is the first in the period, so months do not add up"
+
+
+def _nothing(
+    title: str, *, width: int, height: int, note: str = "nothing to show: suppressed or no data"
+) -> alt.Chart:
     """A panel that says so when every value is suppressed or empty, instead of an empty axis."""
     chart: alt.Chart = (
-        alt.Chart(_data([{"note": "nothing to show: suppressed or no data"}]), title=title)
+        alt.Chart(_data([{"note": note}]), title=title)
         .mark_text(color="#777")
         .encode(text="note:N")
         .properties(width=width, height=height)
@@ -274,13 +244,13 @@ def vega_bundle() -> str:
     return str(vlc.javascript_bundle(expose, vl_version=f"v{major_minor}")).replace("</script", "<\\/script")
 
 
-def _banner(data: ReportData, suppress: bool) -> str:
+def _banner(data: ReportData) -> str:
     notes = []
     if data.synthetic:
         notes.append(
             '<p class="banner synthetic">Synthetic data: produced by a simulation, not real people.</p>'
         )
-    if not suppress:
+    if not data.suppressed:
         notes.append(
             '<p class="banner internal">INTERNAL USE ONLY — small-cell suppression is OFF: counts of 1 to '
             f"{SMALL_CELL_MAX} are shown. Do not publish or share outside the organisation.</p>"
@@ -328,9 +298,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def render_html(data: ReportData, *, suppress: bool = True) -> str:
+def render_html(data: ReportData) -> str:
     """The whole report as one HTML document with every script inlined."""
-    view = published(data, suppress=suppress)
+    view = published(data)
     period = data.period
     sections, specs = [], []
     for index, definition in enumerate(METRICS.values()):
@@ -339,7 +309,7 @@ def render_html(data: ReportData, *, suppress: bool = True) -> str:
     legend = (
         f"“–” = suppressed: a count from 1 to {SMALL_CELL_MAX}, or a figure from which one could be derived "
         "(CMS cell-size suppression policy). “n/a” = nothing to measure (an empty denominator)."
-        if suppress
+        if data.suppressed
         else "“n/a” = nothing to measure (an empty denominator)."
     )
     script = "\n".join(
@@ -348,14 +318,13 @@ def render_html(data: ReportData, *, suppress: bool = True) -> str:
     )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Onward report {period["from"]} to {period["to"]}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Onward report {html.escape(period["title"])}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style>
 <script>{vega_bundle()}</script></head>
 <body>
 <h1>Onward: how the system is doing</h1>
-<p class="meta">Period {period["from"]} to {period["to"]} · data up to {period["data_end"]} · source
-{html.escape(data.source)} · generated {generated}</p>
-{_banner(data, suppress)}
+<p class="meta">{period_line(period)} · source {html.escape(data.source)} · generated {generated}</p>
+{_banner(data)}
 <p class="meta">{html.escape(legend)} By program: {html.escape(PROGRAM_GROUPING)}</p>
 {"".join(sections)}
 <script>{script}</script>
@@ -363,9 +332,17 @@ def render_html(data: ReportData, *, suppress: bool = True) -> str:
 """
 
 
-def report_chart(data: ReportData, *, suppress: bool = True) -> alt.VConcatChart:
+def period_line(period: dict[str, Any]) -> str:
+    """The period and data end every published output states (docs/metrics.md, "Published figures")."""
+    return (
+        f"Period {period['title']} ({period['from']} to {period['to']}) · figures as of {period['as_of']}, "
+        f"the last month end on or before the latest event ({period['latest_event']})"
+    )
+
+
+def report_chart(data: ReportData) -> alt.VConcatChart:
     """All metric charts stacked, each titled with its value and definition (for PDF/PNG output)."""
-    view = published(data, suppress=suppress)
+    view = published(data)
     rows = []
     for definition in METRICS.values():
         value = _fmt(
@@ -377,10 +354,10 @@ def report_chart(data: ReportData, *, suppress: bool = True) -> alt.VConcatChart
             )
         )
         rows.append(chart)
-    head = [f"Period {data.period['from']} to {data.period['to']}"]
+    head = [period_line(data.period)]
     if data.synthetic:
         head.append("SYNTHETIC DATA: produced by a simulation, not real people.")
-    if not suppress:
+    if not data.suppressed:
         head.append("INTERNAL USE ONLY: small-cell suppression is OFF.")
     return alt.vconcat(*rows, title=alt.TitleParams("Onward: how the system is doing", subtitle=head))
 
@@ -396,13 +373,13 @@ def _wrap(text: str, width: int = 110) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def build_report(data: ReportData, *, out: Path, fmt: ReportFormat = "html", suppress: bool = True) -> Path:
+def build_report(data: ReportData, *, out: Path, fmt: ReportFormat = "html") -> Path:
     """Write the report to `out` as HTML (self-contained), or its charts as one PDF or PNG via vl-convert."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
-        out.write_text(render_html(data, suppress=suppress), encoding="utf-8")
+        out.write_text(render_html(data), encoding="utf-8")
         return out
-    spec = report_chart(data, suppress=suppress).to_dict()
+    spec = report_chart(data).to_dict()
     major_minor = "_".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     if fmt == "pdf":
         out.write_bytes(vlc.vegalite_to_pdf(spec, vl_version=major_minor))

@@ -163,6 +163,11 @@ def _col(name: str) -> Any:
     return ibis._[name]
 
 
+def event_bounds(log: EventLog) -> tuple[date | None, date | None]:
+    """Earliest and latest recorded event date (planned dates do not count), in one query."""
+    return _bounds(log)
+
+
 def _bounds(log: EventLog) -> tuple[date | None, date | None]:
     """Earliest and latest recorded event date (planned dates do not count), in one query."""
     t = log.tables

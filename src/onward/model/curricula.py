@@ -46,7 +46,7 @@ POSTPARTUM_WEEKS = (0, 52)
 def allowed_minutes(track: Track, grade: Grade | None) -> tuple[int, int]:
     """Shortest and longest lesson, in minutes (docs/skills.md, "Lesson length").
 
-    Perinatal lessons fit a 10-15 minute slot in a routine visit (issue 11). School lessons fit
+    Perinatal lessons fit a 10-15 minute slot in a routine visit. School lessons fit
     one class period: short for K-2, up to a 50-55 minute period in grades 6-12.
     """
     if track.perinatal:
@@ -118,11 +118,22 @@ class _Where:
     def error(self, field: str | None, message: str) -> CurriculumError:
         return CurriculumError(message, file=self.file, lesson=self.lesson, field=field, kind=self.kind)
 
-    def text(self, table: Mapping[str, Any], field: str, *, max_length: int | None = None) -> str:
+    def text(
+        self, table: Mapping[str, Any], field: str, *, max_length: int | None = None, lines: bool = False
+    ) -> str:
+        """Non-empty text. Prose fields are one paragraph: line breaks in the file are only wrapping.
+
+        With `lines`, the text keeps its shape: paragraphs apart by a blank line, and a single line
+        break where the author meant one (a list item, a step), so pages can show it as written.
+        """
         value = table.get(field)
         if not isinstance(value, str) or not value.strip():
             raise self.error(field, f"must be non-empty text (got {value!r})")
-        value = value.strip()
+        if lines:
+            paragraphs = (p.strip() for p in re.split(r"\n\s*\n", value.strip()))
+            value = "\n\n".join("\n".join(" ".join(ln.split()) for ln in p.splitlines()) for p in paragraphs)
+        else:
+            value = " ".join(value.split())
         if max_length is not None and len(value) > max_length:
             raise self.error(field, f"must be at most {max_length} characters (got {len(value)})")
         return value
@@ -133,7 +144,7 @@ class _Where:
             raise self.error(field, f"must be a list of non-empty texts (got {value!r})")
         if not least <= len(value) <= most:
             raise self.error(field, f"must hold {least} to {most} entries (got {len(value)})")
-        return tuple(v.strip() for v in value)
+        return tuple(" ".join(v.split()) for v in value)
 
     def whole(self, table: Mapping[str, Any], field: str, low: int, high: int) -> int:
         value = table.get(field)
@@ -254,7 +265,7 @@ def _lesson(
     if not isinstance(adaptations, dict):
         raise where.error("adaptations", "must be a table with disability, language and trauma_informed")
     where.keys(adaptations, set(_ADAPTATION_KEYS))
-    text = where.text(entry, "text")
+    text = where.text(entry, "text", lines=True)
     words = where.texts(entry, "words_taught", least=0, most=12)
     for word in words:
         if word.lower() not in text.lower():

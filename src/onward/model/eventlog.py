@@ -2,6 +2,10 @@
 
 Every layer (store tables, extracts, metrics, simulator) reads its column names, types and
 allowed values from here, so that a column cannot mean two things in two places.
+
+Version 2 of the contract added `episodes.primary_staff_id` and the referral outcome columns
+(`referrals.outcome`, `outcome_date`, `outcome_reason`). They are `optional`: an extract written
+against version 1 still imports, and the values it lacks are derived (`derived_outcome` below).
 """
 
 from __future__ import annotations
@@ -98,9 +102,39 @@ class Priority(StrEnum):
     ROUTINE = "routine"
 
 
+class ReferralOutcome(StrEnum):
+    """Where a referral stands: waiting until it is offered a slot, admitted or closed another way."""
+
+    WAITING = "waiting"
+    OFFERED = "offered"
+    ADMITTED = "admitted"
+    WITHDRAWN = "withdrawn"
+    DECLINED = "declined"
+    NOT_REACHED = "not_reached"
+    REFERRED_ELSEWHERE = "referred_elsewhere"
+
+
+OPEN_OUTCOMES: tuple[ReferralOutcome, ...] = (ReferralOutcome.WAITING, ReferralOutcome.OFFERED)
+"""Outcomes of a referral still on the waiting list (an offer may yet be declined)."""
+
+
+def derived_outcome(named_by_episode: bool) -> ReferralOutcome:
+    """The outcome of a referral whose extract gives none: admitted when an episode names it, else
+    waiting (its outcome_date is then the earliest such episode's start_date, or empty)."""
+    return ReferralOutcome.ADMITTED if named_by_episode else ReferralOutcome.WAITING
+
+
+CONTRACT_VERSION = 2
+"""Version of the event-log contract Onward writes (docs/extracts.md, "Versions")."""
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column of the contract; `choices` lists the allowed values of an enumerated column."""
+    """One column of the contract; `choices` lists the allowed values of an enumerated column.
+
+    An `optional` column was added after the contract's first version: an imported extract may
+    leave it out (or leave its cells empty), and the importer fills it as docs/extracts.md says.
+    """
 
     name: str
     kind: ColumnKind
@@ -109,6 +143,7 @@ class Column:
     references: str | None = None  # "table.column" the value must exist in
     minimum: int | None = None
     maximum: int | None = None
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +213,9 @@ REFERRALS = Table(
         Column("referral_date", "date"),
         Column("source", "str", choices=_values(ReferralSource)),
         Column("priority", "str", choices=_values(Priority)),
+        Column("outcome", "str", choices=_values(ReferralOutcome), optional=True),
+        Column("outcome_date", "date", nullable=True, optional=True),
+        Column("outcome_reason", "str", nullable=True, optional=True),
     ),
 )
 
@@ -188,6 +226,7 @@ EPISODES = Table(
         Column("person_id", "str", references="people.person_id"),
         Column("program_id", "str", references="programs.program_id"),
         Column("referral_id", "str", nullable=True, references="referrals.referral_id"),
+        Column("primary_staff_id", "str", nullable=True, references="staff.staff_id", optional=True),
         Column("start_date", "date"),
         Column("planned_end_date", "date", nullable=True),
         Column("end_date", "date", nullable=True),

@@ -3,7 +3,9 @@
 Primary suppression hides every count from 1 to 10; complementary suppression then hides just enough other
 cells that no hidden one can be derived from what is shown (row/column totals, complementary cells, rates).
 Source: the CMS cell size suppression policy (docs/references.md, "Privacy and security"): no cell of 1 to
-10 is shown, nor one from which such a cell could be derived. Pure: no I/O.
+10 is shown, nor one from which such a cell could be derived. Published figures tie many such tables together;
+`onward.security.linked_suppression` protects them as one system with this module's tables as its parts.
+Pure: no I/O.
 
 How the 2-D case works. A table of counts with totals is an (R+1) x (C+1) array whose rows and columns each
 sum to their total. Seen as a bipartite graph (one node per row and per column, the total row and the total
@@ -20,9 +22,9 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -107,7 +109,7 @@ def suppress_counts(
     published[rows, cols] = (has_row_totals or has_col_totals) if grand_total is None else grand_total
 
     hidden = published & (full > 0) & (full <= limit)
-    _complete(full, published, hidden)
+    complete_table(full, published, hidden)
     return TableMask(
         cells=hidden[:rows, :cols].copy(),
         row_totals=hidden[:rows, cols].copy() if has_row_totals else None,
@@ -142,8 +144,9 @@ def _as_counts(counts: ArrayLike) -> NDArray[np.int64]:
     return inner.astype(np.int64, copy=False)
 
 
-def _complete(full: NDArray[np.int64], published: NDArray[np.bool_], hidden: NDArray[np.bool_]) -> None:
-    """Complementary suppression, in place: hide cheapest cycles until no hidden cell is a bridge."""
+def complete_table(full: NDArray[np.int64], published: NDArray[np.bool_], hidden: NDArray[np.bool_]) -> None:
+    """Complementary suppression of one (R+1) x (C+1) table-with-totals, in place: hide cheapest cycles
+    until no hidden cell is a bridge. Cells not `published` are unknowns that can always move."""
     rows, cols = full.shape
     weight = np.where(published, full.astype(float), 0.0)
     weight[rows - 1, :] *= _MARGIN_COST
@@ -250,158 +253,3 @@ def _bridges(n_nodes: int, edges: Sequence[tuple[int, int]]) -> list[tuple[int, 
                     if low[node] > order[parent]:
                         found.append(edges[via])
     return found
-
-
-# --- metric results -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MetricCells:
-    """How one metric is suppressed: its kind and, for rates/ratios/days, the counts it is built from.
-
-    `counts` names the count columns (present in the result rows) whose smallness makes this value
-    disclosive: a rate's numerator and denominator, a median's number of episodes. `additive` says whether
-    the counts add up over months (admissions do; a census at a date does not).
-    """
-
-    key: str
-    kind: Literal["count", "rate", "ratio", "days"]
-    counts: tuple[str, ...] = ()
-    additive: bool = True
-
-
-def suppress_result(
-    result: Mapping[str, Any],
-    cells: Iterable[MetricCells],
-    *,
-    limit: int = SMALL_CELL_MAX,
-    row_key: str = "program_id",
-    column_key: str = "month",
-) -> dict[str, Any]:
-    """Suppress a metrics result `{"period", "metrics", "groups": [...]}` for publication.
-
-    Each count (a count metric, or a numerator/denominator named in `cells`) is laid out as a program x month
-    table whose totals are the groups without a month (by program), without a program (by month) and the
-    period's "metrics"; the table is suppressed as a whole; then every metric built on a hidden count is
-    hidden. A hidden value becomes None and its key is listed under "suppressed" in the same object, so UIs
-    show "–" and tell it apart from a null rate with an empty denominator.
-    """
-    specs = list(cells)
-    overall: dict[str, Any] = dict(result.get("metrics", {}))
-    groups: list[dict[str, Any]] = [dict(g) for g in result.get("groups", [])]
-    rows = sorted({g.get(row_key) for g in groups if g.get(row_key) is not None}, key=str)
-    columns = sorted({g.get(column_key) for g in groups if g.get(column_key) is not None}, key=str)
-    targets: list[dict[str, Any]] = [overall, *groups]
-    hidden: list[set[str]] = [set() for _ in targets]
-
-    count_keys: dict[str, bool] = {}
-    for spec in specs:
-        if spec.kind == "count":
-            count_keys[spec.key] = count_keys.get(spec.key, True) and spec.additive
-        for name in spec.counts:
-            count_keys[name] = count_keys.get(name, True) and spec.additive
-    for name, additive in count_keys.items():
-        for index in _hidden_count_cells(targets, name, rows, columns, row_key, column_key, additive, limit):
-            hidden[index].add(name)
-    for spec in specs:
-        for index in range(len(targets)):
-            # A rate over a hidden numerator or denominator is hidden too: with the other count shown,
-            # it would give the hidden one back (rate x denominator = numerator).
-            if any(name in hidden[index] for name in spec.counts):
-                hidden[index].add(spec.key)
-    for index, target in enumerate(targets):
-        names = {name for name in hidden[index] if name in target}
-        for name in names:
-            target[name] = None
-        if names:
-            target[SUPPRESSED] = sorted(set(target.get(SUPPRESSED, [])) | names)
-    out = dict(result)
-    out["metrics"] = overall
-    out["groups"] = groups
-    out["suppression"] = {"rule": f"CMS cell-size suppression: counts 1-{limit} and derivable cells hidden"}
-    return out
-
-
-def _hidden_count_cells(
-    targets: Sequence[Mapping[str, Any]],
-    name: str,
-    rows: Sequence[Any],
-    columns: Sequence[Any],
-    row_key: str,
-    column_key: str,
-    additive: bool,
-    limit: int,
-) -> list[int]:
-    """Indexes (into `targets`; 0 is the period total) of the cells of count `name` to hide."""
-    position: dict[tuple[Any, Any], int] = {}
-    for index, target in enumerate(targets[1:], start=1):
-        position[(target.get(row_key), target.get(column_key))] = index
-    two_way = bool(rows) and bool(columns)
-    row_axis: list[Any] = list(rows) if rows else [None]
-    col_axis: list[Any] = list(columns) if columns else [None]
-    # The inner cells, and which published groups are their totals (None: not published).
-    inner_at = [[position.get((r, c)) for c in col_axis] for r in row_axis]
-    if two_way:
-        row_total_at = [position.get((r, None)) for r in row_axis]
-        col_total_at = [position.get((None, c)) for c in col_axis]
-    else:
-        row_total_at = [0] if not rows else [None] * len(row_axis)
-        col_total_at = [0] if not columns else [None] * len(col_axis)
-    if not additive:  # a census at a date adds up over programs, not over months
-        row_total_at = [None] * len(row_axis)
-    has_rows = all(k is not None for k in row_total_at)
-    has_columns = all(k is not None for k in col_total_at)
-    margins: Margins = (
-        "both" if has_rows and has_columns else "rows" if has_rows else "columns" if has_columns else "none"
-    )
-    inner = np.array(
-        [[_count(targets[k].get(name)) if k is not None else 0 for k in line] for line in inner_at],
-        dtype=np.int64,
-    ).reshape(len(row_axis), len(col_axis))
-    # The period's figure is the sum of every cell for an additive count, so it is the table's grand total.
-    mask = suppress_counts(inner, margins=margins, grand_total=additive, limit=limit)
-    if not additive and not has_columns:
-        # A census for the period is the programs' census in the last month: that column has a total.
-        last_column = suppress_counts(inner[:, -1:], margins="columns", limit=limit)
-        mask.cells[:, -1] |= last_column.cells[:, 0]
-    out: set[int] = set()
-    for i, line in enumerate(inner_at):
-        for j, k in enumerate(line):
-            if k is not None and mask.cells[i, j]:
-                out.add(k)
-    for flags, at in ((mask.row_totals, row_total_at), (mask.column_totals, col_total_at)):
-        if flags is not None:
-            out.update(k for k, flag in zip(at, flags, strict=True) if flag and k is not None)
-    grand = 0 if two_way or not additive else None
-    if additive and mask.grand_total:
-        out.add(0)
-    if not additive:
-        # The census of the whole period is the census of the last month (summed over programs), and a
-        # program's census over the period is its last month's: each pair has one value, hidden together.
-        last = len(col_axis) - 1
-        tied: list[tuple[int | None, list[int | None]]] = [
-            (
-                grand,
-                [col_total_at[last]] if has_columns else [inner_at[i][last] for i in range(len(row_axis))],
-            )
-        ]
-        if two_way:
-            tied += [(position.get((r, None)), [inner_at[i][last]]) for i, r in enumerate(row_axis)]
-        for whole, parts in tied:
-            if whole is None:
-                continue
-            if is_small(_count(targets[whole].get(name)), limit) or any(
-                p in out for p in parts if p is not None
-            ):
-                out.add(whole)
-                if len(parts) == 1 and parts[0] is not None:
-                    out.add(parts[0])
-    elif is_small(_count(targets[0].get(name)), limit):
-        out.add(0)
-    return sorted(out)
-
-
-def _count(value: Any) -> int:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return 0
-    return int(value)

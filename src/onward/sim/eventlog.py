@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from onward.interop.files import arrow_schema
-from onward.model.eventlog import EndReason, Priority, ProgramKind, ReferralSource
+from onward.model.eventlog import EndReason, Priority, ProgramKind, ReferralOutcome, ReferralSource
 from onward.sim._arrow import Calendar, dates, day_number, ids, labels, take
 from onward.sim._contacts import measurements_table, services_table
 from onward.sim._county import (
@@ -60,6 +60,8 @@ _SOURCE_MIX: dict[int, dict[ReferralSource, float]] = {
     },
 }
 _END_REASONS = [r.value for r in EndReason]
+_OUTCOMES = [o.value for o in ReferralOutcome]  # waiting is code 0
+_OUTCOME = {o: i for i, o in enumerate(ReferralOutcome)}
 _END = {r: i for i, r in enumerate(EndReason)}
 
 
@@ -235,6 +237,10 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
             "is_sud": pa.array(e_sud[e_order], pa.bool_()),
         }
     )
+    # a referral is admitted when an episode starts from it (dated by that episode), else still waiting
+    admitted_on = np.full(r_step.size, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(admitted_on, safe_ref[ref_ok], e_start[ref_ok])
+    admitted = admitted_on < np.iinfo(np.int64).max
     referrals = pa.table(
         {
             "referral_id": referral_ids,
@@ -243,6 +249,9 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
             "referral_date": dates(r_day),
             "source": labels(_SOURCES, r_source),
             "priority": labels(_PRIORITIES, r_prio),
+            "outcome": labels(_OUTCOMES, np.where(admitted, _OUTCOME[ReferralOutcome.ADMITTED], 0)),
+            "outcome_date": dates(np.where(admitted, admitted_on, 0), null=~admitted),
+            "outcome_reason": pa.nulls(r_step.size, pa.string()),
         }
     )
 
@@ -253,6 +262,10 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     school_age = int(((age >= 5) & (age <= 18)).sum())
     due_days = np.asarray(people["pregnancy_due_date"].cast(pa.int32()).fill_null(-1)).astype(np.int64)
     staff = build_staff(county, hours, teachers=max(1, round(school_age / 400)))
+    clinician = staff.pick(e_prog[e_order], np.zeros(n_ep, dtype=np.int64), e_person[e_order])
+    episodes = episodes.add_column(
+        3, "primary_staff_id", take(staff.table["staff_id"].combine_chunks(), clinician)
+    )
     episode_info = _EpisodeInfo(
         row_episode=e_rank[e_of_row],
         row_program=prog,

@@ -78,12 +78,20 @@ class Staff(Base):
 
 class Referral(Base):
     __tablename__ = "referrals"
+    __table_args__ = (
+        # The waiting list of a program: its referrals by outcome.
+        Index("ix_referrals_program_id_outcome", "program_id", "outcome"),
+    )
+
     referral_id: Mapped[str] = mapped_column(ID, primary_key=True)
     person_id: Mapped[str] = mapped_column(ID, ForeignKey("people.person_id"), index=True)
     program_id: Mapped[str] = mapped_column(ID, ForeignKey("programs.program_id"), index=True)
     referral_date: Mapped[date] = mapped_column(Date, index=True)
     source: Mapped[str] = mapped_column(String(32))
     priority: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(32), default="waiting", server_default="waiting")
+    outcome_date: Mapped[date | None] = mapped_column(Date)
+    outcome_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Episode(Base):
@@ -92,6 +100,7 @@ class Episode(Base):
     person_id: Mapped[str] = mapped_column(ID, ForeignKey("people.person_id"), index=True)
     program_id: Mapped[str] = mapped_column(ID, ForeignKey("programs.program_id"), index=True)
     referral_id: Mapped[str | None] = mapped_column(ID, ForeignKey("referrals.referral_id"), index=True)
+    primary_staff_id: Mapped[str | None] = mapped_column(ID, ForeignKey("staff.staff_id"), index=True)
     start_date: Mapped[date] = mapped_column(Date, index=True)
     planned_end_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date, index=True)

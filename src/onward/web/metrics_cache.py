@@ -1,9 +1,12 @@
-"""Suppressed metric views for the web, computed once per period and data version.
+"""Suppressed metric views for the web, computed once per data version and kept until the data change.
 
-The full suite takes seconds on a county; pages must not. A view is keyed by the database's data version
-(the latest `imports` row plus the row count of every event-log table), so a new import or any new row
-invalidates it, while web traffic (sessions, audit rows) does not. Everything cached here is already
-suppressed (CMS cell-size policy, `onward.security.suppression`): nothing unsuppressed is kept in memory.
+Pages and the API answer only on calendar periods (a month, quarter or year) read as of a month end, and
+every answer is a slice of one published cube (`onward.metrics.publish`): the whole hierarchy of months,
+quarters and years, suppressed together. The cube is keyed by the database's data version (the latest
+`imports` row plus the row count of every event-log table) and the month end, so a new import or any new
+row invalidates it, while web traffic (sessions, audit rows) does not. A period's view adds the figures
+that are not sums of months (the waits of a quarter or year, DRR-E), computed once per period. Everything
+cached here is already suppressed (CMS cell-size policy): nothing unsuppressed is kept in memory.
 """
 
 from __future__ import annotations
@@ -12,41 +15,59 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from fastapi import Request
 from sqlalchemy import func, select, table
 from sqlalchemy.orm import Session
 
-from onward.metrics.backends import open_event_log
-from onward.metrics.period import Period
-from onward.metrics.report import NO_PROGRAM, gather, published
+from onward.metrics.backends import EventLog, open_event_log
+from onward.metrics.period import CalendarPeriod, Period
+from onward.metrics.publish import (
+    NO_PROGRAM,
+    PublishedCube,
+    answer,
+    period_extras,
+    program_names,
+    publish,
+    trend,
+)
 from onward.model.eventlog import EVENT_LOG
 from onward.store.tables import ImportRecord
 from onward.web import queries
 
-#: How many (data version, period) views one app keeps; older ones are dropped first.
+#: How many period views and how many cubes (data version x month end) one app keeps; oldest dropped first.
 CACHE_SIZE = 16
-#: The dashboard's default window: the last 12 months of data ("is the system going the right way?").
-DEFAULT_MONTHS = 12
+CUBES = 4
 
 DataVersion = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodQuery:
+    """What a page or API call asks for: a calendar period (None: the latest complete quarter) and the
+    month end to read the data as of (None: the latest complete month)."""
+
+    period: CalendarPeriod | None = None
+    as_of: date | None = None
 
 
 @dataclass
 class MetricsView:
     """One period's figures as published: overall, by month, by program, by program and month."""
 
-    period: dict[str, Any]  # {"from", "to", "as_of", "data_end"}
+    period: dict[str, Any]  # {"period", "kind", "title", "from", "to", "as_of", "data_end", "latest_event"}
     metrics: dict[str, Any]  # overall figures, with a "suppressed" list of hidden keys
     by_month: list[dict[str, Any]]
     by_program: list[dict[str, Any]]
     by_program_month: list[dict[str, Any]]
     programs: dict[str, str]  # program_id -> name
     version: DataVersion
-    seconds: float  # time the suite and its suppression took to compute
-    suppression: dict[str, Any] = field(default_factory=dict)  # the rule applied, as suppress_result says
+    seconds: float  # time the cube (once per data version) and this period's extras took
+    trend: list[dict[str, Any]] = field(default_factory=list)  # up to 12 months ending with the period
+    periods: list[CalendarPeriod] = field(default_factory=list)  # every period the cube publishes
+    suppression: dict[str, Any] = field(default_factory=dict)  # the rule applied
     memo: dict[str, Any] = field(default_factory=dict)  # rendered pieces (charts) of this view
 
     @property
@@ -71,25 +92,27 @@ def data_version(session: Session) -> DataVersion:
     return (tuple(latest) if latest is not None else None, *counts)
 
 
-def last_twelve_months(data_end: date) -> tuple[date, date]:
-    """[start, data_end] covering the DEFAULT_MONTHS months that end at data_end (start is the day after
-    the same date one year earlier)."""
-    year, month = data_end.year - DEFAULT_MONTHS // 12, data_end.month
-    day = min(data_end.day, 28) if month == 2 else data_end.day
-    return date(year, month, day) + timedelta(days=1), data_end
+@dataclass
+class _Cube:
+    cube: PublishedCube
+    log: EventLog
+    programs: dict[str, str]
 
 
 class MetricsCache:
-    """Views of one database, least recently used dropped first; one computation at a time."""
+    """Cubes and period views of one database, least recently used dropped first; one computation at a
+    time (the DuckDB copy of the store is shared, and concurrent identical requests compute once)."""
 
     def __init__(self, url: str, *, size: int = CACHE_SIZE) -> None:
         self.url = url
         self.size = size
-        self._views: OrderedDict[tuple[DataVersion, Period], MetricsView] = OrderedDict()
+        self._views: OrderedDict[tuple[DataVersion, date, CalendarPeriod], MetricsView] = OrderedDict()
+        self._cubes: OrderedDict[tuple[DataVersion, date | None], _Cube] = OrderedDict()
         self._data_end: tuple[DataVersion, date | None] | None = None
         self._lock = threading.Lock()
         self._compute_lock = threading.Lock()
-        self.computed = 0  # how many views were computed (tests and timings read it)
+        self.computed = 0  # how many period views were computed (tests and timings read it)
+        self.cubes_computed = 0
 
     def data_end(self, session: Session, version: DataVersion) -> date | None:
         """The latest recorded event date, remembered per data version."""
@@ -101,24 +124,45 @@ class MetricsCache:
             self._data_end = (version, end)
         return end
 
-    def view(self, session: Session, period: Period) -> MetricsView | None:
-        """The suppressed view of `period` (open bounds = the last 12 months); None when there is no data."""
+    def view(self, session: Session, query: PeriodQuery | Period | None = None) -> MetricsView | None:
+        """The suppressed view of a period; None when there is no data. A `Period` without bounds (the
+        app's warm-up) means the default view."""
+        if not isinstance(query, PeriodQuery):
+            query = PeriodQuery()
         version = data_version(session)
-        end = self.data_end(session, version)
-        if end is None:
+        if self.data_end(session, version) is None:
             return None
-        if period.start is None and period.end is None:
-            start, stop = last_twelve_months(period.as_of or end)
-            period = Period(start, stop, period.as_of)
-        key = (version, period)
-        hit = self._get(key)
-        if hit is not None:
-            return hit
-        with self._compute_lock:  # one computation at a time: the DuckDB copy is shared; no repeated work
+        cube_key = (version, query.as_of)
+        with self._lock:
+            held = self._cubes.get(cube_key)
+        if held is not None and query.period is not None:
+            hit = self._get((version, held.cube.as_of, query.period))
+            if hit is not None:
+                return hit
+        with self._compute_lock:
+            started = time.perf_counter()
+            held = self._cube(cube_key)
+            cube = held.cube
+            period = query.period if query.period is not None else cube.default_period()
+            cube.check(period)
+            key = (version, cube.as_of, period)
             hit = self._get(key)
             if hit is not None:
                 return hit
-            view = self._compute(period, version)
+            published = answer(cube, period, period_extras(held.log, cube, period))
+            view = MetricsView(
+                period=published["period"],
+                metrics=published["metrics"],
+                by_month=published["by_month"],
+                by_program=published["by_program"],
+                by_program_month=published["by_program_month"],
+                programs={**held.programs, NO_PROGRAM: NO_PROGRAM},
+                version=version,
+                seconds=cube.seconds + time.perf_counter() - started,
+                trend=trend(cube, period),
+                periods=list(cube.periods),
+                suppression=published["suppression"],
+            )
             with self._lock:
                 self._views[key] = view
                 while len(self._views) > self.size:
@@ -126,35 +170,27 @@ class MetricsCache:
                 self.computed += 1
             return view
 
-    def _get(self, key: tuple[DataVersion, Period]) -> MetricsView | None:
+    def _cube(self, key: tuple[DataVersion, date | None]) -> _Cube:
+        with self._lock:
+            held = self._cubes.get(key)
+            if held is not None:
+                self._cubes.move_to_end(key)
+                return held
+        log = open_event_log(db=self.url)
+        held = _Cube(publish(log, as_of=key[1]), log, program_names(log))
+        with self._lock:
+            self._cubes[key] = held
+            while len(self._cubes) > CUBES:
+                self._cubes.popitem(last=False)
+            self.cubes_computed += 1
+        return held
+
+    def _get(self, key: tuple[DataVersion, date, CalendarPeriod]) -> MetricsView | None:
         with self._lock:
             hit = self._views.get(key)
             if hit is not None:
                 self._views.move_to_end(key)
             return hit
-
-    def _compute(self, period: Period, version: DataVersion) -> MetricsView:
-        started = time.perf_counter()
-        data = gather(open_event_log(db=self.url), period=period)
-        out = published(data, suppress=True)
-        groups: list[dict[str, Any]] = out["groups"]
-        n_cells = len(data.by_program_month)
-        n_programs = len(data.by_program)
-        return MetricsView(
-            period=out["period"],
-            metrics=out["metrics"],
-            by_program_month=groups[:n_cells],
-            by_program=[
-                {k: v for k, v in g.items() if k != "month"} for g in groups[n_cells : n_cells + n_programs]
-            ],
-            by_month=[
-                {k: v for k, v in g.items() if k != "program_id"} for g in groups[n_cells + n_programs :]
-            ],
-            programs={**data.programs, NO_PROGRAM: NO_PROGRAM},
-            version=version,
-            seconds=time.perf_counter() - started,
-            suppression=dict(out.get("suppression", {})),
-        )
 
 
 def metrics_cache(request: Request) -> MetricsCache:

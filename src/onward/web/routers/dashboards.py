@@ -1,16 +1,17 @@
 """The system's numbers in the browser: the leaders' dashboard, the managers' program metrics and one page
-per metric with its definition and source (docs/web.md, docs/metrics.md).
+per metric with its definition and source (docs/metrics.md, docs/web.md).
 
-Every figure comes from a suppressed view (`onward.web.metrics_cache`): a hidden cell reads "≤10" or
-"suppressed", an empty denominator "no data"; charts are drawn on the server as SVG by vl-convert, so
-pages need no script and meet the app's content security policy.
+Pages answer on one calendar period (a month, quarter or year; default the latest complete quarter) read
+as of a month end, and say which. Every figure comes from the suppressed published cube
+(`onward.web.metrics_cache`): a hidden cell reads "suppressed", an empty denominator "no data";
+charts are drawn on the server as SVG by vl-convert, so pages need no script and meet the app's content
+security policy.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 import altair as alt
@@ -19,15 +20,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from onward.errors import NotFoundError, ValidationError
-from onward.metrics.period import Period
+from onward.metrics.period import PERIOD_FORMS, CalendarPeriod, parse_as_of
 from onward.metrics.registry import METRICS, PROGRAM_GROUPING, MetricDefinition
-from onward.metrics.report import MINUTE_BASED, NO_PROGRAM, metric_chart
+from onward.metrics.report import MINUTE_BASED, NO_PROGRAM, NOT_BY_MONTH, metric_chart
 from onward.security.policy import Permission, is_allowed, require
 from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED
 from onward.services.users import program_ids_of
 from onward.web import queries
 from onward.web.deps import AggregatesUser, CurrentUser, SessionDep
-from onward.web.metrics_cache import MetricsView, metrics_cache
+from onward.web.metrics_cache import MetricsView, PeriodQuery, metrics_cache
 from onward.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -90,7 +91,8 @@ def shown(definition: MetricDefinition, row: dict[str, Any]) -> Shown:
     """A value for display: never the number of a hidden cell, and "no data" rather than 0 when empty."""
     key = definition.key
     if key in row.get(SUPPRESSED, ()):
-        return Shown(f"≤{SMALL_CELL_MAX}" if definition.kind == "count" else "suppressed", "suppressed")
+        # Never "≤10": a complementary cell may hold more, and a bound is itself a clue.
+        return Shown("suppressed", "suppressed")
     value = row.get(key)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return Shown("no data", "empty")
@@ -106,31 +108,56 @@ def shown(definition: MetricDefinition, row: dict[str, Any]) -> Shown:
     return Shown(f"{int(value):,}", "value")
 
 
-def _date(text: str | None, name: str) -> date | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationError(f"{name} {text!r} is not a date", expected="YYYY-MM-DD") from None
-
-
 def period_from(
-    from_: Annotated[str | None, Query(alias="from")] = None,
-    to: str | None = None,
-    as_of: str | None = None,
-) -> Period:
-    """The period a GET form or API call asks for; open bounds mean the last 12 months of data."""
-    period = Period(_date(from_, "from"), _date(to, "to"), _date(as_of, "as_of"))
-    if period.start is not None and period.end is not None and period.start > period.end:
-        raise ValidationError(f"the period starts ({period.start}) after it ends ({period.end})")
-    return period
+    period: Annotated[
+        str | None,
+        Query(
+            description=(
+                f"Calendar period: {PERIOD_FORMS}. Default: the latest complete quarter. Only complete "
+                "periods (ended by `as_of`) are published."
+            ),
+            examples=["2025-03", "2025-Q1", "2025"],
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            description=(
+                "Read the data as they stood at this month end: YYYY-MM, or YYYY-MM-DD snapped to the last "
+                "month end on or before it. Default: the last month end on or before the latest event."
+            ),
+        ),
+    ] = None,
+    from_: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            deprecated=True,
+            description="Refused with 400: arbitrary date ranges can be differenced; use `period`.",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        Query(deprecated=True, description="Refused with 400: arbitrary date ranges can be differenced."),
+    ] = None,
+) -> PeriodQuery:
+    """The calendar period a GET form or API call asks for; `from`/`to` ranges are refused by name."""
+    for name, value in (("from", from_), ("to", to)):
+        if value is not None:
+            raise ValidationError(
+                f"parameter {name!r} is not accepted: published figures answer only on calendar periods "
+                "(two overlapping date ranges subtract to a smaller one)",
+                expected=f"period={PERIOD_FORMS}",
+            )
+    chosen = CalendarPeriod.parse(period) if period is not None and period.strip() else None
+    month_end = parse_as_of(as_of) if as_of is not None and as_of.strip() else None
+    return PeriodQuery(chosen, month_end)
 
 
-PeriodDep = Annotated[Period, Depends(period_from)]
+PeriodDep = Annotated[PeriodQuery, Depends(period_from)]
 
 
-def _load(request: Request, session: SessionDep, period: Period) -> MetricsView | None:
+def _load(request: Request, session: SessionDep, period: PeriodQuery) -> MetricsView | None:
     return metrics_cache(request).view(session, period)
 
 
@@ -141,7 +168,7 @@ def _month_points(definition: MetricDefinition, view: MetricsView) -> list[dict[
     """Every month of the period, rates in percent; a hidden or empty month has value None (a gap)."""
     scale = 100.0 if definition.kind == "rate" else 1.0
     points: list[dict[str, Any]] = []
-    for g in view.by_month:
+    for g in view.trend:
         value = g.get(definition.key)
         hidden = definition.key in g.get(SUPPRESSED, ())
         shown_value = None if hidden or value is None else scale * float(value)
@@ -151,7 +178,7 @@ def _month_points(definition: MetricDefinition, view: MetricsView) -> list[dict[
 
 def hidden_months(definition: MetricDefinition, view: MetricsView) -> int:
     """How many months of the trend are suppressed (said under the chart, so a gap is not read as 0)."""
-    return sum(definition.key in g.get(SUPPRESSED, ()) for g in view.by_month)
+    return sum(definition.key in g.get(SUPPRESSED, ()) for g in view.trend)
 
 
 def _svg(spec: dict[str, Any]) -> str:
@@ -209,25 +236,32 @@ def full_chart(definition: MetricDefinition, view: MetricsView) -> str:
 # --- pages ------------------------------------------------------------------------------------------------
 
 
-def _period_context(view: MetricsView | None, period: Period) -> dict[str, Any]:
+def _period_context(view: MetricsView | None, query: PeriodQuery) -> dict[str, Any]:
+    """The period picker (every published period, newest first) and what the page says about its period."""
     shown_period = view.period if view is not None else {}
+    periods = list(reversed(view.periods)) if view is not None else []
     return {
         "period": shown_period,
         "form": {
-            "from": (period.start or _iso(shown_period.get("from"))) or "",
-            "to": (period.end or _iso(shown_period.get("to"))) or "",
-            "as_of": period.as_of or "",
+            "period": shown_period.get("period", ""),
+            "as_of": query.as_of.strftime("%Y-%m") if query.as_of else "",
         },
+        "choices": [{"label": p.label, "title": p.title, "kind": p.kind} for p in periods],
+        "query": _query_string(query, shown_period),
         "legend": (
-            f"“≤{SMALL_CELL_MAX}” and “suppressed”: a count from 1 to {SMALL_CELL_MAX}, or a figure from "
-            "which one could be worked out, is hidden (CMS cell-size suppression policy). "
+            f"“suppressed”: a count from 1 to {SMALL_CELL_MAX}, or a figure from which one could be worked "
+            "out through any other published figure, is hidden (CMS cell-size suppression policy). "
             "“no data”: nothing to measure in the period (an empty denominator)."
         ),
     }
 
 
-def _iso(text: Any) -> date | None:
-    return date.fromisoformat(str(text)) if text else None
+def _query_string(query: PeriodQuery, shown_period: dict[str, Any]) -> str:
+    """`period=...&as_of=...` for links that keep the page's period."""
+    parts = [f"period={shown_period['period']}"] if shown_period.get("period") else []
+    if query.as_of is not None:
+        parts.append(f"as_of={query.as_of.isoformat()}")
+    return "&".join(parts)
 
 
 @router.get("/dashboard")
@@ -333,7 +367,7 @@ def metric_page(
             for g in view.by_program
             if g["program_id"] != NO_PROGRAM or g.get(key) is not None or key in g.get(SUPPRESSED, ())
         ]
-        by_month = [{"month": g["month"], "value": shown(definition, g)} for g in view.by_month]
+        by_month = [{"month": g["month"], "value": shown(definition, g)} for g in view.by_month if key in g]
     context = {
         "title": definition.title,
         "definition": definition,
@@ -344,6 +378,7 @@ def metric_page(
         "by_month": by_month,
         "program_grouping": PROGRAM_GROUPING,
         "minute_based": definition.key in MINUTE_BASED,
+        "not_by_month": NOT_BY_MONTH if view is not None and not by_month else "",
         **_period_context(view, period),
     }
     return render(request, "metric_definition.html", context, user=user)

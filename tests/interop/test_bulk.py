@@ -9,10 +9,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from onward.interop import bulk
+from onward.interop.bulk import TableCounts, read_sorted, upsert
 from onward.interop.files import arrow_schema
 from onward.model.eventlog import TABLES
-from onward.store import bulk
-from onward.store.bulk import TableCounts, read_sorted, upsert
 from onward.store.engine import create_db_engine
 from onward.store.migrate import upgrade_database
 from onward.store.tables import Base
@@ -117,6 +117,7 @@ def test_dates_and_booleans_survive_both_directions(database_url: str) -> None:
             "person_id": ["p1", "p1"],
             "program_id": ["a", "a"],
             "referral_id": [None, None],
+            "primary_staff_id": [None, None],
             "start_date": [dt.date(2024, 1, 1), dt.date(2024, 2, 29)],
             "planned_end_date": [None, None],
             "end_date": [None, dt.date(2024, 3, 1)],
