@@ -134,9 +134,12 @@ def _bad_values(column: Column) -> st.SearchStrategy[str]:
     elif column.kind == "json":
         options.append(st.sampled_from(["[1, two]", "{}", "[1.5]", "not json"]))
     if column.choices is not None:
-        options.append(
-            st.text(min_size=1, max_size=12).filter(lambda v: v.strip() and v not in column.choices)
-        )
+        choices = column.choices
+
+        def not_allowed(value: str) -> bool:
+            return bool(value.strip()) and value not in choices
+
+        options.append(st.text(min_size=1, max_size=12).filter(not_allowed))
     if not column.nullable:
         options.append(st.just(""))
     return st.one_of(options) if options else st.nothing()

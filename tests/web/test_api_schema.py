@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -56,7 +57,7 @@ APP = create_app(Settings(database_url=_URL, environment="development"))
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 
 
-LENIENT = [positive_data_acceptance]
+LENIENT: list[schemathesis.CheckFunction] = [positive_data_acceptance]
 """Not required here: a schema-valid request may still be refused with a documented 4xx. The period
 parameters of /api/v1/metrics are documented as free text but must be ISO dates (reported to their owner)."""
 
@@ -133,7 +134,7 @@ def cookies() -> Iterator[dict[str, dict[str, str]]]:
     ],
 )
 def test_api_answers_as_documented(
-    case: schemathesis.Case, role: str, cookies: dict[str, dict[str, str]]
+    case: schemathesis.Case[Any], role: str, cookies: dict[str, dict[str, str]]
 ) -> None:
     # A metrics answer for a new period computes the suite (seconds on a busy machine): no 10 s cut-off.
     case.call_and_validate(cookies=cookies[role], timeout=120, excluded_checks=LENIENT)

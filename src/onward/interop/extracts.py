@@ -26,7 +26,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Connection, String, insert
 
 from onward.errors import ConfigurationError, ValidationError
-from onward.interop.csv_text import first_non_utf8_cell
 from onward.interop.bulk import (
     Advance,
     TableCounts,
@@ -36,6 +35,7 @@ from onward.interop.bulk import (
     read_sorted,
     upsert,
 )
+from onward.interop.csv_text import first_non_utf8_cell
 from onward.interop.files import (
     FORMATS,
     ExtractFormat,
