@@ -26,6 +26,6 @@ def test_malformed_json_is_a_documented_422_whatever_the_bytes(client: TestClien
 def test_errors_of_signed_in_operations_are_documented_with_their_body(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     me = spec["paths"]["/api/v1/me"]["get"]["responses"]["401"]
-    assert me["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+    assert me["content"]["application/json"]["schema"]["$ref"].endswith("ErrorOut")
     body = client.get("/api/v1/me").json()
     assert set(body) == {"error", "detail"}
