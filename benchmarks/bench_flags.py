@@ -117,7 +117,8 @@ def main() -> None:
 def _live(tmp: Path) -> None:
     from onward.interop.extracts import import_extract
     from onward.metrics.backends import open_event_log
-    from onward.metrics.flags import caseload_flags, compute_flags
+    from onward.metrics.caseload import caseload_flags
+    from onward.metrics.flags import compute_flags
     from onward.sim.synth import write_synthetic_county
 
     folder = tmp / "county20k"

@@ -12,7 +12,8 @@ import pytest
 
 from onward.interop.extracts import import_extract
 from onward.metrics.backends import fetch_arrow, open_event_log, quiet_engine_warnings
-from onward.metrics.flags import caseload_flags, compute_flags
+from onward.metrics.caseload import caseload_flags
+from onward.metrics.flags import compute_flags
 from onward.metrics.flow import stuck_rows
 from onward.metrics.period import Period
 from onward.metrics.scope import make_scope

@@ -35,6 +35,7 @@ from onward.interop.bulk import (
     read_sorted,
     upsert,
 )
+from onward.interop.csv_text import first_non_utf8_cell
 from onward.interop.files import (
     FORMATS,
     ExtractFormat,
@@ -174,6 +175,15 @@ def _read_csv(path: Path, spec: Table, *, use_threads: bool = True) -> pa.Table:
                 row=row.number - 1,
                 expected=f"{row.expected_columns} comma-separated fields, as in the header",
             ) from None
+        bad = first_non_utf8_cell(path)
+        if bad is not None:
+            raise ValidationError(
+                f"{bad.shown} is not UTF-8 text (CSV line {bad.line})",
+                file=str(path),
+                row=bad.row if bad.row > 0 else None,
+                column=bad.column if bad.row > 0 else None,
+                expected="a file saved as UTF-8" + ("" if bad.row > 0 else " (its header line is not)"),
+            ) from None
         if use_threads:  # parallel parsing does not know line numbers: find the line on one thread
             return _read_csv(path, spec, use_threads=False)
         raise
@@ -182,11 +192,15 @@ def _read_csv(path: Path, spec: Table, *, use_threads: bool = True) -> pa.Table:
 def read_table_file(path: Path, spec: Table) -> pa.Table:
     """The raw contents of one extract file; CSV cells are read as text so each can be checked."""
     try:
-        if path.suffix == ".parquet":
-            return pq.read_table(path)
-        return _read_csv(path, spec)
+        table = pq.read_table(path) if path.suffix == ".parquet" else _read_csv(path, spec)
+        table.column_names  # noqa: B018  Arrow decodes column names when asked: a bad header fails here
     except (pa.ArrowInvalid, OSError) as error:
         raise ValidationError(f"cannot read the file: {error}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ValidationError(
+            "the column names are not UTF-8 text", file=str(path), expected="a file saved as UTF-8"
+        ) from None
+    return table
 
 
 def _find_files(folder: Path) -> dict[str, Path]:

@@ -83,7 +83,10 @@ def questionnaire_json(definition: Definition) -> dict[str, Any]:
 
 
 def validated(resource: dict[str, Any]) -> dict[str, Any]:
-    """`resource` parsed by fhir.resources' R4 model and written back out (a bad field is refused)."""
+    """`resource` parsed by fhir.resources' model and written back out (a bad field is refused).
+
+    fhir.resources 8 ships R4B (4.3) rather than R4 (4.0.1) models; the Questionnaire elements Onward
+    writes are the same in both."""
     from fhir.resources.R4B.questionnaire import Questionnaire
 
     try:

@@ -11,9 +11,7 @@ turned back into dates on the way out.
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,12 +32,8 @@ from onward.model.flags import (
     STUCK_MEASURE_RECENT_DAYS,
     STUCK_MIN_OPEN_DAYS,
     TREATMENT,
-    EpisodeFacts,
     Flag,
     FlagRules,
-    MeasurementFacts,
-    ServiceFacts,
-    episode_flags,
     flag_reason,
 )
 from onward.model.instruments import INSTRUMENTS
@@ -405,70 +399,3 @@ def rules_from_settings(settings: Any) -> FlagRules:
         measure_overdue_days=settings.flag_measure_overdue_days,
         recovery_sustained_days=settings.flag_recovery_sustained_days,
     )
-
-
-def caseload_flags(
-    log: EventLog,
-    episode_ids: Sequence[str],
-    *,
-    as_of: date | None = None,
-    rules: FlagRules | None = None,
-) -> FlagsResult:
-    """The flags of a few episodes (one clinician's caseload), cheaply: three small indexed reads of
-    their rows and the pure rules of `onward.model.flags`, which the engine is tested against.
-
-    The whole-county query costs about a second to compile however few episodes it is given; this path
-    compiles three filters. Pass `as_of` (e.g. today) to skip finding the latest recorded event."""
-    rules = rules or FlagRules()
-    ids = sorted(set(episode_ids))
-    with quiet_engine_warnings(), log.lock:
-        when = as_of if as_of is not None else make_scope(log, Period(), ()).period.data_end
-        if not ids:
-            return FlagsResult(when, [], 0)
-        e, m, s = (log.tables[name] for name in ("episodes", "measurements", "services"))
-        lit = ibis.literal(when, type="date")
-        episodes = fetch_arrow(
-            e.filter(e.episode_id.isin(ids)).select(
-                "episode_id", "person_id", "start_date", "planned_end_date", "end_date"
-            ),
-            log,
-        ).to_pylist()
-        measured = fetch_arrow(
-            m.filter(m.episode_id.isin(ids) & (m.measured_on <= lit)).select(
-                "episode_id", "measurement_id", "instrument", "measured_on", "score", "items"
-            ),
-            log,
-        ).to_pylist()
-        served = fetch_arrow(
-            s.filter(
-                s.episode_id.isin(ids) & s.category.isin(list(TREATMENT)) & (s.service_date <= lit)
-            ).select("episode_id", "service_date", "category"),
-            log,
-        ).to_pylist()
-    by_episode: dict[str, list[MeasurementFacts]] = defaultdict(list)
-    for row in measured:
-        items = tuple(json.loads(row["items"])) if row["items"] else None
-        by_episode[row["episode_id"]].append(
-            MeasurementFacts(
-                row["measurement_id"], row["instrument"], row["measured_on"], row["score"], items
-            )
-        )
-    services: dict[str, list[ServiceFacts]] = defaultdict(list)
-    for row in served:
-        services[row["episode_id"]].append(ServiceFacts(row["service_date"], row["category"]))
-    flagged: list[Flag] = []
-    open_count = 0
-    for row in episodes:
-        end = row["end_date"] if row["end_date"] is not None and row["end_date"] <= when else None
-        episode = EpisodeFacts(
-            row["episode_id"], row["person_id"], row["start_date"], row["planned_end_date"], end
-        )
-        if episode.start_date > when or end is not None:
-            continue
-        open_count += 1
-        flagged += episode_flags(
-            episode, by_episode[row["episode_id"]], services[row["episode_id"]], as_of=when, rules=rules
-        )
-    order = {name: i for i, name in enumerate(FLAG_NAMES)}
-    flagged.sort(key=lambda f: (order[f.flag], f.since, f.episode_id))
-    return FlagsResult(when, flagged, open_count)

@@ -169,8 +169,13 @@ class LinkedSystem:
             # Hiding more never pins a hidden cell (its direction stays one), and a cover puts every cell it
             # hides on the direction it found: after one pass over the pinned cells none is left.
             covers = _Covers(matrix, values, hidden, np.asarray(self.costs))
+            moved: set[int] = set()  # cells already on a direction found for another one
             for h in pinned:
-                hidden[covers.cover(h)] = True
+                if h in moved:
+                    continue
+                cover, direction = covers.cover(h)
+                hidden[cover] = True
+                moved.update(direction)
         return hidden
 
     def _protect_tables(self, values: NDArray[np.int64], hidden: NDArray[np.bool_]) -> None:
@@ -297,7 +302,7 @@ class _Covers:
         self.adjacent = (incidence.T @ incidence).tocsr()  # variables that share an equation
         self.groups = _components(matrix)
 
-    def cover(self, h: int) -> list[int]:
+    def cover(self, h: int) -> tuple[list[int], list[int]]:
         """Shown cells to hide so that hidden cell `h` gets a direction: min sum cost |d| over shown cells,
         subject to M d = 0 and d_h = 1; shown zeros stay fixed, hidden cells move for free. Empty when `h`
         already has a direction through hidden cells.
@@ -332,7 +337,7 @@ class _Covers:
             reached |= (self.adjacent @ reached.astype(np.int32)) > 0
         return np.flatnonzero(reached)
 
-    def _solve(self, variables: NDArray[np.int64], h: int) -> list[int] | None:
+    def _solve(self, variables: NDArray[np.int64], h: int) -> tuple[list[int], list[int]] | None:
         return _cover(self.matrix, self.values, self.hidden, self.costs, variables, h)
 
 
@@ -343,8 +348,9 @@ def _cover(
     costs: NDArray[np.float64],
     variables: NDArray[np.int64],
     h: int,
-) -> list[int] | None:
-    """The LP of `_Covers.cover` over `variables` (all others fixed); None when it has no solution."""
+) -> tuple[list[int], list[int]] | None:
+    """The LP of `_Covers.cover` over `variables` (all others fixed): the shown cells to hide and the
+    direction's support; None when it has no solution."""
     sub = matrix[:, variables]
     used = np.flatnonzero(np.diff(sub.tocsr().indptr))
     sub = sub[used, :]
@@ -369,8 +375,8 @@ def _cover(
     if result.status != 0:
         return None
     direction = result.x[:n] - result.x[n:]
-    chosen = (np.abs(direction) > 1e-7) & ~local_hidden
-    return [int(i) for i in variables[chosen]]
+    moving = np.abs(direction) > 1e-7
+    return [int(i) for i in variables[moving & ~local_hidden]], [int(i) for i in variables[moving]]
 
 
 def _components(matrix: scipy.sparse.csr_matrix) -> NDArray[np.int64]:

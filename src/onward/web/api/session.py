@@ -9,6 +9,7 @@ from onward.model.roles import HOME_PATHS, Role
 from onward.services.users import authenticate, program_ids_of
 from onward.store.tables import User
 from onward.web.deps import CurrentUser, NowDep, SessionDep, verify_csrf_header
+from onward.web.errors import ROLE_CHECKED, SIGNED_IN
 from onward.web.routers.auth import throttle_login
 from onward.web.schemas import LoginIn, MeOut, SessionOut
 from onward.web.sessions import end_session, start_session
@@ -36,14 +37,16 @@ def sign_in(body: LoginIn, request: Request, session: SessionDep, now: NowDep) -
     return SessionOut(user=me_out(session, user), csrf_token=token)
 
 
-@router.delete("/session", status_code=204, dependencies=[Depends(verify_csrf_header)])
+@router.delete(
+    "/session", status_code=204, dependencies=[Depends(verify_csrf_header)], responses=ROLE_CHECKED
+)
 def sign_out(request: Request, user: CurrentUser) -> Response:
     """Sign out (needs the X-CSRF-Token header)."""
     end_session(request)
     return Response(status_code=204)
 
 
-@router.get("/me")
+@router.get("/me", responses=SIGNED_IN)
 def me(user: CurrentUser, session: SessionDep) -> MeOut:
     """Who is signed in, with their role, programs and home page."""
     return me_out(session, user)
