@@ -4,7 +4,7 @@ a record you may not see answers 404, and every write needs the X-CSRF-Token hea
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -19,10 +19,12 @@ from onward.services.episode_record import my_progress, read_episode
 from onward.services.episode_rows import Scores
 from onward.store.tables import Referral
 from onward.web.deps import ActorDep, NowDep, SessionDep, audit_read, audit_writer
+from onward.web.errors import error_responses
 from onward.web.pathway_views import flag_rules, settings_of
+from onward.web.schemas import UtcDateTime
 
 router = APIRouter(tags=["pathways"])
-_ERRORS: dict[int | str, dict[str, object]] = {400: {}, 401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
+_ERRORS = error_responses(400, 401, 403, 404, 409)
 
 
 class FlagOut(BaseModel):
@@ -124,22 +126,22 @@ class CriteriaOut(BaseModel):
     text: str
     basis: str = Field(description="'default:<program kind>', 'previous:<episode>' or 'edited'.")
     reason: str | None
-    written_at: datetime
-    replaced_at: datetime | None
+    written_at: UtcDateTime
+    replaced_at: UtcDateTime | None
 
 
 class ExtensionOut(BaseModel):
     previous_exit: date | None
     new_exit: date
     reason: str
-    extended_at: datetime
+    extended_at: UtcDateTime
 
 
 class LinkOut(BaseModel):
     link_id: str
     instrument: str
-    created_at: datetime
-    expires_at: datetime
+    created_at: UtcDateTime
+    expires_at: UtcDateTime
     status: str = Field(description="open, used or expired")
 
 
@@ -338,7 +340,7 @@ class LinkIn(BaseModel):
 class LinkCreatedOut(BaseModel):
     link_id: str
     url: str = Field(description="The single-use link; shown this once, only its keyed hash is stored.")
-    expires_at: datetime
+    expires_at: UtcDateTime
 
 
 @router.post("/episodes/{episode_id}/links", status_code=201, responses=_ERRORS)
