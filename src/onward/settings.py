@@ -89,6 +89,19 @@ class Settings(BaseSettings):
         ge=1,
         description="ready_to_graduate: days a reliable recovery must hold (4 weeks; docs/flags.md).",
     )
+    crisis_help_text: str = Field(
+        "If you are thinking about suicide, or are in crisis, call or text 988 (the 988 Suicide & Crisis "
+        "Lifeline: free, any time, in the US) or chat at 988lifeline.org. "
+        "If you are in danger now, call 911.",
+        description="What the self-report page tells a person where to get help now, shown at once after a "
+        "positive risk answer (e.g. PHQ-9 item 9); sites outside the US set their own (docs/pathways.md).",
+    )
+    self_report_link_days: int = Field(
+        7,
+        ge=1,
+        le=30,
+        description="How many days a self-report link works unless the clinician says otherwise.",
+    )
     instrument_texts_dir: Path | None = Field(
         None,
         description="Folder of a site's licensed instrument wording (<id>.toml, e.g. epds.toml); "

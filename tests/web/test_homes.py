@@ -31,7 +31,7 @@ def test_person_sees_own_episodes_and_the_read_is_audited(
     make_user("ana", "person", person_id="ana")
     page = _text(login("ana").text)
     assert "Riverside Outpatient" in page and "2024-01-10" in page
-    assert "PHQ9 8 on 2024-06-01" in page  # the latest measure, not the first
+    assert "PHQ-9: first 17, latest 8 (on 2024-06-01)" in page  # the latest measure, not only the first
     assert "Harbor Residential" not in page  # ben's episode
     reads = select(AuditEntry).where(AuditEntry.action == "read")
     assert [(e.entity, e.entity_id) for e in db.scalars(reads)] == [("person", "ana")]
@@ -55,8 +55,8 @@ def test_clinician_sees_the_episodes_they_are_assigned_to(
     page = _text(login("carla").text)
     assert "ana" in page and "Riverside Outpatient" in page
     assert "ben" not in page  # p2, and ended
-    assert "Open episodes 1" in page
-    assert "Past planned end 1" in page  # planned 2024-04-10, page as of 2024-06-30
+    assert "1 open episode, most urgent first." in page
+    assert "Exit passed since 2024-04-11" in page  # planned 2024-04-10, page as of 2024-06-30
 
 
 def test_a_clinician_without_a_staff_record_has_no_caseload(

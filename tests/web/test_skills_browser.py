@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: F401
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 from onward.store.tables import Program
 
@@ -65,7 +65,7 @@ def school(db: Session, county: None) -> Iterator[str]:
 
 @pytest.mark.browser
 def test_teacher_from_lesson_to_logged_delivery_and_coverage(
-    live_server: str,  # noqa: F811
+    live_server: str,
     make_user: Callable[..., Any],
     school: str,
     axe_script: Path,

@@ -39,9 +39,17 @@ def init(db: DbOption = None) -> None:
 @app.command("import")
 def import_(
     folder: Annotated[
-        Path, typer.Argument(help="Extract folder: one .parquet or .csv file per table.", show_default=False)
+        Path,
+        typer.Argument(
+            help="Extract folder: one .parquet or .csv file per table (with --fhir: .ndjson files).",
+            show_default=False,
+        ),
     ],
     db: DbOption = None,
+    fhir: Annotated[
+        bool,
+        typer.Option("--fhir", help="The folder holds FHIR R4 Bulk Data NDJSON (docs/extracts.md)."),
+    ] = False,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Import an extract folder into the database: every row checked first, all or nothing.
@@ -52,19 +60,36 @@ def import_(
 
     Rows are upserted by id, so importing the same extract again changes nothing.
 
+    With --fhir the folder holds FHIR R4 Bulk Data: .ndjson files, one resource type each.
+
+    They may come from `onward export --fhir` or be Encounters from another system (docs/extracts.md).
+
+    Every line is validated as FHIR R4; a bad one stops the import naming its file, line and element.
+
     \b
     Example:
       onward import ./extract --db sqlite:///onward-data/onward.sqlite
+      onward import --fhir ./bulk-export
     """
     from onward.interop.extracts import import_extract
 
-    result = import_extract(folder, _database_url(db), progress=progress)
+    console = Console()
+    if fhir:
+        from onward.interop.fhir_read import import_bulk
+
+        result, read = import_bulk(folder, _database_url(db), progress=progress)
+        lines = ", ".join(f"{name} {count:,}" for name, count in sorted(read.resources.items()))
+        console.print(f"read {sum(read.resources.values()):,} FHIR resources: {lines}", highlight=False)
+        for what, count in sorted(read.skipped.items()):
+            console.print(f"not imported: {count:,} {what}", highlight=False)
+    else:
+        result = import_extract(folder, _database_url(db), progress=progress)
     table = Table(title=f"imported {folder} in {result.seconds:.1f} s")
     for name in ("table", "inserted", "updated", "unchanged"):
         table.add_column(name, justify="left" if name == "table" else "right")
     for name, counts in result.tables.items():
         table.add_row(name, f"{counts.inserted:,}", f"{counts.updated:,}", f"{counts.unchanged:,}")
-    Console().print(table)
+    console.print(table)
 
 
 @app.command()

@@ -35,6 +35,7 @@ from onward.interop.bulk import (
     read_sorted,
     upsert,
 )
+from onward.interop.csv_text import first_non_utf8_cell
 from onward.interop.files import (
     FORMATS,
     ExtractFormat,
@@ -75,7 +76,7 @@ MakeTask = Callable[[str, int], Advance]
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[MakeTask]:
+def progress_bars(enabled: bool) -> Iterator[MakeTask]:
     """Yields `task(description, total) -> advance`; a rich bar per table when enabled, silent otherwise."""
     if not enabled:
         yield lambda _description, _total: lambda _n: None
@@ -133,7 +134,7 @@ def export_extract(
         with (
             engine.connect().execution_options(**options) as connection,
             connection.begin(),
-            _progress(progress) as task,
+            progress_bars(progress) as task,
         ):
             for spec in EVENT_LOG:
                 advance = task(f"export {spec.name}", count_rows(connection, spec.name))
@@ -188,6 +189,15 @@ def _read_csv(path: Path, spec: Table, *, use_threads: bool = True) -> pa.Table:
                 row=row.number - 1,
                 expected=f"{row.expected_columns} comma-separated fields, as in the header",
             ) from None
+        bad = first_non_utf8_cell(path)
+        if bad is not None:
+            raise ValidationError(
+                f"{bad.shown} is not UTF-8 text (CSV line {bad.line})",
+                file=str(path),
+                row=bad.row if bad.row > 0 else None,
+                column=bad.column if bad.row > 0 else None,
+                expected="a file saved as UTF-8" + ("" if bad.row > 0 else " (its header line is not)"),
+            ) from None
         if use_threads:  # parallel parsing does not know line numbers: find the line on one thread
             return _read_csv(path, spec, use_threads=False)
         raise
@@ -196,11 +206,15 @@ def _read_csv(path: Path, spec: Table, *, use_threads: bool = True) -> pa.Table:
 def read_table_file(path: Path, spec: Table) -> pa.Table:
     """The raw contents of one extract file; CSV cells are read as text so each can be checked."""
     try:
-        if path.suffix == ".parquet":
-            return pq.read_table(path)
-        return _read_csv(path, spec)
+        table = pq.read_table(path) if path.suffix == ".parquet" else _read_csv(path, spec)
+        table.column_names  # noqa: B018  Arrow decodes column names when asked: a bad header fails here
     except (pa.ArrowInvalid, OSError) as error:
         raise ValidationError(f"cannot read the file: {error}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ValidationError(
+            "the column names are not UTF-8 text", file=str(path), expected="a file saved as UTF-8"
+        ) from None
+    return table
 
 
 def _find_files(folder: Path) -> dict[str, Path]:
@@ -236,17 +250,51 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
     file, row (1 = first data row; CSV also gives the line), column and expectation of the first
     bad row; nothing is written then.
     """
+    files = _find_files(folder)
+
+    def load(name: str) -> tuple[pa.Table, Source]:
+        path, spec = files[name], TABLES[name]
+        return read_table_file(path, spec), Source(file=str(path), is_csv=path.suffix == ".csv")
+
+    return import_tables(
+        list(files),
+        load,
+        url,
+        source=folder,
+        content_hash=_content_hash(files),
+        synthetic=is_synthetic_extract(folder),
+        progress=progress,
+    )
+
+
+TableLoader = Callable[[str], tuple[pa.Table, Source]]
+"""load(table name) -> (its raw rows, where they came from for error messages)."""
+
+
+def import_tables(
+    names: list[str],
+    load: TableLoader,
+    url: str,
+    *,
+    source: Path,
+    content_hash: str,
+    synthetic: bool,
+    progress: bool = True,
+) -> ImportResult:
+    """Check the event-log tables `names` (rows from `load`), then upsert them all in one transaction.
+
+    The checks and the load are those of `import_extract`, whatever the rows were read from (an
+    extract folder, FHIR NDJSON): the first bad row stops the import and nothing is written.
+    """
     started = time.perf_counter()
     started_at = datetime.now(UTC)
-    files = _find_files(folder)
-    content_hash = _content_hash(files)
     upgrade_database(url)
     engine = create_db_engine(url)
     try:
         with (
             engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection,
             connection.begin(),
-            _progress(progress) as task,
+            progress_bars(progress) as task,
         ):
             checked: dict[str, pa.Table] = {}
             known: dict[str, pa.Array] = {}
@@ -259,18 +307,17 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
                     known[parent] = pa.concat_arrays(ids).unique()
                 return known[parent]
 
-            check = task("check files", len(files))
+            check = task("check files", len(names))
             for spec in EVENT_LOG:
-                if spec.name not in files:
+                if spec.name not in names:
                     continue
-                path = files[spec.name]
-                source = Source(file=str(path), is_csv=path.suffix == ".csv")
-                data = normalise(read_table_file(path, spec), spec, source, max_lengths=_max_lengths(spec))
+                raw, where = load(spec.name)
+                data = normalise(raw, spec, where, max_lengths=_max_lengths(spec))
                 if spec.name == "referrals":
-                    check_outcomes(data, spec, source)
-                check_references(data, spec, source, known_ids)
+                    check_outcomes(data, spec, where)
+                check_references(data, spec, where, known_ids)
                 if spec.name == "measurements":
-                    check_scores(data, source)
+                    check_scores(data, where)
                 checked[spec.name] = data
                 check(1)
             if "referrals" in checked:
@@ -289,16 +336,16 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
                 insert(ImportRecord).values(
                     started_at=started_at,
                     finished_at=datetime.now(UTC),
-                    source=str(folder.resolve()),
+                    source=str(source.resolve()),
                     tables=json.dumps({n: _counts_json(c) for n, c in counts.items()}),
                     content_hash=content_hash,
-                    synthetic=is_synthetic_extract(folder),
+                    synthetic=synthetic,
                 )
             )
     finally:
         engine.dispose()
     return ImportResult(
-        source=folder, tables=counts, content_hash=content_hash, seconds=time.perf_counter() - started
+        source=source, tables=counts, content_hash=content_hash, seconds=time.perf_counter() - started
     )
 
 

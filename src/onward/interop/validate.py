@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -157,10 +158,42 @@ def _convert(column: Column, array: pa.Array, source: Source) -> tuple[pa.Array,
     raise _type_error(source, column, array)
 
 
+def _first_invalid_utf8(array: pa.Array) -> int:
+    """Index of the first text value that is not UTF-8, or -1. Parquet readers do not check it, and such
+    text would fail later, in the middle of writing."""
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return -1
+    try:
+        array.validate(full=True)  # Arrow's own UTF-8 check over the whole column
+        return -1
+    except pa.ArrowInvalid:
+        binary = array.view(pa.large_binary() if pa.types.is_large_string(array.type) else pa.binary())
+        for index, value in enumerate(binary.to_pylist()):  # rare path: find the row
+            if value is not None:
+                try:
+                    value.decode("utf-8")
+                except UnicodeDecodeError:
+                    return index
+        return -1
+
+
+_FIRST_DATE = pa.scalar(date(1, 1, 1), pa.date32())
+_LAST_DATE = pa.scalar(date(9999, 12, 31), pa.date32())
+
+
 def _value_problems(column: Column, values: pa.Array, max_length: int | None) -> list[Problem]:
     """Checks on converted values: required, non-empty, length, allowed values, range."""
     problems: list[Problem | None] = []
     name = column.name
+    if column.kind == "date":  # a Parquet date can lie beyond year 9999, which no database column holds
+        bad = pc.or_(pc.less(values, _FIRST_DATE), pc.greater(values, _LAST_DATE))
+        index = first_true(bad)
+        if index >= 0:
+            late = values.cast(pa.int32())[index].as_py() > 0
+            where = "after the year 9999" if late else "before the year 1"
+            problems.append(Problem(index, name, f"a date {where}", _EXPECTED_KIND["date"]))
     if not column.nullable and not column.optional:  # an empty optional value is derived on import
         problems.append(
             _failed(pc.is_null(values), values, name, "empty value", "a value: the column is required")
@@ -239,7 +272,13 @@ def normalise(
         if column.name not in names:  # an optional column an older extract lacks: empty, derived later
             arrays.append(pa.nulls(raw.num_rows, arrow_type(column)))
             continue
-        values, problem = _convert(column, raw.column(column.name).combine_chunks(), source)
+        raw_values = raw.column(column.name).combine_chunks()
+        invalid = _first_invalid_utf8(raw_values)
+        if invalid >= 0:
+            raise source.error(
+                Problem(invalid, column.name, "the text is not UTF-8", "text encoded as UTF-8")
+            )
+        values, problem = _convert(column, raw_values, source)
         if problem is not None:
             problems.append(problem)
         problems.extend(_value_problems(column, values, lengths.get(column.name)))

@@ -33,6 +33,9 @@ class Permission(StrEnum):
     WHAT_IF = "what_if"  # run and compare simulated scenarios
     SKILLS_DELIVERY = "skills_delivery"  # cohorts, schedules and delivery logs of one's own programs
     CURRICULUM_LEAD = "curriculum_lead"  # only by an administrator's grant: approve a site's lesson versions
+    RECORD_CARE = "record_care"  # measures, services, links, stage, exit and criteria of episodes one may see
+    REFER = "refer"  # make referrals, including a fast re-entry after a graduation
+    ADMIT = "admit"  # intake and starting episodes from the waiting list of one's own programs
 
 
 _EVERYONE = frozenset({Permission.OWN_ACCOUNT})
@@ -46,8 +49,11 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.INVITE_PERSON,
         Permission.RECORD_CONSENT,
         Permission.SKILLS_DELIVERY,
+        Permission.RECORD_CARE,
+        Permission.REFER,
+        Permission.ADMIT,
     },
-    Role.MANAGER: _EVERYONE | {Permission.OWN_PROGRAMS},
+    Role.MANAGER: _EVERYONE | {Permission.OWN_PROGRAMS, Permission.REFER, Permission.ADMIT},
     Role.LEADER: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
     Role.ANALYST: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
     Role.COUNCIL_MEMBER: _EVERYONE | {Permission.COUNCIL},
@@ -179,6 +185,10 @@ ROUTES: dict[str, Rule] = {
     "GET /skills/sessions/{session_id}/log": _any(P.SKILLS_DELIVERY),
     "POST /skills/sessions/{session_id}/log": _any(P.SKILLS_DELIVERY),
     "GET /skills/coverage": _any(P.SKILLS_DELIVERY, P.OWN_PROGRAMS, P.AGGREGATES),
+    "GET /skills/cohorts/{cohort_id}/screen": _any(P.SKILLS_DELIVERY),
+    "POST /skills/cohorts/{cohort_id}/screen": _any(P.SKILLS_DELIVERY),
+    "GET /skills/screens/{screen_id}": _any(P.SKILLS_DELIVERY),
+    "POST /skills/screens/{screen_id}/referral": _any(P.SKILLS_DELIVERY),
     # JSON API
     "GET /api/v1/openapi.json": Open.PUBLIC,
     "GET /api/v1/health": Open.PUBLIC,
@@ -193,6 +203,42 @@ ROUTES: dict[str, Rule] = {
     "GET /api/v1/people/{person_id}": _any(P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS),
     "POST /api/v1/break-glass": _any(P.BREAK_GLASS),
     "GET /api/v1/audit": _any(P.AUDIT_LOG),
+    # pathways: episodes built to be left (docs/pathways.md); records are checked one by one
+    "GET /episodes/{episode_id}": _any(P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS),
+    "POST /episodes/{episode_id}/measurements": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/services": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/links": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/step-down": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/resume": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/end": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/exit": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/criteria": _any(P.RECORD_CARE),
+    "POST /episodes/{episode_id}/refer-back": _any(P.REFER),
+    "GET /referrals/{referral_id}/start": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/start": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/intake": _any(P.ADMIT),
+    "GET /answer/{token}": Open.PUBLIC,
+    "POST /answer/{token}": Open.PUBLIC,
+    "GET /api/v1/caseload": _any(P.CASELOAD),
+    "GET /api/v1/episodes/{episode_id}": _any(
+        P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS
+    ),
+    "GET /api/v1/episodes/{episode_id}/flags": _any(
+        P.CASELOAD, P.BREAK_GLASS, P.OWN_PROGRAMS, P.IDENTIFIED_RECORDS
+    ),
+    "POST /api/v1/episodes/{episode_id}/measurements": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/services": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/links": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/stage": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/end": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/exit": _any(P.RECORD_CARE),
+    "PUT /api/v1/episodes/{episode_id}/criteria": _any(P.RECORD_CARE),
+    "POST /api/v1/episodes/{episode_id}/reentry": _any(P.REFER),
+    "POST /api/v1/referrals": _any(P.REFER),
+    "POST /api/v1/referrals/{referral_id}/intake": _any(P.ADMIT),
+    "POST /api/v1/referrals/{referral_id}/episode": _any(P.ADMIT),
+    "GET /api/v1/programs/{program_id}/waiting": _any(P.ADMIT),
+    "GET /api/v1/me/progress": _any(P.OWN_RECORD),
 }
 
 

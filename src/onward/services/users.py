@@ -31,7 +31,7 @@ from onward.security.audit import append_audit
 from onward.security.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from onward.security.policy import Permission
 from onward.services._guard import require_permission, write_transaction
-from onward.store.tables import Episode, Program, Staff, User, UserProgram
+from onward.store.tables import Episode, Measurement, Program, Staff, User, UserProgram
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 _LOGIN_FAILED = (
@@ -327,7 +327,23 @@ def _busiest_clinician(session: Session) -> tuple[str, str] | None:
 
 
 def _demo_person(session: Session, staff_id: str | None) -> str | None:
-    """A person on the demo clinician's caseload with the most episodes, else anyone with episodes."""
+    """A person on the demo clinician's caseload whose open episode has the most PHQ-9/GAD-7 scores (so
+    their own page shows a progress chart and a planned exit), else anyone with episodes."""
+    if staff_id is not None:
+        scored = session.scalar(
+            select(Episode.person_id)
+            .join(Measurement, Measurement.episode_id == Episode.episode_id)
+            .where(
+                Episode.primary_staff_id == staff_id,
+                Episode.end_date.is_(None),
+                Measurement.instrument.in_(("phq9", "gad7")),
+            )
+            .group_by(Episode.person_id)
+            .order_by(func.count(Measurement.measurement_id).desc(), Episode.person_id)
+            .limit(1)
+        )
+        if scored is not None:
+            return scored
     query = (
         select(Episode.person_id)
         .group_by(Episode.person_id)
@@ -352,7 +368,7 @@ def ensure_demo_users(*, session: Session) -> list[tuple[str, str, str]]:
     person's account never does. An existing demo account keeps its id but gets the new password and
     is unlocked, so the printed passwords always work. The clinician is the staff member who is primary
     clinician on the most open episodes; the manager runs the three busiest programs; the person
-    account belongs to a person on the demo clinician's caseload.
+    account belongs to a person on the demo clinician's caseload with the most PHQ-9/GAD-7 scores.
     """
     now = datetime.now(UTC)
     created: list[tuple[str, str, str]] = []

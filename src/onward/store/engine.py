@@ -22,6 +22,12 @@ With WAL, SQLite's `synchronous=NORMAL` is safe against corruption but may lose 
 cut (https://www.sqlite.org/pragma.html#pragma_synchronous); an audit row or a clinical note that the user
 saw saved must not disappear, so Onward pays one fsync per commit."""
 
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
+"""Connections kept open, and extra ones opened under load: 40 in all, as many as the web server runs
+request threads (AnyIO's default thread limiter), so that no request thread waits for a connection while
+others hold theirs (SQLAlchemy's default, 5 + 10, made 25 of 40 threads wait up to 30 s under load)."""
+
 SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 
 
@@ -57,11 +63,15 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     real transactions."""
     parsed = _normalise(url)
     if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
     path = _sqlite_file(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("pool_size", POOL_SIZE)  # a file database pools; in-memory ones use one connection
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     engine = create_engine(parsed, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -31,9 +31,13 @@ from onward.web.routers import (
     dashboards,
     docs,
     homes,
+    pathways,
     people,
+    referrals,
+    selfreport,
     skills,
     skills_cohorts,
+    skills_screens,
     whatif,
 )
 from onward.web.templating import make_templates
@@ -124,6 +128,9 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         auth.router,
         account.router,
         homes.router,
+        pathways.router,
+        referrals.router,
+        selfreport.router,
         people.router,
         admin.router,
         docs.router,
@@ -131,6 +138,7 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         whatif.router,
         skills.router,
         skills_cohorts.router,
+        skills_screens.router,
     ):
         app.include_router(router)
     app.include_router(api_router())

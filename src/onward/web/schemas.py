@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+"""A timestamp in a JSON answer: SQLite hands back naive values, which Onward stores as UTC; this
+marks them so, as RFC 3339 (and the OpenAPI `date-time` format) require."""
 
 
 class LoginIn(BaseModel):
@@ -53,18 +63,18 @@ class UserOut(BaseModel):
     person_id: str | None
     staff_id: str | None
     program_ids: list[str]
-    created_at: datetime
-    last_login_at: datetime | None
-    locked_until: datetime | None
+    created_at: UtcDateTime
+    last_login_at: UtcDateTime | None
+    locked_until: UtcDateTime | None
 
 
 class SessionViewOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)  # built from services.signin.SessionView
 
     session_id: str = Field(description="Short id of the session (not its secret token).")
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime = Field(description="When the session ends whatever the activity (12 hours).")
+    created_at: UtcDateTime
+    last_seen_at: UtcDateTime
+    expires_at: UtcDateTime = Field(description="When the session ends whatever the activity (12 hours).")
     address: str | None
     user_agent: str | None
     current: bool = Field(description="True for the session making this request.")

@@ -8,8 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
+from onward.errors import ValidationError
 from onward.services.audit_log import AuditQuery, search_audit
 from onward.web.deps import ActorDep, NowDep, SessionDep
+from onward.web.errors import error_responses
+from onward.web.schemas import UtcDateTime
 
 router = APIRouter(tags=["audit"])
 
@@ -18,7 +21,7 @@ class AuditLineOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     entry_id: int
-    at: datetime
+    at: UtcDateTime
     username: str | None
     role: str | None
     action: str
@@ -30,7 +33,20 @@ class AuditLineOut(BaseModel):
     request_id: str | None
 
 
-@router.get("/audit", responses={401: {}, 403: {}})
+#: A calendar day as the API takes it: an ISO date, nothing else (a bare number is not a day).
+_ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a date", column=field, expected="YYYY-MM-DD") from None
+
+
+@router.get("/audit", responses=error_responses(400, 401, 403))
 def get_audit(
     session: SessionDep,
     actor: ActorDep,
@@ -38,11 +54,12 @@ def get_audit(
     user: Annotated[str | None, Query(max_length=80, description="Username or user id.")] = None,
     person: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[date | None, Query(alias="from")] = None,
-    until: Annotated[date | None, Query(alias="to")] = None,
+    since_text: Annotated[str | None, Query(alias="from", pattern=_ISO_DAY, description="YYYY-MM-DD")] = None,
+    until_text: Annotated[str | None, Query(alias="to", pattern=_ISO_DAY, description="YYYY-MM-DD")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[AuditLineOut]:
     """Audit entries matching every given filter, newest first."""
+    since, until = _day(since_text, "from"), _day(until_text, "to")
     query = AuditQuery(
         user=user,
         person_id=person,

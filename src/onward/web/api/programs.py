@@ -8,12 +8,13 @@ from onward.security.policy import Permission, is_allowed, require
 from onward.services.users import program_ids_of
 from onward.web import queries
 from onward.web.deps import CurrentUser, SessionDep
+from onward.web.errors import ROLE_CHECKED
 from onward.web.schemas import ProgramOut
 
 router = APIRouter(prefix="/programs", tags=["programs"])
 
 
-@router.get("", responses={403: {}})
+@router.get("", responses=ROLE_CHECKED)
 def list_programs(user: CurrentUser, session: SessionDep) -> list[ProgramOut]:
     """Program facts (kind, level of care, capacity slots) within the caller's scope."""
     if is_allowed(user.role, Permission.ALL_PROGRAMS):

@@ -12,6 +12,7 @@ from onward.services.signin import end_my_session, my_sessions, sign_in, sign_ou
 from onward.services.users import program_ids_of
 from onward.store.tables import User
 from onward.web.deps import ActorDep, CurrentUser, NowDep, SessionDep, SettingsDep
+from onward.web.errors import ROLE_CHECKED, SIGNED_IN, error_responses
 from onward.web.routers.auth import client_address
 from onward.web.schemas import LoginIn, MeOut, SessionOut, SessionViewOut
 from onward.web.sessions import clear_session_cookie, current_login, set_session_cookie
@@ -31,7 +32,7 @@ def me_out(session: Session, user: User) -> MeOut:
     )
 
 
-@router.post("/session", responses={401: {}, 429: {}})
+@router.post("/session", responses=error_responses(401, 429))
 def create_session(
     body: LoginIn,
     request: Request,
@@ -54,7 +55,7 @@ def create_session(
     return SessionOut(user=me_out(session, signed_in.user), csrf_token=signed_in.row.csrf_token)
 
 
-@router.delete("/session", status_code=204, responses={401: {}, 403: {}})
+@router.delete("/session", status_code=204, responses=ROLE_CHECKED)
 def delete_session(request: Request, session: SessionDep, actor: ActorDep, now: NowDep) -> Response:
     """Sign out (needs the X-CSRF-Token header); the session ends on the server at once."""
     login = current_login(request)
@@ -65,13 +66,13 @@ def delete_session(request: Request, session: SessionDep, actor: ActorDep, now: 
     return response
 
 
-@router.get("/me", responses={401: {}})
+@router.get("/me", responses=SIGNED_IN)
 def me(user: CurrentUser, session: SessionDep) -> MeOut:
     """Who is signed in, with their role, programs and home page."""
     return me_out(session, user)
 
 
-@router.get("/me/sessions", responses={401: {}})
+@router.get("/me/sessions", responses=SIGNED_IN)
 def list_my_sessions(
     request: Request, session: SessionDep, actor: ActorDep, settings: SettingsDep, now: NowDep
 ) -> list[SessionViewOut]:
@@ -87,7 +88,7 @@ def list_my_sessions(
     return [SessionViewOut.model_validate(v) for v in views]
 
 
-@router.delete("/me/sessions/{session_id}", status_code=204, responses={401: {}, 403: {}, 404: {}})
+@router.delete("/me/sessions/{session_id}", status_code=204, responses=error_responses(401, 403, 404))
 def end_one_of_my_sessions(session_id: str, session: SessionDep, actor: ActorDep, now: NowDep) -> Response:
     """End one of your own sessions (e.g. a browser left signed in elsewhere)."""
     end_my_session(session=session, actor=actor, session_id=session_id, now=now)

@@ -1,4 +1,6 @@
-"""One home page per role, each showing only what the role may see (onward.security.policy)."""
+"""One home page per role, each showing only what the role may see (onward.security.policy).
+
+The person's page `/me` and the clinician's `/caseload` live with the pathways (`routers/pathways.py`)."""
 
 from __future__ import annotations
 
@@ -12,38 +14,15 @@ from onward.web import queries
 from onward.web.deps import (
     ActorDep,
     AggregatesUser,
-    CaseloadUser,
     CouncilUser,
     NowDep,
     OwnProgramsUser,
     OwnRecordUser,
     SessionDep,
-    audit_read,
 )
 from onward.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-
-@router.get("/me")
-def person_home(
-    request: Request, user: OwnRecordUser, actor: ActorDep, session: SessionDep, now: NowDep
-) -> Response:
-    """A person's own episodes; every view is written to the audit log."""
-    episodes = queries.person_episodes(session, user.person_id) if user.person_id else []
-    session.commit()
-    if user.person_id:
-        audit_read(
-            request,
-            actor,
-            now=now,
-            entity="person",
-            entity_id=user.person_id,
-            person_id=user.person_id,
-            detail="own record: episodes page",
-        )
-    context = {"title": "My care", "episodes": episodes, "person_linked": user.person_id is not None}
-    return render(request, "person_home.html", context, user=user)
 
 
 @router.get("/me/accounting")
@@ -57,38 +36,6 @@ def my_accounting(
         else []
     )
     return render(request, "accounting.html", {"title": "Who saw my record", "lines": lines}, user=user)
-
-
-@router.get("/caseload")
-def clinician_home(
-    request: Request, user: CaseloadUser, actor: ActorDep, session: SessionDep, now: NowDep
-) -> Response:
-    """The open episodes the clinician is assigned to (primary clinician or care team); audited."""
-    program_ids = program_ids_of(session=session, user_id=user.user_id)
-    day = queries.as_of(session, now.date())
-    episodes = queries.caseload(session, user.staff_id, day) if user.staff_id else []
-    session.commit()
-    if episodes:
-        audit_read(
-            request,
-            actor,
-            now=now,
-            entity="caseload",
-            entity_id=user.staff_id,
-            person_id=None,
-            detail=f"{len(episodes)} assigned open episodes as of {day.isoformat()}",
-        )
-    context = {
-        "title": "Caseload",
-        "linked": user.staff_id is not None,
-        "programs": queries.list_programs(session, program_ids),
-        "caseload": episodes,
-        "today": day,
-        "past_planned": sum(e.past_planned for e in episodes),
-        "open_year": sum(e.days_open >= queries.LONG_OPEN_DAYS for e in episodes),
-        "no_recent_measure": sum(e.measure_overdue for e in episodes),
-    }
-    return render(request, "clinician_home.html", context, user=user)
 
 
 @router.get("/programs")

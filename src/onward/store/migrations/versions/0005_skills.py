@@ -2,7 +2,7 @@
 lessons with attendance, and perinatal EPDS screens (docs/skills.md).
 
 Revision ID: 0005_skills
-Revises: 0003_security
+Revises: 0004_pathways
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_skills"
-down_revision: str | None = "0003_security"
+down_revision: str | None = "0004_pathways"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

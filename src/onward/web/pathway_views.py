@@ -1,0 +1,124 @@
+"""What the pathway pages share: charts of an episode's scores, flag words, form parsing and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from fastapi import Request
+from markupsafe import Markup
+
+from onward.errors import ValidationError
+from onward.metrics.flags import rules_from_settings
+from onward.model.eventlog import EndReason, ProgramKind, ServiceCategory
+from onward.model.flags import FlagRules
+from onward.model.instruments import spec
+from onward.services.episode_record import ServiceLine
+from onward.services.episode_rows import Scores
+from onward.settings import Settings
+from onward.web.charts import Point, TimelineMark, TrendSpec, services_timeline, sparkline, trend_chart
+
+#: How each flag reads on a page, most urgent first (docs/flags.md has the rules).
+FLAG_LABELS: dict[str, str] = {
+    "risk": "Risk",
+    "deteriorating": "Deteriorating",
+    "not_improving": "Not improving",
+    "stuck": "Stuck",
+    "exit_passed": "Exit passed",
+    "measure_overdue": "Measure overdue",
+    "ready_to_graduate": "Ready to graduate",
+}
+
+END_REASON_LABELS: dict[str, str] = {r.value: r.value.replace("_", " ") for r in EndReason}
+
+#: What graduating means, in plain words, per program kind (shown to the person on /me).
+GRADUATING_MEANS = (
+    "Graduating means you have reached the goals you set with your clinician and no longer need this "
+    "service. It is a good ending, planned together, not being sent away."
+)
+COMING_BACK = (
+    "If things get harder after you graduate, you can come back quickly: ask your clinician or the program "
+    "to refer you back. You will not have to go through the full intake again, and a returning person is "
+    "offered a place before others of the same urgency."
+)
+
+
+def flag_rules(request: Request) -> FlagRules:
+    settings: Settings = request.app.state.settings
+    return rules_from_settings(settings)
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def points(scores: Scores) -> list[Point]:
+    return [Point(d, s) for d, s in scores.points]
+
+
+def spark(scores: Scores) -> Markup:
+    d = spec(scores.instrument)
+    return sparkline(points(scores), max_score=d.max_total, label=d.short_name, caseness=d.caseness)
+
+
+def trend(
+    scores: Scores, *, planned_exit: date | None, plain: bool = False, today: date | None = None
+) -> Markup:
+    d = spec(scores.instrument)
+    return trend_chart(
+        TrendSpec(
+            name=d.short_name,
+            points=points(scores),
+            max_score=d.max_total,
+            caseness=d.caseness,
+            reliable_change=d.reliable_change,
+            planned_exit=planned_exit,
+        ),
+        plain=plain,
+        today=today,
+    )
+
+
+def timeline(services: Sequence[ServiceLine], *, start: date, end: date) -> Markup:
+    marks = [
+        TimelineMark(
+            s.service_date,
+            s.category,
+            f"{s.service_date} {s.code} ({s.category.replace('_', ' ')}), {s.minutes} min",
+        )
+        for s in services
+    ]
+    return services_timeline(marks, categories=[c.value for c in ServiceCategory], start=start, end=end)
+
+
+def short_name(instrument: str) -> str:
+    return spec(instrument).short_name
+
+
+def parse_day(value: str | None, field: str) -> date | None:
+    """A form's ISO date (empty means "use the default"), refused naming the field when malformed."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a date", column=field, expected="YYYY-MM-DD") from None
+
+
+def parse_int(value: str | None, field: str) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a whole number", column=field) from None
+
+
+def program_kind_label(kind: str) -> str:
+    try:
+        return ProgramKind(kind).value.replace("_", " ")
+    except ValueError:
+        return kind
