@@ -195,13 +195,17 @@ def build_staff(
     return Staff(table, offset, count)
 
 
-def people_table(result: RunResult, rng: np.random.Generator, cal: Calendar, here: npt.NDArray[Any]) -> pa.Table:
+def people_table(
+    result: RunResult, rng: np.random.Generator, cal: Calendar, here: npt.NDArray[Any], *, start_year: int
+) -> pa.Table:
     """Everyone who lived in the county during the recorded years (born, moved in, died or moved away
     included), in order of arrival. School grade and pregnancy are as of the end of the extract."""
     pop = result.population
     n = int(here.sum())
-    birth = pop.birth_year[here].astype(np.int64)
-    end_year = pop.start_year + (pop.record_start + result.n_steps) // round(12 * result.steps_per_month)
+    steps_per_year = round(12 * result.steps_per_month)
+    # the engine's calendar moved to the extract's: the recorded years start in start_year
+    birth = pop.birth_year[here].astype(np.int64) + start_year - (pop.start_year + pop.record_start // steps_per_year)
+    end_year = start_year + result.n_steps // steps_per_year
     age = end_year - 1 - birth  # age at the last day of the extract (birthdays spread over the year)
     still_here = pop.left[here] >= result.n_steps
     u = rng.random(n)

@@ -108,6 +108,8 @@ def _lookup(
     """Index of the last key <= query (or == query when exact); -1 when there is none."""
     i = np.searchsorted(keys_sorted, query, side="right") - 1
     found = i >= 0
+    if keys_sorted.size == 0:
+        return np.full(np.shape(query), -1, dtype=np.int64)
     if exact:
         found &= keys_sorted[np.maximum(i, 0)] == query
     return np.where(found, i, -1)
@@ -139,9 +141,9 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     rng = np.random.default_rng([result.seed, 4])
     cal = Calendar(day_number(start), result.days_per_step, result.n_steps)
     county = build_county(result.people)
-    people = people_table(result, rng, cal, here)
+    people = people_table(result, rng, cal, here, start_year=start.year)
     T = result.n_steps
-    birth_year = result.population.birth_year[here].astype(np.int64)
+    birth_year = np.asarray(people["birth_year"]).astype(np.int64)
     female = result.population.female[here]
 
     # -- referrals, ordered by (step, person); steps before the run for those still open at its start
@@ -298,7 +300,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     # -- staff, services, measurements -----------------------------------------------------------
     e_of_row = np.cumsum(ep_break) - 1
     hours = program_hours(result, county, rows, prog)
-    end_age = start.year + int(T // round(12 * result.steps_per_month)) - birth_year
+    end_age = start.year + int(T // round(12 * result.steps_per_month)) - 1 - birth_year
     school_age = int(((end_age >= 5) & (end_age <= 18)).sum())
     due_days = np.asarray(people["pregnancy_due_date"].cast(pa.int32()).fill_null(-1)).astype(np.int64)
     recorded = rows.step >= 0
