@@ -3,11 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from onward.sim._model import Model
-from onward.sim.engine import per_step, run
+from onward.sim.engine import run
 from onward.sim.parameters import load_parameters
-from onward.sim.scenario import Scenario, builtin_scenarios, load_scenario
 from onward.sim.result import RunResult
+from onward.sim.scenario import Scenario, load_scenario
 from onward.sim.states import IN_TREATMENT, State
 
 STATUS_QUO = Scenario(name="status-quo")
@@ -81,7 +80,9 @@ def test_the_population_is_open_births_deaths_and_moves_at_public_rates() -> Non
     result = run(STATUS_QUO, people=100_000, years=5, seed=6, record_events=True)
     s, years = result.series, 5
     residents = s["residents"].mean()
-    per_1000 = {k: s[k].sum() / years / residents * 1000 for k in ("births", "deaths", "moves_in", "moves_out")}
+    per_1000 = {
+        k: s[k].sum() / years / residents * 1000 for k in ("births", "deaths", "moves_in", "moves_out")
+    }
     assert 8.5 <= per_1000["births"] <= 12.5  # CDC NCHS 2023: 10.7 births per 1,000 residents a year
     assert 7.0 <= per_1000["deaths"] <= 13.0  # CDC NCHS 2023: about 9.2 deaths per 1,000 a year
     assert 30 <= per_1000["moves_out"] <= 42 and 30 <= per_1000["moves_in"] <= 42  # CPS ASEC: 3-4 %
@@ -112,5 +113,7 @@ def test_case_management_lowers_dropout_so_cutting_it_costs_something() -> None:
     assert first.series["cm_support"].mean() < 0.9 * base.series["cm_support"].mean()
     assert _dropout_rate(first) > 1.03 * _dropout_rate(base)  # the cost of fewer case managers
     no_effect = load_parameters().replace(cm_retention_effect=0.0)
-    flat = run(load_scenario("status-quo"), people=50_000, years=4, seed=9, parameters=no_effect, record_events=True)
+    flat = run(
+        load_scenario("status-quo"), people=50_000, years=4, seed=9, parameters=no_effect, record_events=True
+    )
     assert _dropout_rate(flat) > 1.1 * _dropout_rate(base)

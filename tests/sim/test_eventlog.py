@@ -90,7 +90,10 @@ def test_dates_fall_inside_the_simulated_period(log: dict[str, pa.Table]) -> Non
     ):
         values = log[name].column(column).drop_null()
         # records still open when the county's years began keep their true earlier dates (burn-in: 5 years)
-        assert pc.min(values).as_py() >= date(START.year - 5, 1, 1) and pc.max(values).as_py() < end, (name, column)
+        assert pc.min(values).as_py() >= date(START.year - 5, 1, 1) and pc.max(values).as_py() < end, (
+            name,
+            column,
+        )
     due = log["people"].column("pregnancy_due_date").drop_null()
     assert pc.min(due).as_py() >= START and pc.max(due).as_py() < end + timedelta(days=290)
 
@@ -232,7 +235,11 @@ def test_people_staff_and_programs_are_plausible(log: dict[str, pa.Table]) -> No
     people = log["people"].to_pandas()
     age = START.year + YEARS - 1 - people["birth_year"]  # school grade and pregnancy: at the end
     graded = people["school_grade"].notna()
-    assert graded.any() and age[graded].between(5, 17).all() and (people.loc[graded, "school_grade"] == (age[graded] - 5)).all()
+    assert (
+        graded.any()
+        and age[graded].between(5, 17).all()
+        and (people.loc[graded, "school_grade"] == (age[graded] - 5)).all()
+    )
     due = people["pregnancy_due_date"].notna()
     due_age = pd.to_datetime(people.loc[due, "pregnancy_due_date"]).dt.year - people.loc[due, "birth_year"]
     assert due.any() and (people.loc[due, "sex"] != "male").all() and due_age.between(15, 46).all()

@@ -315,7 +315,9 @@ def measurements_table(
     r = np.flatnonzero(rng.random(rows.person.size) < take_row)
     phq_score = np.where(first[r] & spell[r], rows.base[r], rows.phq[r])
     day = np.where(
-        first[r], info["start_day"][r], _days_in_row(rng, cal, rows.step[r], info["start_day"][r], info["clinic"][r])
+        first[r],
+        info["start_day"][r],
+        _days_in_row(rng, cal, rows.step[r], info["start_day"][r], info["clinic"][r]),
     )
     g = r[(rng.random(r.size) < 0.8) | first[r]]
     g_pos = np.searchsorted(r, g)
@@ -326,7 +328,9 @@ def measurements_table(
         rows.sud & ((first & spell) | ((rng.random(rows.person.size) < sud_rate) & (rows.step >= 0)))
     )
     s_day = np.where(
-        first[s], info["start_day"][s], _days_in_row(rng, cal, rows.step[s], info["start_day"][s], info["clinic"][s])
+        first[s],
+        info["start_day"][s],
+        _days_in_row(rng, cal, rows.step[s], info["start_day"][s], info["clinic"][s]),
     )
     alcohol = rows.person[s] % 2 == 0
     treated = np.isin(

@@ -204,7 +204,11 @@ def people_table(
     n = int(here.sum())
     steps_per_year = round(12 * result.steps_per_month)
     # the engine's calendar moved to the extract's: the recorded years start in start_year
-    birth = pop.birth_year[here].astype(np.int64) + start_year - (pop.start_year + pop.record_start // steps_per_year)
+    birth = (
+        pop.birth_year[here].astype(np.int64)
+        + start_year
+        - (pop.start_year + pop.record_start // steps_per_year)
+    )
     end_year = start_year + result.n_steps // steps_per_year
     age = end_year - 1 - birth  # age at the last day of the extract (birthdays spread over the year)
     still_here = pop.left[here] >= result.n_steps

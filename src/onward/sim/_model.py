@@ -27,7 +27,7 @@ from onward.sim._population import (
     pick_eligible,
 )
 from onward.sim._recorder import Recorder
-from onward.sim._streams import Streams, threshold
+from onward.sim._streams import Streams
 from onward.sim.parameters import Parameters
 from onward.sim.result import ReferralReason
 from onward.sim.states import IN_SERVICE, N_STATES, State
@@ -198,7 +198,9 @@ class Model:
             self.counts[_X] += extra
         self.cap = cap
 
-    def _settle(self, slots: npt.NDArray[np.intp], birth_year: npt.NDArray[Any], female: npt.NDArray[Any]) -> None:
+    def _settle(
+        self, slots: npt.NDArray[np.intp], birth_year: npt.NDArray[Any], female: npt.NDArray[Any]
+    ) -> None:
         """New people in empty slots: fresh person numbers, streams and attributes.
 
         Only the fields read before they are next written are reset (the rest are set on referral,
@@ -392,12 +394,12 @@ class Model:
         check-ins; what is left supports people in treatment, up to `cm_support_share` of them.
         """
         c, p = self.counts, self.p
-        basic = c[_CM] * p.hours_case_management + c[_RIS] * p.hours_maintenance_case_management
+        basic = float(c[_CM] * p.hours_case_management + c[_RIS] * p.hours_maintenance_case_management)
         treated = float(c[_L1] + c[_L2] + c[_L3]) * p.hours_treatment_case_management
         left = max(0.0, self.cm_capacity - basic)
         if treated <= 0:
             return p.cm_support_share
-        return min(p.cm_support_share, left / treated)
+        return float(min(p.cm_support_share, left / treated))
 
     def _admit(
         self, new: npt.NDArray[np.uint8], others: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]

@@ -41,7 +41,9 @@ class Recorder:
         self.chunks: dict[str, Chunks] = {"ref": [], "chg": [], "svc": [], "gone": []}
         self.snapshot: dict[str, npt.NDArray[Any]] = {}
 
-    def new_people(self, birth_year: npt.NDArray[Any], female: npt.NDArray[Any], step: int) -> npt.NDArray[np.int32]:
+    def new_people(
+        self, birth_year: npt.NDArray[Any], female: npt.NDArray[Any], step: int
+    ) -> npt.NDArray[np.int32]:
         k = birth_year.size
         if self.n + k > self.birth_year.size:
             size = max(self.n + k, 2 * self.birth_year.size)
@@ -96,10 +98,21 @@ class Recorder:
         }
 
     def referral(
-        self, t: int, pids: npt.NDArray[np.int32], priority: npt.NDArray[np.uint8], reason: int, sud: npt.NDArray[Any]
+        self,
+        t: int,
+        pids: npt.NDArray[np.int32],
+        priority: npt.NDArray[np.uint8],
+        reason: int,
+        sud: npt.NDArray[Any],
     ) -> None:
         self.chunks["ref"].append(
-            (np.full(pids.size, t, np.int32), pids.copy(), priority.copy(), np.full(pids.size, reason, np.uint8), sud.copy())
+            (
+                np.full(pids.size, t, np.int32),
+                pids.copy(),
+                priority.copy(),
+                np.full(pids.size, reason, np.uint8),
+                sud.copy(),
+            )
         )
 
     def step(
@@ -111,7 +124,9 @@ class Recorder:
         svc: npt.NDArray[np.intp],
     ) -> None:
         new = m.state
-        self.chunks["chg"].append((np.full(changed.size, t, np.int32), m.pid[changed], old[changed], new[changed]))
+        self.chunks["chg"].append(
+            (np.full(changed.size, t, np.int32), m.pid[changed], old[changed], new[changed])
+        )
         in_treatment = (new[svc] >= State.TREATMENT_OUTPATIENT) & (new[svc] <= State.TREATMENT_RESIDENTIAL)
         self.chunks["svc"].append(
             (
@@ -132,11 +147,13 @@ class Recorder:
             female=self.female[:n].copy(),
             start_year=start_year,
             arrived=(self.arrived[:n].astype(np.int64) - self.start_step).astype(np.int32),
-            left=np.where(self.left[:n] == _NEVER, _NEVER, self.left[:n].astype(np.int64) - self.start_step).astype(
+            left=np.where(
+                self.left[:n] == _NEVER, _NEVER, self.left[:n].astype(np.int64) - self.start_step
+            ).astype(np.int32),
+            died=self.died[:n].copy(),
+            due=np.where(self.due[:n] < 0, _NEVER, self.due[:n].astype(np.int64) - self.start_step).astype(
                 np.int32
             ),
-            died=self.died[:n].copy(),
-            due=np.where(self.due[:n] < 0, _NEVER, self.due[:n].astype(np.int64) - self.start_step).astype(np.int32),
             record_start=self.start_step,
         )
 

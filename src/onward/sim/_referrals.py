@@ -106,7 +106,9 @@ def outcomes(
     j = np.searchsorted(g_key[g_order], refs.person * span + (when - base))
     j = np.minimum(j, max(g_key.size - 1, 0))
     died = (
-        (g_key.size > 0) & (g_key[g_order][j] == refs.person * span + (when - base)) & ev.gone_died[g_order][j]
+        (g_key.size > 0)
+        & (g_key[g_order][j] == refs.person * span + (when - base))
+        & ev.gone_died[g_order][j]
         if g_key.size
         else np.zeros(n, bool)
     )

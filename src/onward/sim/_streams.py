@@ -83,7 +83,8 @@ class Streams:
         """
         x = fmix32(np.add(keys, self.salt(step, purpose), dtype=np.uint32))
         total = x.view(np.uint8).reshape(-1, 4).sum(axis=1, dtype=np.int32)
-        return (total - 510.0) * _BYTE_SUM_SCALE
+        out: npt.NDArray[np.float64] = (total - 510.0) * _BYTE_SUM_SCALE
+        return out
 
 
 _BYTE_SUM_SCALE = 1.0 / float(np.sqrt(4 * (256**2 - 1) / 12.0))

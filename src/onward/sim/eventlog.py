@@ -307,7 +307,9 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     open_episodes = np.bincount(prog[recorded], minlength=len(county.kinds)) / max(1, T)
     staff = build_staff(county, hours, open_episodes, teachers=max(1, round(school_age / 400)))
     # the primary member of staff: a case manager in case-management programs, else a clinician
-    managed = np.isin(np.asarray([k_.value for k_ in county.kinds]), [K.CASE_MANAGEMENT.value, K.ACT_TEAM.value])
+    managed = np.isin(
+        np.asarray([k_.value for k_ in county.kinds]), [K.CASE_MANAGEMENT.value, K.ACT_TEAM.value]
+    )
     role = np.where(managed[e_prog[e_order]], _CASE_MANAGER_ROLE, 0)
     clinician = staff.pick(e_prog[e_order], role, e_person[e_order])
     episodes = episodes.add_column(
