@@ -64,7 +64,9 @@ def transitions(
     moved: Moves = []
     gone: Moves = []
     died: list[npt.NDArray[np.bool_]] = []
-    flows = dict.fromkeys(("new_cases", "new_cases_school_age", "recoveries", "graduations", "relapses"), 0)
+    flows = dict.fromkeys(
+        ("new_cases", "new_cases_school_age", "recoveries", "graduations", "relapses", "dropouts"), 0
+    )
 
     def u_of(g: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
         return (bits[g].astype(np.float64) + 0.5) * _TO_FLOAT
@@ -132,7 +134,7 @@ def transitions(
         rec = move(g, o, 0, _RIS)
         m.phq[rec] = m._phq_recovered(rec)
         flows["recoveries"] += rec.size
-        move(g, o, 1, _U)
+        flows["dropouts"] += move(g, o, 1, _U).size
         leave(g, o, 2)
         if level == _L1:
             move(g, o, 4, _CM)

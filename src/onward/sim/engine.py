@@ -85,6 +85,10 @@ def run(
         "graduations": float(series["graduations"].sum()),
         "recoveries": float(series["recoveries"].sum()),
         "relapses": float(series["relapses"].sum()),
+        "dropouts": float(series["dropouts"].sum()),
+        "dropout_rate": float(100 * series["dropouts"].sum() / series["in_treatment"].sum() * spm)
+        if series["in_treatment"].sum()
+        else math.nan,
         "new_cases": float(series["new_cases"].sum()),
         "new_cases_school_age": float(series["new_cases_school_age"].sum()),
         "treatment_share": treat / (treat + cm) if treat + cm > 0 else math.nan,

@@ -63,6 +63,8 @@ SUMMARY_LABELS: dict[str, str] = {
     "graduations": "Graduations (whole run)",
     "recoveries": "Recoveries in service (whole run)",
     "relapses": "Relapses (whole run)",
+    "dropouts": "Dropouts from treatment (whole run)",
+    "dropout_rate": "Dropouts per 100 person-months in treatment",
     "new_cases": "New cases (whole run)",
     "new_cases_school_age": "New cases among school-age residents, 5-18 (whole run)",
     "treatment_share": "Treatment share of staff hours",

@@ -9,7 +9,9 @@ Summary keys (the contract the Monte Carlo runner and reports rely on):
 - totals over the recorded run (burn-in excluded): ``graduations`` (moves to graduated),
   ``recoveries`` (recoveries while in service, from treatment or case management), ``relapses``
   (recovered-in-service people back into treatment plus graduates who become unwell again),
-  ``new_cases`` (well residents who become unwell), ``admissions`` and ``referrals``;
+  ``new_cases`` (well residents who become unwell), ``dropouts`` (people in treatment who
+  disengage, back to unwell), ``admissions`` (moves into services) and ``referrals``;
+- ``dropout_rate``: dropouts per 100 person-months in treatment (the cost of fewer case managers);
 - means over the run: ``mean_wait_days`` (days from referral to admission, over admissions from the
   waiting list: whole steps waited × days per step; NaN when nobody was admitted) and
   ``treatment_share`` (treatment staff hours delivered / treatment + case-management hours delivered,
@@ -42,6 +44,8 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "graduations",
     "recoveries",
     "relapses",
+    "dropouts",
+    "dropout_rate",
     "new_cases",
     "new_cases_school_age",
     "treatment_share",
@@ -73,6 +77,7 @@ SERIES_KEYS: tuple[str, ...] = (
     "recoveries",
     "graduations",
     "relapses",
+    "dropouts",
     "stuck",
     "treatment_hours",
     "case_management_hours",
