@@ -17,14 +17,14 @@ import numpy as np
 import numpy.typing as npt
 
 from onward.sim._population import (
-    FEMALE_AT_BIRTH,
     FEMALE_SHARE,
     FERTILE_AGES,
     MAX_AGE,
     PREGNANCY_MONTHS,
+    births_and_moves,
     draw_ages,
     monthly_death_by_age,
-    pick_eligible,
+    school_exposure,
 )
 from onward.sim._recorder import Recorder
 from onward.sim._streams import Streams
@@ -45,7 +45,7 @@ _LEVEL_BY_PRIORITY = np.array([_L3, _L2, _L1], dtype=np.uint8)  # emergent, urge
 _PROGRAM_STATES = np.zeros(N_STATES, dtype=bool)  # states that set the program of an episode
 _PROGRAM_STATES[[_L1, _L2, _L3, _CM]] = True
 # Purposes of the per-person streams (docs/simulation.md, "Random streams").
-_MAIN, _PRIORITY, _PHQ_NEW, _SUD, _PHQ_REC, _DRIFT, _CM_NEED, _START, _SCHOOL, _PRENATAL = range(10)
+_MAIN, _PRIORITY, _PHQ_NEW, _SUD, _PHQ_REC, _DRIFT, _CM_NEED, _START = range(8)
 _INT32_MAX = np.iinfo(np.int32).max
 
 
@@ -295,56 +295,6 @@ class Model:
         phase = max(1.0, self.p.skills_phase_in_months * self.spm)
         return target * min(1.0, (self.t_global + 1) / phase)
 
-    # -- population events ------------------------------------------------------------------------
-    def _school(self) -> None:
-        p, t = self.p, self.t_global
-        if p.school_coverage <= 0 or t % self.steps_per_year:
-            return
-        age = self.year - self.birth_year.astype(np.int64)
-        school = np.flatnonzero((self.protected_until <= t) & (self.state != _X) & (age >= 5) & (age < 19))
-        hit = school[self._uniform(school, _SCHOOL) < self._coverage(p.school_coverage)]
-        self.protected_until[hit] = t + round(p.school_protection_months * self.spm)
-        self.onset_factor[hit] = 1.0 - p.school_incidence_reduction
-
-    def _births_and_moves(self) -> dict[str, int]:
-        """Births due now, newcomers moving in, and new pregnancies (after the step's transitions)."""
-        t, p = self.t_global, self.p
-        mothers, mother_pid = self.due.pop(t, (np.zeros(0, np.intp), np.zeros(0, np.int32)))
-        births = int(np.count_nonzero((self.pid[mothers] == mother_pid) & (self.state[mothers] != _X)))
-        present = self.cap - int(self.counts[_X])
-        k_in = int(self.rng.poisson(present * self.q["move_in"]))
-        ages = np.concatenate((np.zeros(births, np.int64), draw_ages(self.rng, k_in)))
-        female = self.rng.random(births + k_in) < np.repeat([FEMALE_AT_BIRTH, FEMALE_SHARE], [births, k_in])
-        unwell = np.repeat([0.0, p.prevalence], [births, k_in])  # newborns start well
-        self._enter(self.year - ages, female, unwell)
-        moved_in = k_in
-        if t % self.steps_per_year == 0:
-            self.fertile = self._count_fertile()
-        lo, hi = FERTILE_AGES
-
-        def fertile(idx: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
-            age = self.year - self.birth_year[idx].astype(np.int64)
-            ok: npt.NDArray[np.bool_] = (
-                self.female[idx]
-                & (self.state[idx] != _X)
-                & (age >= lo)
-                & (age < hi)
-                & (self.pregnant_until[idx] < t)
-            )
-            return ok
-
-        k_preg = int(self.rng.binomial(max(0, self.fertile), self.q["fertility"]))
-        pregnant = pick_eligible(self.rng, k_preg, self.cap, fertile)
-        due = t + self.pregnancy
-        self.pregnant_until[pregnant] = due
-        self.due[due] = (pregnant, self.pid[pregnant].copy())
-        self.rec.pregnancies(self.pid[pregnant], due)
-        if p.prenatal_coverage > 0 and pregnant.size:
-            took = pregnant[self._uniform(pregnant, _PRENATAL) < self._coverage(p.prenatal_coverage)]
-            self.protected_until[took] = t + round(p.prenatal_protection_months * self.spm)
-            self.onset_factor[took] = 1.0 - p.prenatal_incidence_reduction
-        return {"births": births, "moves_in": moved_in, "pregnancies": int(pregnant.size)}
-
     # -- one step -------------------------------------------------------------------------------
     def step(self, out: dict[str, npt.NDArray[np.float64]] | None, t: int) -> None:
         from onward.sim._step import transitions
@@ -352,7 +302,7 @@ class Model:
         if self.t_global % self.steps_per_year == 0:
             self._age_risks(slice(None))  # everyone is a year older
         if self.skills:
-            self._school()
+            school_exposure(self)
         self.t_rec, self.referrals_this_step = t, 0
         s = self.state
         new, others, moved, flows, departed = transitions(self)
@@ -373,7 +323,7 @@ class Model:
         self.state = new
         self.rec.gone(t, self.pid[dead], died, self.t_global)
         self.departed += dead.size
-        population = self._births_and_moves()
+        population = births_and_moves(self)
         self.free = np.concatenate((dead[::-1], self.free))  # freed slots are reused from later steps
         if out is None:
             return

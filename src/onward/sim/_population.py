@@ -9,9 +9,18 @@ into and through school. Sources are in docs/references.md ("Simulation defaults
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+from onward.sim.states import State
+
+if TYPE_CHECKING:
+    from onward.sim._model import Model
+
+_X = State.LEFT
+_SCHOOL_PURPOSE, _PRENATAL_PURPOSE = 8, 9  # per-person stream purposes (onward.sim._model uses 0-7)
 
 # US age structure (Census 2020: under 5 ≈ 6 %, 5-17 ≈ 16.5 %, 18-64 ≈ 61 %, 65+ ≈ 16.5 %).
 AGE_BANDS = np.array([[0, 5], [5, 18], [18, 45], [45, 65], [65, 90]])
@@ -82,3 +91,51 @@ def pick_eligible(
         if picked.size == k:
             break
     return picked
+
+
+def school_exposure(m: Model) -> None:
+    """Once a school year, a share of residents aged 5-18 take the curriculum and are protected."""
+    p, t = m.p, m.t_global
+    if p.school_coverage <= 0 or t % m.steps_per_year:
+        return
+    age = m.year - m.birth_year.astype(np.int64)
+    school = np.flatnonzero((m.protected_until <= t) & (m.state != _X) & (age >= 5) & (age < 19))
+    hit = school[m._uniform(school, _SCHOOL_PURPOSE) < m._coverage(p.school_coverage)]
+    m.protected_until[hit] = t + round(p.school_protection_months * m.spm)
+    m.onset_factor[hit] = 1.0 - p.school_incidence_reduction
+
+
+def births_and_moves(m: Model) -> dict[str, int]:
+    """Births due now, newcomers moving in, and new pregnancies (after the step's transitions)."""
+    t, p = m.t_global, m.p
+    mothers, mother_pid = m.due.pop(t, (np.zeros(0, np.intp), np.zeros(0, np.int32)))
+    births = int(np.count_nonzero((m.pid[mothers] == mother_pid) & (m.state[mothers] != _X)))
+    present = m.cap - int(m.counts[_X])
+    k_in = int(m.rng.poisson(present * m.q["move_in"]))
+    ages = np.concatenate((np.zeros(births, np.int64), draw_ages(m.rng, k_in)))
+    female = m.rng.random(births + k_in) < np.repeat([FEMALE_AT_BIRTH, FEMALE_SHARE], [births, k_in])
+    unwell = np.repeat([0.0, p.prevalence], [births, k_in])  # newborns start well
+    m._enter(m.year - ages, female, unwell)
+    moved_in = k_in
+    if t % m.steps_per_year == 0:
+        m.fertile = m._count_fertile()
+    lo, hi = FERTILE_AGES
+
+    def fertile(idx: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+        age = m.year - m.birth_year[idx].astype(np.int64)
+        ok: npt.NDArray[np.bool_] = (
+            m.female[idx] & (m.state[idx] != _X) & (age >= lo) & (age < hi) & (m.pregnant_until[idx] < t)
+        )
+        return ok
+
+    k_preg = int(m.rng.binomial(max(0, m.fertile), m.q["fertility"]))
+    pregnant = pick_eligible(m.rng, k_preg, m.cap, fertile)
+    due = t + m.pregnancy
+    m.pregnant_until[pregnant] = due
+    m.due[due] = (pregnant, m.pid[pregnant].copy())
+    m.rec.pregnancies(m.pid[pregnant], due)
+    if p.prenatal_coverage > 0 and pregnant.size:
+        took = pregnant[m._uniform(pregnant, _PRENATAL_PURPOSE) < m._coverage(p.prenatal_coverage)]
+        m.protected_until[took] = t + round(p.prenatal_protection_months * m.spm)
+        m.onset_factor[took] = 1.0 - p.prenatal_incidence_reduction
+    return {"births": births, "moves_in": moved_in, "pregnancies": int(pregnant.size)}
