@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from onward.security.access import Actor
-from onward.security.policy import role_permissions
 from onward.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from onward.model.access import NOT_REACHED_ATTEMPTS, business_days_between, past_target, target_for
+from onward.security.access import Actor
 from onward.security.audit import verify_audit_chain
+from onward.security.policy import role_permissions
 from onward.services import referral_outcomes as outcomes
 from onward.services.waiting_list import offer_next_slot, waiting_list
 from onward.store.tables import AuditEntry, Episode, Measurement, Person, Program, Referral

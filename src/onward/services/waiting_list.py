@@ -37,7 +37,7 @@ from onward.services._guard import require_permission
 from onward.services.care_day import care_day
 from onward.services.referral_outcomes import current_appointment, offer_slot, open_slots, unanswered_attempts
 from onward.store.tables import Episode, Measurement, Program, Referral, Staff
-from onward.store.tables_access import FirstAppointment
+from onward.store.tables_access import FirstAppointment, ReferralContact
 from onward.store.tables_pathways import ReferralPathway
 
 _NOT_FOUND = "there is no record here that you may see"
@@ -263,3 +263,32 @@ def offer_next_slot(*, session: Session, actor: Actor, program_id: str, now: dat
     if first is None:
         raise ConflictError("nobody on the waiting list is waiting for an offer")
     return offer_slot(session=session, actor=actor, referral_id=first.referral.referral_id, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralDetail:
+    """One referral on the list with what its actions need: the attempts to reach the person, the
+    first appointment booked, the clinicians who may be booked, and whether it is still open."""
+
+    row: WaitingRow | None  # None once it has left the list
+    referral: Referral
+    program: Program
+    contacts: list[ReferralContact]
+    clinicians: list[Staff]
+    day: date
+
+
+def referral_detail(*, session: Session, actor: Actor, referral_id: str, now: datetime) -> ReferralDetail:
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFoundError(_NOT_FOUND)
+    listing = waiting_list(session=session, actor=actor, program_id=referral.program_id, now=now)
+    row = next((r for r in listing.rows if r.referral.referral_id == referral_id), None)
+    contacts = list(
+        session.scalars(
+            select(ReferralContact)
+            .where(ReferralContact.referral_id == referral_id)
+            .order_by(ReferralContact.contact_id)
+        )
+    )
+    return ReferralDetail(row, referral, listing.program, contacts, listing.clinicians, listing.day)
