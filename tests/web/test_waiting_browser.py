@@ -79,7 +79,7 @@ def test_a_manager_triages_offers_a_slot_and_books_the_first_appointment(
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_load_state()
-            page.get_by_role("link", name="Waiting list of Riverside Outpatient").click()
+            page.get_by_role("link", name="waiting list").click()
             page.wait_for_url(f"{live_server}/programs/p1/waiting")
             rows = page.locator("table.waiting tbody tr")
             # triage: the urgent referral first, then the risk item, then the longest routine wait
