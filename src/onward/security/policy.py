@@ -247,6 +247,7 @@ ROUTES: dict[str, Rule] = {
     "POST /referrals/{referral_id}/contacts": _any(P.ADMIT),
     "POST /referrals/{referral_id}/appointment": _any(P.ADMIT),
     "POST /referrals/{referral_id}/close": _any(P.ADMIT),
+    "GET /admin/service-codes": _any(P.MANAGE_USERS),
 }
 
 

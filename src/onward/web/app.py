@@ -35,6 +35,7 @@ from onward.web.routers import (
     people,
     referrals,
     selfreport,
+    service_codes,
     skills,
     skills_cohorts,
     skills_screens,
@@ -141,6 +142,7 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         skills_cohorts.router,
         skills_screens.router,
         waiting.router,
+        service_codes.router,
     ):
         app.include_router(router)
     app.include_router(api_router())
