@@ -86,7 +86,7 @@ class CompositionRule:
 
 def _percent(share: float) -> str:
     fraction = Fraction(share).limit_denominator(12)
-    if abs(float(fraction) - share) < 1e-9 and fraction.denominator in (3, 6, 12):
+    if abs(float(fraction) - share) < 1e-9 and fraction.denominator in (2, 3, 4, 6, 12):
         return f"{fraction.numerator}/{fraction.denominator}"
     return f"{share * 100:g} %"
 
