@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from onward.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from onward.metrics.voice import measure
 from onward.model.voice_council import CompositionRule
 from onward.security.access import Actor, operator
 from onward.security.policy import role_permissions
@@ -251,7 +252,7 @@ def test_from_a_persons_idea_to_an_evaluation_with_notices_at_every_step(
     assert recorded["present"] == "3 members: 1 with lived experience, 2 clinicians, 0 other"
     assert recorded["seated"] == "6 members: 3 with lived experience, 3 clinicians, 0 other"
 
-    baseline = voice_lifecycle.measure(database_url, "admissions", date(2026, 1, 1), date(2026, 5, 31))
+    baseline = measure(database_url, "admissions", date(2026, 1, 1), date(2026, 5, 31))
     assert baseline == 1.0  # e-ben started on 2026-01-05
     voice_lifecycle.plan(
         session=voice_db,

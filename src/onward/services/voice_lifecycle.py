@@ -4,8 +4,9 @@ sends to the idea's author and supporters (docs/voice.md, "From idea to result")
 Every step is one transaction: the idea's new status, a line of its history, an in-app notice for the
 author and each supporter, and the audit entry. E-mail goes out after the commit (`voice_mail`), so a
 mail server that is down never loses a step. A plan's baseline and an evaluation's after-value come from
-the metrics engine (`measure`), computed before the write transaction starts; the evaluation compares
-before with after and says plainly that the difference is not shown to be caused by the change.
+the metrics engine (`onward.metrics.voice.measure`), computed by the caller before the write transaction
+starts; the evaluation compares before with after and says plainly that the difference is not shown to be
+caused by the change.
 """
 
 from __future__ import annotations
@@ -118,26 +119,6 @@ def parse_milestones(text: str) -> list[dict[str, str]]:
     return out
 
 
-def measure(url: str, key: str, start: date, end: date) -> float | None:
-    """The metric `key` of the metrics engine over [start, end] on the database at `url` (None when the
-    metric has no value there, e.g. no events)."""
-    from onward.metrics.backends import open_event_log
-    from onward.metrics.period import Period
-    from onward.metrics.registry import METRICS
-    from onward.metrics.suite import compute_metrics
-
-    if key not in METRICS:
-        raise ValidationError(f"unknown metric {key!r}", column="metric_key", expected=", ".join(METRICS))
-    if end < start:
-        raise ValidationError(f"the period ends ({end}) before it starts ({start})", column="baseline_to")
-    log = open_event_log(db=url)
-    try:
-        value = compute_metrics(log, period=Period(start, end, end), metrics=[key]).metrics[key]
-    except ValidationError:
-        return None
-    return None if value is None else float(value)
-
-
 def plan(
     *,
     session: Session,
@@ -154,8 +135,8 @@ def plan(
     now: datetime,
 ) -> list[Notice]:
     """Turn an accepted idea into a plan: an owner, milestones, a target metric with its measured baseline
-    (`measure`) and a target; optionally a simulated impact (scenario, value and interval) from a what-if
-    run, stored labelled as simulated."""
+    (`onward.metrics.voice.measure`) and a target; optionally a simulated impact (scenario, value and
+    interval) from a what-if run, stored labelled as simulated."""
     require_permission(actor, Permission.COUNCIL)
     steps = parse_milestones(milestones)
     who = clean_text(owner, field="owner", maximum=200)
