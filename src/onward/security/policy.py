@@ -241,6 +241,14 @@ ROUTES: dict[str, Rule] = {
     "POST /api/v1/referrals/{referral_id}/episode": _any(P.ADMIT),
     "GET /api/v1/programs/{program_id}/waiting": _any(P.ADMIT),
     "GET /api/v1/me/progress": _any(P.OWN_RECORD),
+    # access: the waiting list and its outcomes (docs/web.md, "Waiting list")
+    "GET /programs/{program_id}/waiting": _any(P.ADMIT),
+    "POST /programs/{program_id}/waiting/offer-next": _any(P.ADMIT),
+    "GET /referrals/{referral_id}/waiting": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/offer": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/contacts": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/appointment": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/close": _any(P.ADMIT),
 }
 
 

@@ -38,6 +38,7 @@ from onward.web.routers import (
     skills,
     skills_cohorts,
     skills_screens,
+    waiting,
     whatif,
 )
 from onward.web.templating import make_templates
@@ -139,6 +140,7 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         skills.router,
         skills_cohorts.router,
         skills_screens.router,
+        waiting.router,
     ):
         app.include_router(router)
     app.include_router(api_router())
