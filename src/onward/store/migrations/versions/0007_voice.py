@@ -3,7 +3,7 @@ decisions, plans, each idea's history, notifications and e-mail addresses (docs/
 search of ideas (SQLite FTS5 table kept by triggers, PostgreSQL GIN index over to_tsvector).
 
 Revision ID: 0007_voice
-Revises: 0005_skills
+Revises: 0006_access
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_voice"
-down_revision: str | None = "0005_skills"
+down_revision: str | None = "0006_access"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
