@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 MetricKind = Literal["count", "rate", "days", "ratio"]
-Area = Literal["flow", "service_mix", "access", "outcomes", "quality"]
+Area = Literal["flow", "service_mix", "access", "outcomes", "quality", "voice"]
 
 _ONWARD = "Onward definition (docs/metrics.md)"
 _NHS_TT = "NHS Talking Therapies manual (caseness and reliable change)"

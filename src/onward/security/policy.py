@@ -36,9 +36,11 @@ class Permission(StrEnum):
     RECORD_CARE = "record_care"  # measures, services, links, stage, exit and criteria of episodes one may see
     REFER = "refer"  # make referrals, including a fast re-entry after a graduation
     ADMIT = "admit"  # intake and starting episodes from the waiting list of one's own programs
+    VOICE = "voice"  # take part in voice: submit, support, comment on and report ideas; own notifications
+    VOICE_MODERATE = "voice_moderate"  # review reported ideas and comments, see who wrote what
 
 
-_EVERYONE = frozenset({Permission.OWN_ACCOUNT})
+_EVERYONE = frozenset({Permission.OWN_ACCOUNT, Permission.VOICE})
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PERSON: _EVERYONE | {Permission.OWN_RECORD},
@@ -56,7 +58,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.MANAGER: _EVERYONE | {Permission.OWN_PROGRAMS, Permission.REFER, Permission.ADMIT},
     Role.LEADER: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
     Role.ANALYST: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
-    Role.COUNCIL_MEMBER: _EVERYONE | {Permission.COUNCIL},
+    Role.COUNCIL_MEMBER: _EVERYONE | {Permission.COUNCIL, Permission.VOICE_MODERATE},
     # Administrators run accounts and settings and never see clinical records.
     Role.ADMIN: _EVERYONE
     | {
