@@ -136,7 +136,7 @@ def test_kaplan_meier_in_the_engine_per_group_and_pooled(engine: str) -> None:
 
 
 def test_six_and_eighteen_week_shares(make_log: LogFactory) -> None:
-    """NHS Talking Therapies standards: treated within 42 / 126 days of referral, of those observed so long."""
+    """NHS Talking Therapies standards: treated within 42 / 126 days of referral once observed that long."""
     folder = make_log(
         referrals=[referral(f"R{i}", p, "2024-01-01") for i, p in enumerate("abcde")],
         episodes=[episode(f"E{i}", p, "2024-01-02", referral_id=f"R{i}") for i, p in enumerate("abcde")],

@@ -65,10 +65,12 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 EXPECTED = [
     {"staff_id": "C1", "program_id": "P1", "role": "clinician", "hours_per_week": 40, "treatment_minutes": 90,
      "cm_minutes": 45, "treatment_share": 90 / 135, "cm_per_treatment": 45 / 90, "caseload": 2},
-    {"staff_id": "M1", "program_id": "P1", "role": "case_manager", "hours_per_week": 20, "treatment_minutes": 0,
-     "cm_minutes": 90, "treatment_share": 0.0, "cm_per_treatment": None, "caseload": 0},
-    {"staff_id": "C2", "program_id": "P2", "role": "clinician", "hours_per_week": 30, "treatment_minutes": 50,
-     "cm_minutes": 0, "treatment_share": 1.0, "cm_per_treatment": 0.0, "caseload": 1},
+    {"staff_id": "M1", "program_id": "P1", "role": "case_manager", "hours_per_week": 20,
+     "treatment_minutes": 0, "cm_minutes": 90, "treatment_share": 0.0, "cm_per_treatment": None,
+     "caseload": 0},
+    {"staff_id": "C2", "program_id": "P2", "role": "clinician", "hours_per_week": 30,
+     "treatment_minutes": 50, "cm_minutes": 0, "treatment_share": 1.0, "cm_per_treatment": 0.0,
+     "caseload": 1},
 ]  # fmt: skip
 WAITING = {"P1": {DAYS[0]: 2, DAYS[1]: 2, DAYS[2]: 1}, "P2": {DAYS[2]: 1}}
 

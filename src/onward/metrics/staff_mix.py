@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from onward.metrics.backends import EventLog, arrow_column, fetch_arrow, quiet_engine_warnings, small_table
 from onward.metrics.period import Period, ResolvedPeriod
-from onward.metrics.scope import CASE_MANAGEMENT, TREATMENT_CATEGORIES, FAR_FUTURE, Figure, make_scope
+from onward.metrics.scope import CASE_MANAGEMENT, FAR_FUTURE, TREATMENT_CATEGORIES, Figure, make_scope
 from onward.model.eventlog import OPEN_OUTCOMES
 
 STAFF_KEYS: tuple[str, ...] = (

@@ -181,7 +181,16 @@ def _form_page(
 
 @router.get("")
 def whatif_page(request: Request, user: WhatIfUser, session: SessionDep, now: NowDep) -> Response:
-    """`?coverage=logs` fills the skills levers from the delivery logs (docs/whatif.md, "Skills levers")."""
+    """`?coverage=logs` fills the skills levers from the delivery logs (docs/whatif.md, "Skills levers");
+    `?lever_NAME=VALUE` fills levers given by a link (docs/access.md, "Capacity")."""
+    levers = {
+        k: v for k, v in request.query_params.items() if k.startswith("lever_") and k[6:] in _lever_specs()
+    }
+    if levers:  # a link from another page (e.g. a program's capacity) with the levers to try
+        chosen = request.query_params.getlist("scenarios") or ["status-quo", CUSTOM]
+        return _form_page(
+            request, user, form={"scenarios": chosen, "people": 20_000, "years": 3, "runs": 10, **levers}
+        )
     if request.query_params.get("coverage") != "logs":
         return _form_page(request, user)
     return _form_page(request, user, form=skills_levers_from_logs(session, now.date(), CUSTOM))
