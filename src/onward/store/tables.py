@@ -227,3 +227,4 @@ class ImportRecord(Base):
 from onward.store import tables_pathways as _tables_pathways  # noqa: E402,F401
 from onward.store import tables_security as _tables_security  # noqa: E402,F401
 from onward.store import tables_skills as _tables_skills  # noqa: E402,F401
+from onward.store import tables_targets as _tables_targets  # noqa: E402,F401

@@ -38,6 +38,7 @@ from onward.web.routers import (
     skills,
     skills_cohorts,
     skills_screens,
+    targets,
     whatif,
 )
 from onward.web.templating import make_templates
@@ -136,6 +137,7 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         docs.router,
         dashboards.router,
         whatif.router,
+        targets.router,
         skills.router,
         skills_cohorts.router,
         skills_screens.router,
