@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.cli.test_report import _extract
 from typer.testing import CliRunner
 
 from onward.cli import app
-from tests.cli.test_report import _extract
 
 
 def test_set_list_history_remove_and_the_report_shows_status(tmp_path: Path, sqlite_url: str) -> None:

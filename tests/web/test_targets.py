@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
-
 from tests.web.conftest import form_token
 from tests.web.test_dashboards import _text, imported  # noqa: F401  (the hand-built log of that module)
 

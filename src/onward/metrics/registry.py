@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 MetricKind = Literal["count", "rate", "days", "ratio"]
-Area = Literal["flow", "service_mix", "access", "outcomes", "quality"]
 #: Which way a figure should move; None for a volume (admissions, census) that has no good direction.
 Good = Literal["higher", "lower"]
 #: The two kinds of number (docs/targets.md): "ship" numbers say whether the ship runs (access, waits,
@@ -18,6 +17,7 @@ Good = Literal["higher", "lower"]
 #: system goes the right way (recovery, graduation, stuck, re-entry), leaders watch them for the system.
 Purpose = Literal["ship", "direction"]
 PURPOSE_TITLES: dict[str, str] = {"ship": "Running the ship", "direction": "The direction"}
+Area = Literal["flow", "service_mix", "access", "outcomes", "quality", "voice"]
 
 _ONWARD = "Onward definition (docs/metrics.md)"
 _NHS_TT = "NHS Talking Therapies manual (caseness and reliable change)"

@@ -38,9 +38,11 @@ class Permission(StrEnum):
     ADMIT = "admit"  # intake and starting episodes from the waiting list of one's own programs
     SET_TARGETS = "set_targets"  # set, remove and accept targets per metric and program (docs/targets.md)
     PROPOSE_TARGETS = "propose_targets"  # propose targets for one's own programs, for a leader to accept
+    VOICE = "voice"  # take part in voice: submit, support, comment on and report ideas; own notifications
+    VOICE_MODERATE = "voice_moderate"  # review reported ideas and comments, see who wrote what
 
 
-_EVERYONE = frozenset({Permission.OWN_ACCOUNT})
+_EVERYONE = frozenset({Permission.OWN_ACCOUNT, Permission.VOICE})
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PERSON: _EVERYONE | {Permission.OWN_RECORD},
@@ -60,7 +62,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.LEADER: _EVERYONE
     | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF, Permission.SET_TARGETS},
     Role.ANALYST: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
-    Role.COUNCIL_MEMBER: _EVERYONE | {Permission.COUNCIL},
+    Role.COUNCIL_MEMBER: _EVERYONE | {Permission.COUNCIL, Permission.VOICE_MODERATE},
     # Administrators run accounts and settings and never see clinical records.
     Role.ADMIN: _EVERYONE
     | {
@@ -248,6 +250,15 @@ ROUTES: dict[str, Rule] = {
     "POST /targets": _any(P.SET_TARGETS, P.PROPOSE_TARGETS),
     "POST /targets/{target_id}/decision": _any(P.SET_TARGETS),
     "GET /api/v1/targets": _any(P.AGGREGATES, P.ALL_PROGRAMS, P.OWN_PROGRAMS),
+    # access: the waiting list and its outcomes (docs/web.md, "Waiting list")
+    "GET /programs/{program_id}/waiting": _any(P.ADMIT),
+    "POST /programs/{program_id}/waiting/offer-next": _any(P.ADMIT),
+    "GET /referrals/{referral_id}/waiting": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/offer": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/contacts": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/appointment": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/close": _any(P.ADMIT),
+    "GET /admin/service-codes": _any(P.MANAGE_USERS),
 }
 
 

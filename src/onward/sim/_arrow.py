@@ -32,10 +32,9 @@ def dates(days: npt.NDArray[Any], null: npt.NDArray[np.bool_] | None = None) -> 
 
 def take(values: pa.Array, index: npt.NDArray[Any], null: npt.NDArray[np.bool_] | None = None) -> pa.Array:
     """values[index] as Arrow, with nulls where `null` is true."""
-    picked = values.take(pa.array(index.astype(np.int64)))
     if null is None or not null.any():
-        return picked
-    return pc.if_else(pa.array(null), pa.nulls(len(picked), picked.type), picked)
+        return values.take(pa.array(index.astype(np.int64)))
+    return values.take(pa.array(index.astype(np.int64), mask=null))  # a null index takes a null
 
 
 def json_digit_lists(items: npt.NDArray[Any]) -> pa.Array:
@@ -46,7 +45,11 @@ def json_digit_lists(items: npt.NDArray[Any]) -> pa.Array:
     buf[:, 0], buf[:, -1] = ord("["), ord("]")
     buf[:, 1 : width - 1 : 3] = items.astype(np.uint8) + ord("0")
     buf[:, 2 : width - 1 : 3] = ord(",")
-    return pa.array(buf.view(f"S{width}").ravel()).cast(pa.string())
+    # One string array straight from the buffers (no per-row Python objects, never chunked).
+    large = m * width >= 2**31 - 1
+    offsets = np.arange(m + 1, dtype=np.int64 if large else np.int32) * width
+    kind = pa.large_string() if large else pa.string()
+    return pa.Array.from_buffers(kind, m, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
 
 
 def labels(choices: list[str] | tuple[str, ...], codes: npt.NDArray[Any]) -> pa.Array:

@@ -231,17 +231,52 @@ def _items(rng: np.random.Generator, score: Arr, n_items: int, item_max: int) ->
     return items
 
 
+RISK_ODDS_AT_10 = 0.035
+"""Odds that the risk item (PHQ-9 item 9, EPDS item 10) is above 0 at a total of 10 (assumption).
+
+The odds rise by RISK_ODDS_PER_POINT per point of the total, so thoughts of death or self-harm are
+rare at low totals and common only near the top of the scale. Over the county's measurements a few
+percent of administrations are positive (tests/sim/test_eventlog.py), as in NHANES 2005-2010, where
+3.5 % of people answered PHQ-9 item 9 above "not at all" (docs/references.md); Simon et al. 2013
+(Psychiatr Serv) found item 9 answers rising with overall depression severity.
+"""
+RISK_ODDS_PER_POINT = 1.2
+_RISK_VALUE_CUM = np.array([0.65, 0.87, 1.0])  # a positive answer: 1, 2 or 3 (assumption)
+
+
+def risk_item_probability(score: Arr) -> Arr:
+    """Chance that the risk item is positive at each total score (logistic in the total)."""
+    odds = RISK_ODDS_AT_10 * RISK_ODDS_PER_POINT ** (np.asarray(score, dtype=np.float64) - 10.0)
+    result: Arr = np.where(np.asarray(score) > 0, odds / (1.0 + odds), 0.0)
+    return result
+
+
+def _items_with_risk(
+    rng: np.random.Generator, score: Arr, n_items: int, item_max: int, risk_item: int
+) -> Arr:
+    """Item scores summing to `score` whose risk item (1-based) is positive with risk_item_probability."""
+    positive = rng.random(score.size) < risk_item_probability(score)
+    value = 1 + (rng.random(score.size)[:, None] >= _RISK_VALUE_CUM[None, :2]).sum(axis=1)
+    risk = np.where(positive, np.minimum(value, score), 0)
+    risk = np.maximum(risk, score - (n_items - 1) * item_max)  # the other items cannot hold it all
+    rest = _items(rng, score - risk, n_items - 1, item_max)
+    items: Arr = np.insert(rest, risk_item - 1, risk, axis=1)
+    return items
+
+
 def _json_items(rng: np.random.Generator, instrument: Instrument, score: Arr) -> pa.Array:
     from onward.sim._arrow import json_digit_lists
 
-    shape = {
-        Instrument.PHQ9: (9, 3),
-        Instrument.GAD7: (7, 3),
-        Instrument.AUDITC: (3, 4),
-        Instrument.DAST10: (10, 1),
-        Instrument.EPDS: (10, 3),
+    n_items, item_max, risk_item = {
+        Instrument.PHQ9: (9, 3, 9),
+        Instrument.GAD7: (7, 3, 0),
+        Instrument.AUDITC: (3, 4, 0),
+        Instrument.DAST10: (10, 1, 0),
+        Instrument.EPDS: (10, 3, 10),
     }[instrument]
-    return json_digit_lists(_items(rng, score, *shape))
+    if risk_item:
+        return json_digit_lists(_items_with_risk(rng, score, n_items, item_max, risk_item))
+    return json_digit_lists(_items(rng, score, n_items, item_max))
 
 
 def measurements_table(

@@ -155,7 +155,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     ep_break = spell_start.copy()
     ep_break[1:] |= prog[1:] != prog[:-1]
     first = np.flatnonzero(ep_break)
-    last = np.append(first[1:] - 1, n_rows - 1).astype(np.int64)
+    last = np.append(first[1:] - 1, n_rows - 1)[: first.size].astype(np.int64)
     e_person, e_prog, e_sud = rows.person[first], prog[first], rows.sud[first]
     e_a, e_b = rows.step[first], rows.step[last]
     e_spell = spell_start[first]

@@ -35,10 +35,12 @@ from onward.web.routers import (
     people,
     referrals,
     selfreport,
+    service_codes,
     skills,
     skills_cohorts,
     skills_screens,
     targets,
+    waiting,
     whatif,
 )
 from onward.web.templating import make_templates
@@ -141,6 +143,8 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         skills.router,
         skills_cohorts.router,
         skills_screens.router,
+        waiting.router,
+        service_codes.router,
     ):
         app.include_router(router)
     app.include_router(api_router())

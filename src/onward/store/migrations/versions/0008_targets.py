@@ -1,7 +1,7 @@
 """Targets per metric and program, with their history (docs/targets.md).
 
 Revision ID: 0008_targets
-Revises: 0005_skills
+Revises: 0007_voice
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_targets"
-down_revision: str | None = "0005_skills"
+down_revision: str | None = "0007_voice"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
