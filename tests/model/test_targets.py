@@ -57,7 +57,7 @@ def test_no_status_without_target_figure_or_when_suppressed() -> None:
 
 
 def test_status_in_a_published_row_never_compares_a_hidden_figure() -> None:
-    row = {"recovery_rate": None, "suppressed": ["recovery_rate"]}
+    row: dict[str, object] = {"recovery_rate": None, "suppressed": ["recovery_rate"]}
     assert status_in_row(RECOVERY, row, 0.5).key == "none"
     row = {
         "recovery_rate": 0.45,
@@ -66,7 +66,7 @@ def test_status_in_a_published_row_never_compares_a_hidden_figure() -> None:
         "suppressed": [],
     }
     assert status_in_row(RECOVERY, row, 0.5).key == "at_risk"
-    row["suppressed"] = ["recovery_rate__numerator"]  # counts hidden: no interval from them
+    row = {**row, "suppressed": ["recovery_rate__numerator"]}  # counts hidden: no interval from them
     assert status_in_row(RECOVERY, row, 0.5).key == "off_track"
 
 

@@ -16,7 +16,8 @@ Login = Callable[..., Response]
 def _line(answer: dict[str, Any], metric: str, program: str | None = None) -> dict[str, Any]:
     found = [t for t in answer["targets"] if t["metric"] == metric and t["program_id"] == program]
     assert len(found) == 1, (metric, program, answer["targets"])
-    return found[0]
+    line: dict[str, Any] = found[0]
+    return line
 
 
 def test_a_leader_sets_a_target_and_the_api_states_figure_and_status(

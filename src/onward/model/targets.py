@@ -20,7 +20,7 @@ names its source, listed in docs/references.md ("Default targets"). Every other 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -237,7 +237,7 @@ def status(
 
 
 def status_in_row(
-    definition: MetricDefinition, row: dict[str, object], target: float | None, margin: float | None = None
+    definition: MetricDefinition, row: Mapping[str, object], target: float | None, margin: float | None = None
 ) -> Status:
     """The status of a metric in one published row (overall, a program or a month): its value, its
     shown numerator and denominator, and whether it is suppressed (the row's "suppressed" list)."""
