@@ -41,6 +41,7 @@ from onward.web.routers import (
     skills,
     skills_cohorts,
     skills_screens,
+    targets,
     waiting,
     whatif,
 )
@@ -140,6 +141,7 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         docs.router,
         dashboards.router,
         whatif.router,
+        targets.router,
         skills.router,
         skills_cohorts.router,
         skills_screens.router,
