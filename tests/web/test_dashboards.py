@@ -14,8 +14,8 @@ active census at 03-25 = 16 + 3 = 19 (shown or suppressed as the linked suppress
 from __future__ import annotations
 
 import datetime as dt
-import time
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
