@@ -89,7 +89,8 @@ def get_metrics(
     of a month end (`as_of`, default the last one on or before the latest event). The answer's `period`
     object states both, and when the figures were computed (`computed_at`: new records are folded in by
     a background refresh, an import at once). Hidden cells are null and listed under "suppressed" in
-    their row (CMS cell-size policy); DRR-E rates are not given by month within a quarter or year (not additive)."""
+    their row (CMS cell-size policy); DRR-E rates are not given by month within a quarter or year (not
+    additive)."""
     keys = parse_by(by)
     view = metrics_cache(request).view(session, period)
     if view is None:
