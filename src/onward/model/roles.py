@@ -70,16 +70,23 @@ _DASHBOARD = NavItem("Dashboard", "/dashboard")
 _PROGRAM_METRICS = NavItem("Program metrics", "/programs/metrics")
 _SKILLS = NavItem("Skills", "/skills")
 _SKILLS_COVERAGE = NavItem("Skills coverage", "/skills/coverage")
+_TARGETS = NavItem("Targets", "/targets")
 
 #: The navigation each role sees, home first. Entries whose page is not installed are hidden by the web layer.
 NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
     Role.PERSON: (NavItem("My care", HOME_PATHS[Role.PERSON]),),
     Role.CLINICIAN: (NavItem("Caseload", HOME_PATHS[Role.CLINICIAN]), _SKILLS),
-    Role.MANAGER: (NavItem("Programs", HOME_PATHS[Role.MANAGER]), _PROGRAM_METRICS, _SKILLS_COVERAGE),
+    Role.MANAGER: (
+        NavItem("Programs", HOME_PATHS[Role.MANAGER]),
+        _PROGRAM_METRICS,
+        _TARGETS,
+        _SKILLS_COVERAGE,
+    ),
     Role.LEADER: (
         NavItem("System", HOME_PATHS[Role.LEADER]),
         _DASHBOARD,
         _PROGRAM_METRICS,
+        _TARGETS,
         _SKILLS_COVERAGE,
         _WHAT_IF,
     ),
