@@ -105,7 +105,7 @@ def data_version(session: Session) -> DataVersion:
 
 
 def _same_import(a: DataVersion, b: DataVersion) -> bool:
-    return a[0] == b[0]
+    return bool(a[0] == b[0])
 
 
 @dataclass
