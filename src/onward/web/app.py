@@ -123,7 +123,9 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
     app.state.audit_writer = writer
     app.state.templates = make_templates()
     app.state.clock = _utc_now
-    app.state.metrics_cache = MetricsCache(settings.resolved_database_url)
+    app.state.metrics_cache = MetricsCache(
+        settings.resolved_database_url, refresh_seconds=settings.published_refresh_seconds
+    )
 
     app.middleware("http")(_security_headers)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
