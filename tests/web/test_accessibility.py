@@ -185,7 +185,9 @@ def test_person_facing_pages_fit_a_phone(
 
 def test_the_pages_walked_cover_every_role() -> None:
     walked = {role: pages_of(role) for role in USERS}
-    assert {"/system", "/dashboard", "/targets", "/whatif", "/metrics/recovery_rate"} <= set(walked[Role.LEADER])
+    assert {"/system", "/dashboard", "/targets", "/whatif", "/metrics/recovery_rate"} <= set(
+        walked[Role.LEADER]
+    )
     assert {"/programs", "/programs/metrics", "/targets", "/programs/p1/waiting"} <= set(walked[Role.MANAGER])
     assert {"/caseload", "/episodes/e1", "/people/ana"} <= set(walked[Role.CLINICIAN])
     assert {"/me", "/me/accounting", "/account"} <= set(walked[Role.PERSON])
