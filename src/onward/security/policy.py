@@ -259,6 +259,8 @@ ROUTES: dict[str, Rule] = {
     "POST /referrals/{referral_id}/appointment": _any(P.ADMIT),
     "POST /referrals/{referral_id}/close": _any(P.ADMIT),
     "GET /admin/service-codes": _any(P.MANAGE_USERS),
+    "GET /programs/{program_id}/capacity": _any(P.OWN_PROGRAMS, P.ALL_PROGRAMS),
+    "GET /programs/access": _any(P.OWN_PROGRAMS),
 }
 
 

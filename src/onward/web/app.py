@@ -25,9 +25,11 @@ from onward.web.deps import enforce_policy
 from onward.web.errors import install_error_handlers
 from onward.web.metrics_cache import MetricsCache
 from onward.web.routers import (
+    access,
     account,
     admin,
     auth,
+    capacity,
     dashboards,
     docs,
     homes,
@@ -145,7 +147,9 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         skills.router,
         skills_cohorts.router,
         skills_screens.router,
+        access.router,
         waiting.router,
+        capacity.router,
         service_codes.router,
     ):
         app.include_router(router)
