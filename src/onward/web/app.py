@@ -38,6 +38,8 @@ from onward.web.routers import (
     skills,
     skills_cohorts,
     skills_screens,
+    voice,
+    voice_council,
     waiting,
     whatif,
 )
@@ -141,6 +143,8 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         skills_cohorts.router,
         skills_screens.router,
         waiting.router,
+        voice.router,
+        voice_council.router,
     ):
         app.include_router(router)
     app.include_router(api_router())

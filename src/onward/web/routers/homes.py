@@ -1,20 +1,19 @@
 """One home page per role, each showing only what the role may see (onward.security.policy).
 
-The person's page `/me` and the clinician's `/caseload` live with the pathways (`routers/pathways.py`)."""
+The person's page `/me` and the clinician's `/caseload` live with the pathways (`routers/pathways.py`);
+the council's `/council` with voice (`routers/voice_council.py`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from onward.model.roles import COUNCIL_ROLE_TEXT, ROLE_DESCRIPTIONS, Role
 from onward.services.audit_log import accounting_for
 from onward.services.users import program_ids_of
 from onward.web import queries
 from onward.web.deps import (
     ActorDep,
     AggregatesUser,
-    CouncilUser,
     NowDep,
     OwnProgramsUser,
     OwnRecordUser,
@@ -55,14 +54,3 @@ def system_home(request: Request, user: AggregatesUser, session: SessionDep, now
     day = queries.as_of(session, now.date())
     context = {"title": "System", "totals": queries.system_totals(session, day)}
     return render(request, "system_home.html", context, user=user)
-
-
-@router.get("/council")
-def council_home(request: Request, user: CouncilUser, session: SessionDep) -> Response:
-    counts = queries.active_users_per_role(session)
-    rows = [
-        {"label": role.value.replace("_", " "), "description": ROLE_DESCRIPTIONS[role], "count": counts[role]}
-        for role in Role
-    ]
-    context = {"title": "Council", "council_text": COUNCIL_ROLE_TEXT, "role_counts": rows}
-    return render(request, "council_home.html", context, user=user)
