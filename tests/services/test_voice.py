@@ -222,7 +222,7 @@ def test_from_a_persons_idea_to_an_evaluation_with_notices_at_every_step(
     voice_lifecycle.start_review(session=voice_db, actor=COUNCIL, idea_id=idea.idea_id, now=NOW)
 
     clinicians_only = [members["Cal"], members["Cat"], members["Cyd"]]
-    with pytest.raises(ConflictError, match="decision refused: no member with lived experience is present"):
+    with pytest.raises(ConflictError, match="Decision refused: no member with lived experience is present"):
         voice_council.decide(
             session=voice_db,
             actor=COUNCIL,

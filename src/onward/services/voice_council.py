@@ -40,7 +40,7 @@ class CouncilRuleError(ConflictError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("decision refused: " + "; ".join(problems))
+        super().__init__("Decision refused: " + "; ".join(problems))
 
 
 def _member(row: CouncilMember) -> Member:
