@@ -12,13 +12,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.web.conftest import form_token
 
 from onward.security.access import Actor
 from onward.security.policy import role_permissions
 from onward.services import voice_ideas
 from onward.store.tables import User
 from onward.store.tables_voice import CouncilMember, VoiceCampaign, VoiceIdea
-from tests.web.conftest import form_token
 
 Login = Callable[..., Any]
 

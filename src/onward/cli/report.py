@@ -43,6 +43,9 @@ accounts present) or an extract written by `onward synth` (its
 onward-synth.json says "synthetic": true; a SYNTHETIC file works too) is
 detected; --synthetic-label or --no-synthetic-label overrides that.
 
+`onward report voice` writes the voice report for regulators and payers
+(see `onward report voice --help`).
+
 \b
 Example:
   onward report --data ./extract --out report.html
@@ -53,9 +56,24 @@ Example:
 """
 
 
-@app.command("report", help=_HELP)
+report_app = typer.Typer(
+    name="report",
+    help=_HELP,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(report_app)
+
+
+@report_app.callback()
 def report_command(
-    out: Annotated[Path, typer.Option("--out", help="File to write (report.html, charts.pdf, charts.png).")],
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="File to write (report.html, charts.pdf, charts.png).", show_default=False
+        ),
+    ] = None,
     data: DataOption = None,
     db: DbOption = None,
     fmt: Annotated[str, typer.Option("--format", help="html | pdf | png.")] = "html",
@@ -76,6 +94,10 @@ def report_command(
         ),
     ] = None,
 ) -> None:
+    if ctx.invoked_subcommand is not None:
+        return  # `onward report voice ...`: the subcommand writes its own report
+    if out is None:
+        raise typer.BadParameter("the file to write is required", param_hint="--out")
     from onward.metrics.report import FORMATS, build_report, gather, is_synthetic_source
 
     url = source_url(data, db)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from onward.errors import OnwardError, ValidationError
 from onward.metrics.voice import VOICE_METRICS, measure, voice_metrics_of_database
-from onward.model.roles import COUNCIL_ROLE_TEXT, ROLE_DESCRIPTIONS, Role
+from onward.model.roles import COUNCIL_ROLE_TEXT, ROLE_DESCRIPTIONS
 from onward.model.voice import Audience, CampaignKind, Status
 from onward.model.voice_council import GROUP_LABELS, Group, Seat
 from onward.services import voice_council, voice_ideas, voice_lifecycle
