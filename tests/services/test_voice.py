@@ -221,7 +221,12 @@ def test_from_a_persons_idea_to_an_evaluation_with_notices_at_every_step(
     voice_ideas.support(session=voice_db, actor=CLINICIAN, idea_id=idea.idea_id, now=NOW)
     voice_lifecycle.start_review(session=voice_db, actor=COUNCIL, idea_id=idea.idea_id, now=NOW)
 
-    mostly_clinicians = [members["Cal"], members["Cat"], members["Cyd"], members["Liv"]]  # a quorum, unbalanced
+    mostly_clinicians = [
+        members["Cal"],
+        members["Cat"],
+        members["Cyd"],
+        members["Liv"],
+    ]  # a quorum, unbalanced
     with pytest.raises(ConflictError, match="Decision refused: those present: 1 of 4 have lived experience"):
         voice_council.decide(
             session=voice_db,

@@ -160,3 +160,23 @@ def test_scope_and_roles(
     client.post("/logout", data={"csrf_token": _token(client.get("/caseload").text)})
     login("lee")
     assert client.get("/programs/p1/waiting").status_code == 403
+
+
+def test_the_admin_page_lists_codes_imports_did_not_match(
+    client: TestClient, make_user: Callable[..., Any], login: Login, db_url: str, tmp_path: Any
+) -> None:
+    from pathlib import Path
+
+    from onward.interop.encounters import import_encounters
+
+    example = Path(__file__).parents[2] / "examples" / "encounters"
+    import_encounters(example / "claims.csv", example / "mapping.toml", db_url, progress=False)
+    make_user("ada", "admin")
+    make_user("mia", "manager", program_ids=["FAC-N"])
+    login("ada")
+    assert 'href="/admin/service-codes"' in client.get("/admin/users").text
+    text = _text(client.get("/admin/service-codes").text)
+    assert "S9484 not in the catalogue other — 1 1" in text and "CL-1010" in text
+    client.post("/logout", data={"csrf_token": _token(client.get("/admin/users").text)})
+    login("mia")
+    assert client.get("/admin/service-codes").status_code == 403

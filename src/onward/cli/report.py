@@ -22,6 +22,7 @@ from onward.cli._options import (
     source_url,
 )
 from onward.errors import ValidationError
+from onward.model.targets import Targets
 
 _HELP = """Write the report: each metric's value for one calendar period, its
 trend by month, its breakdown by program, its definition and source, with
@@ -53,7 +54,23 @@ Example:
       --out charts.pdf --format pdf
   onward report --data ./extract --out q1.html --period 2024-Q1 \\
       --as-of 2024-06
+
+Each figure is printed beside its target and status (docs/targets.md) when the
+report reads a database (--db); an extract folder holds no targets.
 """
+
+
+def _targets(url: str) -> Targets:
+    """The targets in force in the database at `url`."""
+    from onward.services.targets import targets_in_force
+    from onward.store.engine import create_db_engine, session_factory
+
+    engine = create_db_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return targets_in_force(session)
+    finally:
+        engine.dispose()
 
 
 report_app = typer.Typer(
@@ -116,6 +133,8 @@ def report_command(
         report_data = gather(
             log, period=chosen, as_of=month_end, suppress=suppress, progress=advance, synthetic=synthetic
         )
+        if url is not None:
+            report_data.targets = _targets(url)
         bars.update(task, description=f"writing {fmt}")
         written = build_report(report_data, out=out, fmt=fmt)
         bars.update(task, completed=bars.tasks[0].total)

@@ -73,6 +73,7 @@ _SKILLS_COVERAGE = NavItem("Skills coverage", "/skills/coverage")
 _IDEAS = NavItem("Ideas", "/voice")
 _VOICE_METRICS = NavItem("Voice", "/voice/metrics")
 _COUNCIL_MEMBERS = NavItem("Council", "/council/members")
+_TARGETS = NavItem("Targets", "/targets")
 
 #: The navigation each role sees, home first. Entries whose page is not installed are hidden by the web layer.
 NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
@@ -81,6 +82,7 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
     Role.MANAGER: (
         NavItem("Programs", HOME_PATHS[Role.MANAGER]),
         _PROGRAM_METRICS,
+        _TARGETS,
         _SKILLS_COVERAGE,
         _IDEAS,
     ),
@@ -88,6 +90,7 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
         NavItem("System", HOME_PATHS[Role.LEADER]),
         _DASHBOARD,
         _PROGRAM_METRICS,
+        _TARGETS,
         _SKILLS_COVERAGE,
         _VOICE_METRICS,
         _WHAT_IF,

@@ -228,4 +228,5 @@ from onward.store import tables_access as _tables_access  # noqa: E402,F401
 from onward.store import tables_pathways as _tables_pathways  # noqa: E402,F401
 from onward.store import tables_security as _tables_security  # noqa: E402,F401
 from onward.store import tables_skills as _tables_skills  # noqa: E402,F401
+from onward.store import tables_targets as _tables_targets  # noqa: E402,F401
 from onward.store import tables_voice as _tables_voice  # noqa: E402,F401

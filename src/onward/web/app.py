@@ -35,11 +35,13 @@ from onward.web.routers import (
     people,
     referrals,
     selfreport,
+    service_codes,
     skills,
     skills_cohorts,
     skills_screens,
     voice,
     voice_council,
+    targets,
     waiting,
     whatif,
 )
@@ -139,12 +141,14 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         docs.router,
         dashboards.router,
         whatif.router,
+        targets.router,
         skills.router,
         skills_cohorts.router,
         skills_screens.router,
         waiting.router,
         voice.router,
         voice_council.router,
+        service_codes.router,
     ):
         app.include_router(router)
     app.include_router(api_router())

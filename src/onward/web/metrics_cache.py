@@ -69,6 +69,7 @@ class MetricsView:
     periods: list[CalendarPeriod] = field(default_factory=list)  # every period the cube publishes
     suppression: dict[str, Any] = field(default_factory=dict)  # the rule applied
     memo: dict[str, Any] = field(default_factory=dict)  # rendered pieces (charts) of this view
+    program_trends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the trend per program
 
     @property
     def published(self) -> dict[str, Any]:
@@ -160,6 +161,7 @@ class MetricsCache:
                 version=version,
                 seconds=cube.seconds + time.perf_counter() - started,
                 trend=trend(cube, period),
+                program_trends={label: trend(cube, period, program=label) for label in cube.rows[:-1]},
                 periods=list(cube.periods),
                 suppression=published["suppression"],
             )

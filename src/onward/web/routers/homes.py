@@ -8,7 +8,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from onward.model.targets import STATUS_RULE
+from onward.security.policy import Permission, is_allowed
 from onward.services.audit_log import accounting_for
+from onward.services.targets import targets_in_force
 from onward.services.users import program_ids_of
 from onward.web import queries
 from onward.web.deps import (
@@ -19,6 +22,8 @@ from onward.web.deps import (
     OwnRecordUser,
     SessionDep,
 )
+from onward.web.metrics_cache import metrics_cache
+from onward.web.scorecards import direction_cards, ship_tables
 from onward.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -46,11 +51,25 @@ def manager_home(request: Request, user: OwnProgramsUser, session: SessionDep, n
         "programs": queries.program_overview(session, program_ids, day),
         "today": day,
     }
+    view = metrics_cache(request).view(session)  # the ship numbers (docs/targets.md)
+    context |= {
+        "ship_view": view,
+        "ship": ship_tables(view, targets_in_force(session), sorted(program_ids)) if view else [],
+        "status_rule": STATUS_RULE,
+    }
     return render(request, "manager_home.html", context, user=user)
 
 
 @router.get("/system")
 def system_home(request: Request, user: AggregatesUser, session: SessionDep, now: NowDep) -> Response:
     day = queries.as_of(session, now.date())
-    context = {"title": "System", "totals": queries.system_totals(session, day)}
+    view = metrics_cache(request).view(session)  # the direction numbers (docs/targets.md)
+    context = {
+        "title": "System",
+        "totals": queries.system_totals(session, day),
+        "direction_view": view,
+        "direction": direction_cards(view, targets_in_force(session)) if view else [],
+        "status_rule": STATUS_RULE,
+        "may_whatif": is_allowed(user.role, Permission.WHAT_IF),
+    }
     return render(request, "system_home.html", context, user=user)
