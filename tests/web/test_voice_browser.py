@@ -159,7 +159,8 @@ def test_an_idea_from_a_phone_through_the_council_to_an_evaluation(
             desk.get_by_role("button", name="Record the decision").click()
             error = desk.get_by_role("alert")
             expect(error).to_contain_text(
-                "Decision refused: those present: 1 of 4 have lived experience; the rule asks for at least 1/3"
+                "Decision refused: those present: 1 of 4 have lived experience; "
+                "the rule asks for at least 1/3"
             )
             axe_check(desk, "a refused decision")
             # a valid quorum: a majority, two with lived experience (a co-chair) and two clinicians

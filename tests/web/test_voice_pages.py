@@ -196,3 +196,5 @@ def test_the_public_page_names_no_author_and_leaders_see_voice_metrics(
     metrics = client.get("/voice/metrics", params={"from": "2024-01-01", "to": "2024-06-30"}).text
     assert "Ideas received" in metrics and "Share of ideas from people in services" in metrics
     assert "Person in services: ≤10" in metrics
+    home = client.get("/system").text  # the leader's home carries the same section
+    assert "Voice: ideas and what came of them" in home and "Share of accepted ideas implemented" in home

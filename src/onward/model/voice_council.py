@@ -8,7 +8,8 @@ Advisory Council members under 42 CFR 431.12(d) as amended in 2024 (docs/referen
 
 A decision is valid only when the seated council meets the rule, and the members present make a quorum
 (more than `quorum_share` of the seated members, by default a majority, and at least one of each group)
-and themselves meet the shares. Anything else is refused with every reason at once, so the council knows what to fix.
+and themselves meet the shares. Anything else is refused with every reason at once, so the council knows
+what to fix.
 """
 
 from __future__ import annotations
@@ -78,8 +79,8 @@ class CompositionRule:
         if self.co_chair_lived_experience:
             parts.append("a co-chair with lived experience")
         quorum = (
-            f"a quorum of more than {_percent(self.quorum_share)} of seated members, with at least one member "
-            "with lived experience and one clinician present, who meet the same shares"
+            f"a quorum of more than {_percent(self.quorum_share)} of seated members, with at least one "
+            "member with lived experience and one clinician present, who meet the same shares"
         )
         return "; ".join(parts) + "; " + quorum + "."
 

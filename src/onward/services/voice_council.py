@@ -178,7 +178,8 @@ def decide(
         raise CouncilRuleError(problems)
     with write_transaction(session):
         idea = session.get(VoiceIdea, idea_id, populate_existing=True)
-        assert idea is not None
+        if idea is None:
+            raise NotFoundError(f"no idea {idea_id}")
         require_transition(idea.status, target)  # nobody decided it in between
         by_id = {m.member_id: m for m in members}
         there = [by_id[p] for p in dict.fromkeys(present)]

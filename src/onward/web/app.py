@@ -39,9 +39,9 @@ from onward.web.routers import (
     skills,
     skills_cohorts,
     skills_screens,
+    targets,
     voice,
     voice_council,
-    targets,
     waiting,
     whatif,
 )

@@ -7,14 +7,17 @@ composition, a plan without milestones) comes back on the same page with its rea
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from onward.errors import OnwardError
 from onward.metrics.registry import METRICS
+from onward.metrics.voice import VOICE_METRICS, VoiceMetrics, voice_metrics_of_database
 from onward.model.voice import AUTHOR_ROLE_LABELS, STATUS_LABELS, AuthorRole, Stance, Status
 from onward.model.voice_council import GROUP_LABELS, Group
 from onward.security.access import Actor
@@ -22,7 +25,7 @@ from onward.security.policy import Permission
 from onward.services import voice_council, voice_ideas, voice_lifecycle
 from onward.settings import Settings
 from onward.store.tables import User
-from onward.store.tables_voice import VoiceIdea, VoicePlan
+from onward.store.tables_voice import VoiceEvent, VoiceIdea, VoicePlan
 from onward.web.templating import render
 
 STYLESHEET = "voice.css"
@@ -119,3 +122,33 @@ def render_idea(
     context = idea_context(session, actor, settings, idea_id, today)
     context["error"], context["form"] = error, form or {}
     return render(request, "voice_idea.html", context, status_code=status_code)
+
+
+def voice_section(figures: VoiceMetrics) -> dict[str, Any]:
+    """The self-contained voice section of a leader's page (`_voice_metrics_section.html`): the period,
+    each voice metric with its definition, and ideas by author role."""
+    return {
+        "period": figures.period,
+        "rows": [{"definition": d, "figure": figures.figures[k]} for k, d in VOICE_METRICS.items()],
+        "by_role": [(role_label(r), n) for r, n in figures.by_author_role.items()],
+    }
+
+
+_SECTIONS: dict[tuple[str, date, int], dict[str, Any]] = {}
+_SECTIONS_KEPT = 16
+
+
+def leader_voice_section(session: Session, url: str, today: date) -> dict[str, Any] | None:
+    """The voice section over the 12 months up to `today`, computed once per change of the ideas (the
+    newest line of any idea's history) so the leader's home stays fast; None when it cannot be computed."""
+    version = session.scalar(select(func.max(VoiceEvent.event_id))) or 0
+    key = (url, today, int(version))
+    if key not in _SECTIONS:
+        try:
+            section = voice_section(voice_metrics_of_database(url, today - timedelta(days=365), today))
+        except OnwardError:
+            return None
+        _SECTIONS[key] = section
+        while len(_SECTIONS) > _SECTIONS_KEPT:
+            _SECTIONS.pop(next(iter(_SECTIONS)))
+    return _SECTIONS[key]

@@ -21,10 +21,12 @@ from onward.web.deps import (
     OwnProgramsUser,
     OwnRecordUser,
     SessionDep,
+    SettingsDep,
 )
 from onward.web.metrics_cache import metrics_cache
 from onward.web.scorecards import direction_cards, ship_tables
 from onward.web.templating import render
+from onward.web.voice_views import leader_voice_section
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -61,7 +63,9 @@ def manager_home(request: Request, user: OwnProgramsUser, session: SessionDep, n
 
 
 @router.get("/system")
-def system_home(request: Request, user: AggregatesUser, session: SessionDep, now: NowDep) -> Response:
+def system_home(
+    request: Request, user: AggregatesUser, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> Response:
     day = queries.as_of(session, now.date())
     view = metrics_cache(request).view(session)  # the direction numbers (docs/targets.md)
     context = {
@@ -71,5 +75,6 @@ def system_home(request: Request, user: AggregatesUser, session: SessionDep, now
         "direction": direction_cards(view, targets_in_force(session)) if view else [],
         "status_rule": STATUS_RULE,
         "may_whatif": is_allowed(user.role, Permission.WHAT_IF),
+        "voice": leader_voice_section(session, settings.resolved_database_url, day),  # docs/voice.md
     }
     return render(request, "system_home.html", context, user=user)

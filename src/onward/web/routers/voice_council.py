@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from onward.errors import OnwardError, ValidationError
-from onward.metrics.voice import VOICE_METRICS, measure, voice_metrics_of_database
+from onward.metrics.voice import measure, voice_metrics_of_database
 from onward.model.roles import COUNCIL_ROLE_TEXT, ROLE_DESCRIPTIONS
 from onward.model.voice import Audience, CampaignKind, Status
 from onward.model.voice_council import GROUP_LABELS, Group, Seat
@@ -26,7 +26,7 @@ from onward.services.voice_reports import export_rows
 from onward.web import queries
 from onward.web.deps import ActorDep, NowDep, SessionDep, SettingsDep
 from onward.web.templating import render
-from onward.web.voice_views import STYLESHEET, idea_card, render_idea, role_label
+from onward.web.voice_views import STYLESHEET, idea_card, render_idea, voice_section
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -428,15 +428,3 @@ def metrics_page(request: Request, settings: SettingsDep, now: NowDep) -> Respon
         "section": voice_section(figures),
     }
     return render(request, "voice_metrics.html", context)
-
-
-def voice_section(figures: object) -> dict[str, object]:
-    """The self-contained voice section of a leader's page: figures, by author role, definitions."""
-    from onward.metrics.voice import VoiceMetrics
-
-    assert isinstance(figures, VoiceMetrics)
-    return {
-        "period": figures.period,
-        "rows": [{"definition": d, "figure": figures.figures[k]} for k, d in VOICE_METRICS.items()],
-        "by_role": [(role_label(r), n) for r, n in figures.by_author_role.items()],
-    }
