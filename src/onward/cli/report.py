@@ -44,9 +44,6 @@ accounts present) or an extract written by `onward synth` (its
 onward-synth.json says "synthetic": true; a SYNTHETIC file works too) is
 detected; --synthetic-label or --no-synthetic-label overrides that.
 
-`onward report voice` writes the voice report for regulators and payers
-(see `onward report voice --help`).
-
 \b
 Example:
   onward report --data ./extract --out report.html
@@ -73,12 +70,7 @@ def _targets(url: str) -> Targets:
         engine.dispose()
 
 
-report_app = typer.Typer(
-    name="report",
-    help=_HELP,
-    invoke_without_command=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+report_app = typer.Typer(name="report", help=_HELP, invoke_without_command=True)
 app.add_typer(report_app)
 
 
@@ -86,10 +78,7 @@ app.add_typer(report_app)
 def report_command(
     ctx: typer.Context,
     out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="File to write (report.html, charts.pdf, charts.png).", show_default=False
-        ),
+        Path | None, typer.Option("--out", help="File to write (report.html, charts.pdf, charts.png).")
     ] = None,
     data: DataOption = None,
     db: DbOption = None,
@@ -111,12 +100,14 @@ def report_command(
         ),
     ] = None,
 ) -> None:
-    if ctx.invoked_subcommand is not None:
-        return  # `onward report voice ...`: the subcommand writes its own report
-    if out is None:
-        raise typer.BadParameter("the file to write is required", param_hint="--out")
     from onward.metrics.report import FORMATS, build_report, gather, is_synthetic_source
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise ValidationError(
+            "--out is required", expected="--out report.html (or a subcommand: regulator, voice)"
+        )
     url = source_url(data, db)
     if fmt not in FORMATS:
         raise ValidationError(f"--format {fmt!r}", expected=" | ".join(FORMATS))
@@ -148,5 +139,83 @@ def report_command(
     Console(soft_wrap=True).print(
         f"wrote {written}{extra}: period {p['period']} ({p['from']} to {p['to']}), "
         f"figures as of {p['as_of']}",
+        highlight=False,
+    )
+
+
+_REGULATOR_HELP = """Write one report for regulators and payers into DIR: regulator.html,
+regulator.pdf (the same page printed by headless Chromium; needs the pdf extra
+and Chromium) and regulator.csv (one row per figure and scope).
+
+It holds the quality measures (IET, FUH), access (waits, treated within 14
+days), outcomes (recovery, reliable improvement, DRR-E, graduation, people
+stuck, re-entry) overall and by program, each beside its target and status;
+skills coverage for the calendar year of the period's end; ideas received and
+acted on (the voice metrics); and the council's composition on the period's
+last day. Small cells are suppressed as on every published output, and every
+page and row states the period and the month end the figures are read as of.
+
+--from and --to give the first and last day of one calendar month, quarter
+or year (published figures answer on those only); --period is the same in
+short. Default: the latest complete quarter.
+
+\b
+Example:
+  onward report regulator --from 2025-01-01 --to 2025-03-31 --out ./q1
+  onward report regulator --period 2025 --out ./2025 --db postgresql+psycopg://onward@db/onward
+"""
+
+
+@report_app.command("regulator", help=_REGULATOR_HELP)
+def regulator_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write regulator.html, .pdf and .csv into.")],
+    from_: FromOption = None,
+    to: ToOption = None,
+    period: PeriodOption = None,
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+    synthetic_label: Annotated[
+        bool | None,
+        typer.Option(
+            "--synthetic-label/--no-synthetic-label",
+            help="Label the data as synthetic (default: detected from the database).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    from datetime import date
+
+    from onward.metrics.period import CalendarPeriod, parse_as_of
+    from onward.metrics.regulator import build, period_from_dates, write
+    from onward.metrics.report import is_synthetic_source
+
+    url = source_url(None, db)
+    assert url is not None
+    if (from_ is None) != (to is None):
+        raise ValidationError("give both --from and --to (the first and last day of a calendar period)")
+    chosen: CalendarPeriod | None = None
+    if from_ is not None and to is not None:
+        try:
+            start, end = date.fromisoformat(from_), date.fromisoformat(to)
+        except ValueError:
+            raise ValidationError(f"--from {from_} --to {to}", expected="YYYY-MM-DD dates") from None
+        chosen = period_from_dates(start, end)
+        if period is not None and CalendarPeriod.parse(period, name="--period") != chosen:
+            raise ValidationError("--period and --from/--to name different periods")
+    elif period is not None:
+        chosen = CalendarPeriod.parse(period, name="--period")
+    month_end = parse_as_of(as_of, name="--as-of") if as_of is not None else None
+    synthetic = synthetic_label if synthetic_label is not None else is_synthetic_source(db=url)
+    if chosen is None:
+        from onward.metrics.backends import open_event_log
+        from onward.metrics.publish import publish
+
+        chosen = publish(open_event_log(db=url), as_of=month_end, suppress=False).default_period()
+    report = build(url=url, period=chosen, as_of=month_end, targets=_targets(url), synthetic=synthetic)
+    written = write(report, out)
+    p = report.period
+    Console(soft_wrap=True).print(
+        f"wrote {', '.join(str(w) for w in written)}: period {p['period']} ({p['from']} to {p['to']}), "
+        f"figures as of {p['as_of']}" + (" (labelled synthetic)" if synthetic else ""),
         highlight=False,
     )
