@@ -97,6 +97,14 @@ class Settings(BaseSettings):
         description="What the self-report page tells a person where to get help now, shown at once after a "
         "positive risk answer (e.g. PHQ-9 item 9); sites outside the US set their own (docs/pathways.md).",
     )
+    published_refresh_seconds: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="Published figures (dashboards, metric pages, the metrics API) are recomputed in the "
+        "background at most this often after clinical writes; an import refreshes them at once; 0 "
+        "recomputes on every change (docs/metrics.md).",
+    )
     self_report_link_days: int = Field(
         7,
         ge=1,

@@ -122,6 +122,26 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "start month",
     ),
     MetricDefinition(
+        "share_treated_within_6_weeks",
+        "Treated within 6 weeks",
+        "access",
+        "rate",
+        "Of episodes started in the period with origin + 42 <= data_end: share whose first treatment service "
+        "is at most 42 days after origin.",
+        "NHS Talking Therapies waiting-time standard (75 % within 6 weeks)",
+        "start month",
+    ),
+    MetricDefinition(
+        "share_treated_within_18_weeks",
+        "Treated within 18 weeks",
+        "access",
+        "rate",
+        "Of episodes started in the period with origin + 126 <= data_end: share whose first treatment "
+        "service is at most 126 days after origin.",
+        "NHS Talking Therapies waiting-time standard (95 % within 18 weeks)",
+        "start month",
+    ),
+    MetricDefinition(
         "graduation_rate",
         "Graduation rate",
         "flow",

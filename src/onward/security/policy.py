@@ -288,6 +288,8 @@ ROUTES: dict[str, Rule] = {
     "POST /council/members/{member_id}/leave": _any(P.MANAGE_USERS),
     "GET /voice/metrics": _any(P.AGGREGATES),
     "GET /admin/service-codes": _any(P.MANAGE_USERS),
+    "GET /programs/{program_id}/capacity": _any(P.OWN_PROGRAMS, P.ALL_PROGRAMS),
+    "GET /programs/access": _any(P.OWN_PROGRAMS),
 }
 
 

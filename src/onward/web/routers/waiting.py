@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from onward.errors import ConflictError, ValidationError
 from onward.model.access import DEFAULT_TARGET_DAYS, NHS_WEEKS, NOT_REACHED_ATTEMPTS
+from onward.security.policy import Permission
 from onward.services import referral_outcomes as outcomes
 from onward.services import waiting_list as waiting
 from onward.web.deps import ActorDep, NowDep, SessionDep, audit_read
@@ -60,6 +61,7 @@ def _list_page(
         "default_target": DEFAULT_TARGET_DAYS,
         "error": error,
         "done": _DONE.get(request.query_params.get("done", ""), ""),
+        "may_capacity": actor.may(Permission.OWN_PROGRAMS),
     }
     return render(request, "waiting_list.html", context, status_code=status)
 

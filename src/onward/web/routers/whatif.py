@@ -204,7 +204,8 @@ def _form_page(
 def whatif_page(request: Request, user: WhatIfUser, session: SessionDep, now: NowDep) -> Response:
     """`?coverage=logs` fills the skills levers from the delivery logs (docs/whatif.md, "Skills levers");
     `?metric=KEY` (a direction number) pre-fills the scenarios that move it, on this county's calibration
-    (started in the background), with the figure and its target (docs/targets.md)."""
+    (started in the background), with the figure and its target (docs/targets.md); `?lever_NAME=VALUE`
+    fills levers given by a link (docs/access.md, "Capacity")."""
     metric = request.query_params.get("metric")
     if link_for(metric) is not None:
         assert metric is not None
@@ -213,6 +214,13 @@ def whatif_page(request: Request, user: WhatIfUser, session: SessionDep, now: No
             "beside": figure_beside_target(request, session, metric),
         }
         return _form_page(request, user, form=form_for(metric), extra=extra)
+    levers = {
+        k: v for k, v in request.query_params.items() if k.startswith("lever_") and k[6:] in _lever_specs()
+    }
+    if levers:  # a link from another page (e.g. a program's capacity) with the levers to try
+        chosen = request.query_params.getlist("scenarios") or ["status-quo", CUSTOM]
+        form = {"scenarios": chosen, "people": 20_000, "years": 3, "runs": 10, **levers}
+        return _form_page(request, user, form=form, extra=calibration_context(request, session, start=False))
     if request.query_params.get("coverage") != "logs":
         return _form_page(request, user, extra=calibration_context(request, session, start=False))
     return _form_page(request, user, form=skills_levers_from_logs(session, now.date(), CUSTOM))
