@@ -14,7 +14,8 @@ is not in the database afterwards; reads of a person's record are writes too (ea
 audit row). `GET /api/v1/health` is in the mix as the floor: the same stack with almost no work.
 
 Settings: ONWARD_BENCH_WEB_SECONDS (20), ONWARD_BENCH_WEB_THINK ("0.5,1.5" seconds, uniform),
-ONWARD_BENCH_WEB_PEOPLE (demo people, 20000), ONWARD_BENCH_WEB_BACKENDS ("sqlite,postgres"; PostgreSQL
+ONWARD_BENCH_WEB_PEOPLE (demo people, 20000), ONWARD_BENCH_WEB_WORKERS (`onward serve --workers`, 1),
+ONWARD_BENCH_WEB_BACKENDS ("sqlite,postgres"; PostgreSQL
 runs when ONWARD_TEST_POSTGRES_URL is set), ONWARD_BENCH_WEB_SEED.
 To add a route to the mix, add a row to ROUTES (a write also says how to find what it stored).
 """
@@ -45,15 +46,18 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from onward.services.users import create_user
+from onward.security.access import operator
+from onward.services.accounts import accept_invitation, invite_person
+from onward.services.users import CLINICAL_STAFF_ROLES, create_user
 from onward.store.engine import create_db_engine, session_factory
-from onward.store.tables import AuditEntry, Episode, Program, User
+from onward.store.tables import AuditEntry, Episode, Measurement, Program, Staff, User
 
 OUTPUT = Path(__file__).parent / "output"
 SECONDS = float(os.environ.get("ONWARD_BENCH_WEB_SECONDS", "20"))
 THINK = tuple(float(x) for x in os.environ.get("ONWARD_BENCH_WEB_THINK", "0.5,1.5").split(","))
 PEOPLE = int(os.environ.get("ONWARD_BENCH_WEB_PEOPLE", "20000"))
 SEED = int(os.environ.get("ONWARD_BENCH_WEB_SEED", "7"))
+WORKERS = int(os.environ.get("ONWARD_BENCH_WEB_WORKERS", "1"))
 PORTS = {"sqlite": 8140, "postgres": 8141}
 TARGET_P95_MS = 200.0
 PASSWORD = "bench password " + secrets.token_urlsafe(12)
@@ -78,15 +82,18 @@ class BenchUser:
     user_id: str = ""
     csrf: str = ""
     writes: int = 0
+    clicks: int = 0
+    episode_ids: list[str] = field(default_factory=list)  # a clinician's open episodes (primary)
 
 
 @dataclass(frozen=True)
 class Write:
     """How to send a write and how to find it in the database afterwards."""
 
-    form: Callable[[BenchUser, int], dict[str, str]]  # the form fields of the user's n-th write
-    key: Callable[[BenchUser, int], str]  # what identifies the stored row
+    form: Callable[[BenchUser, int], dict[str, Any]]  # the form fields (or JSON body) of the n-th write
+    key: Callable[[BenchUser, int, httpx.Response], str]  # what identifies the stored row
     stored: Callable[[Session, set[str]], set[str]]  # which of those keys are in the database
+    json: bool = False  # send the body as JSON with the X-CSRF-Token header (the API), not a form
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ class Route:
     name: str
     roles: tuple[str, ...]
     weight: float
-    path: str
+    path: str | Callable[[BenchUser, int], str]  # a path, or one made from the user and the click number
     method: str = "GET"
     audit_entity: str | None = None  # a 2xx must leave one audit row of this entity for the user
     write: Write | None = None
@@ -119,15 +126,45 @@ def _stored_usernames(session: Session, keys: set[str]) -> set[str]:
 
 ADD_USER = Write(
     form=_new_user_form,
-    key=lambda user, n: f"{user.username}-made-{n}",
+    key=lambda user, n, _response: f"{user.username}-made-{n}",
     stored=_stored_usernames,
 )
+
+
+def _measurement_body(user: BenchUser, n: int) -> dict[str, Any]:
+    """A GAD-7 (seven answers 0-3) with answers varied by the click number."""
+    return {"instrument": "gad7", "answers": [(n + i) % 4 for i in range(7)]}
+
+
+def _stored_measurements(session: Session, keys: set[str]) -> set[str]:
+    return set(
+        session.scalars(select(Measurement.measurement_id).where(Measurement.measurement_id.in_(keys)))
+    )
+
+
+RECORD_MEASURE = Write(
+    form=_measurement_body,
+    key=lambda _user, _n, response: str(response.json()["measurement_id"]),
+    stored=_stored_measurements,
+    json=True,
+)
+
+
+def _episode_path(user: BenchUser, n: int) -> str:
+    return f"/api/v1/episodes/{user.episode_ids[n % len(user.episode_ids)]}/measurements"
+
+
+def _episode_page(user: BenchUser, n: int) -> str:
+    return f"/episodes/{user.episode_ids[n % len(user.episode_ids)]}"
+
 
 AGGREGATES = ("leader", "analyst")
 EVERYONE = tuple(USERS)
 
 ROUTES: list[Route] = [
     Route("caseload page", ("clinician",), 4, "/caseload", audit_entity="caseload"),
+    Route("episode page", ("clinician",), 3, _episode_page),
+    Route("clinician records a GAD-7", ("clinician",), 1, _episode_path, method="POST", write=RECORD_MEASURE),
     Route("own record page", ("person",), 4, "/me", audit_entity="person"),
     Route("programs page", ("manager",), 2, "/programs"),
     Route("program metrics page", ("manager",), 2, "/programs/metrics"),
@@ -187,9 +224,14 @@ def _build_demo(url: str, data_dir: Path) -> float:
 
 
 def _add_users(url: str) -> list[BenchUser]:
-    """The bench accounts, made through the users service like `onward users add`."""
+    """The bench accounts: staff through the users service (`onward users add`), each clinician linked to
+    a staff member who is primary clinician on open episodes (so their caseload is their own), and
+    people through a one-time invitation that the person accepts (`onward users invite`)."""
     engine = create_db_engine(url)
     users: list[BenchUser] = []
+    setup = operator("bench")
+    secret = secrets.token_urlsafe(32)  # the invitation links are used here, not by the server
+    now = datetime.now(UTC)
     try:
         with session_factory(engine)() as session:
             open_count = func.count(Episode.episode_id)
@@ -203,6 +245,19 @@ def _add_users(url: str) -> list[BenchUser]:
                     .order_by(open_count.desc(), Program.program_id)
                 )
             )
+            # Clinical staff without an account, the busiest (most open episodes as primary) first.
+            open_primary = func.count(Episode.episode_id)
+            clinicians = session.execute(
+                select(Staff.staff_id, Staff.program_id)
+                .outerjoin(Episode, (Episode.primary_staff_id == Staff.staff_id) & Episode.end_date.is_(None))
+                .where(
+                    Staff.role.in_(CLINICAL_STAFF_ROLES),
+                    Staff.staff_id.not_in(select(User.staff_id).where(User.staff_id.is_not(None))),
+                )
+                .group_by(Staff.staff_id, Staff.program_id)
+                .order_by(open_primary.desc(), Staff.staff_id)
+                .limit(USERS["clinician"])
+            ).all()
             people = list(
                 session.scalars(
                     select(Episode.person_id)
@@ -215,23 +270,48 @@ def _add_users(url: str) -> list[BenchUser]:
             for role, count in USERS.items():
                 for n in range(count):
                     username = f"bench-{role.replace('_', '-')}-{n}"
+                    index += 1
+                    address = f"127.0.0.{10 + index}"
+                    if role == "person":
+                        link = invite_person(
+                            session=session, actor=setup, secret_key=secret, person_id=people[n], now=now
+                        )
+                        user = accept_invitation(
+                            session=session,
+                            secret_key=secret,
+                            token=link.token,
+                            username=username,
+                            password=PASSWORD,
+                            now=now,
+                        )
+                        users.append(BenchUser(username, role, address, user_id=user.user_id))
+                        continue
                     kwargs: dict[str, Any] = {}
+                    episodes: list[str] = []
                     if role == "clinician":
-                        kwargs["program_ids"] = [programs[n % len(programs)]]
+                        staff_id, program_id = clinicians[n]
+                        kwargs = {"program_ids": [program_id], "staff_id": staff_id}
+                        episodes = list(
+                            session.scalars(
+                                select(Episode.episode_id)
+                                .where(Episode.primary_staff_id == staff_id, Episode.end_date.is_(None))
+                                .order_by(Episode.episode_id)
+                            )
+                        )
                     elif role == "manager":
                         kwargs["program_ids"] = programs[n % len(programs) :][:3]
-                    elif role == "person":
-                        kwargs["person_id"] = people[n % len(people)]
                     user = create_user(
                         session=session,
                         username=username,
                         role=role,
                         password=PASSWORD,
                         display_name=username,
+                        actor=setup,
                         **kwargs,
                     )
-                    index += 1
-                    users.append(BenchUser(username, role, f"127.0.0.{10 + index}", user_id=user.user_id))
+                    users.append(
+                        BenchUser(username, role, address, user_id=user.user_id, episode_ids=episodes)
+                    )
     finally:
         engine.dispose()
     return users
@@ -243,7 +323,9 @@ def _server(url: str, port: int, log: Path) -> Iterator[str]:
     env = {**os.environ, "ONWARD_ENVIRONMENT": "development"}
     with log.open("w") as out:
         process = subprocess.Popen(
-            _onward("serve", "--db", url, "--host", "127.0.0.1", "--port", str(port)),
+            _onward(
+                "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)
+            ),
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -302,20 +384,33 @@ async def _sign_in(
 async def _click(
     client: httpx.AsyncClient, user: BenchUser, route: Route, phase: str, outcome: Outcome
 ) -> None:
-    data = None
+    data: dict[str, Any] | None = None
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = {}
     if route.write is not None:
         user.writes += 1
-        data = route.write.form(user, user.writes)
+        if route.write.json:
+            body = route.write.form(user, user.writes)
+            headers["X-CSRF-Token"] = user.csrf
+        else:
+            data = route.write.form(user, user.writes)
+    user.clicks += 1
+    path = (
+        route.path
+        if isinstance(route.path, str)
+        else route.path(user, user.writes if route.write is not None else user.clicks)
+    )
     started = time.perf_counter()
+    response: httpx.Response | None = None
     try:
-        response = await client.request(route.method, route.path, data=data)
+        response = await client.request(route.method, path, data=data, json=body, headers=headers)
         status: int | str = response.status_code
     except httpx.HTTPError as error:
         status = type(error).__name__  # no answer: ConnectError, ReadTimeout, RemoteProtocolError ...
     outcome.samples.append(Sample(route.name, time.perf_counter() - started, status, phase))
     if isinstance(status, int) and 200 <= status < 300:
-        if route.write is not None:
-            outcome.writes_sent[route.name].add(route.write.key(user, user.writes))
+        if route.write is not None and response is not None:
+            outcome.writes_sent[route.name].add(route.write.key(user, user.writes, response))
         if route.audit_entity is not None:
             outcome.audited_ok[(user.user_id, route.audit_entity)] += 1
 
@@ -344,9 +439,15 @@ async def _clicks(
         await _click(client, user, rng.choices(routes, weights)[0], "load", outcome)
 
 
+def _serves(route: Route, user: BenchUser) -> bool:
+    """A route is in a user's mix when their role uses it (and, for an episode route, they have one)."""
+    needs_episode = route.path in (_episode_page, _episode_path)
+    return user.role in route.roles and (bool(user.episode_ids) or not needs_episode)
+
+
 async def _run_users(base: str, users: list[BenchUser], outcome: Outcome) -> None:
     rng = random.Random(SEED)
-    routes = {u.username: [r for r in ROUTES if u.role in r.roles] for u in users}
+    routes = {u.username: [r for r in ROUTES if _serves(r, u)] for u in users}
     async with AsyncExitStack() as stack:
         clients = [await stack.enter_async_context(_client(base, u)) for u in users]
         # Sign-ins hash passwords (Argon2id, deliberately slow): set-up, timed apart from the load.

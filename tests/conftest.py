@@ -7,11 +7,16 @@ Chromium into a failure; ONWARD_TEST_REQUIRE_SPARK=1 does the same for PySpark. 
 
 from __future__ import annotations
 
+import email.policy
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -87,3 +92,38 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{(tmp_path / 'onward.sqlite').as_posix()}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+# --- A real SMTP server (aiosmtpd) for e-mail tests ---------------------------------------------------
+
+
+class SmtpInbox:
+    """What an aiosmtpd server on 127.0.0.1 received: `messages`, and `to(address)`."""
+
+    def __init__(self, port: int) -> None:
+        self.host, self.port = "127.0.0.1", port
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802 (aiosmtpd)
+        self.messages.append(message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[SmtpInbox]:
+    """A real SMTP server (aiosmtpd) on a free local port, stopped after the test."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = SmtpInbox(port)
+    controller = Controller(inbox, hostname=inbox.host, port=port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()

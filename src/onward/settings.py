@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onward.errors import ConfigurationError
+from onward.model.voice_council import CompositionRule
 
 PLACEHOLDER_SECRET = "change-me-development-only"
 MIN_SECRET_BYTES = 32
@@ -96,6 +97,14 @@ class Settings(BaseSettings):
         description="What the self-report page tells a person where to get help now, shown at once after a "
         "positive risk answer (e.g. PHQ-9 item 9); sites outside the US set their own (docs/pathways.md).",
     )
+    published_refresh_seconds: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="Published figures (dashboards, metric pages, the metrics API) are recomputed in the "
+        "background at most this often after clinical writes; an import refreshes them at once; 0 "
+        "recomputes on every change (docs/metrics.md).",
+    )
     self_report_link_days: int = Field(
         7,
         ge=1,
@@ -106,6 +115,42 @@ class Settings(BaseSettings):
         None,
         description="Folder of a site's licensed instrument wording (<id>.toml, e.g. epds.toml); "
         "see docs/instruments.md.",
+    )
+
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server that sends e-mail (voice notifications); unset: no e-mail is sent, "
+        "notices stay in the app.",
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_from: str = Field(
+        "onward@localhost", description="The From address of e-mail Onward sends (voice notifications)."
+    )
+    smtp_starttls: bool = Field(
+        False, description="Upgrade the SMTP connection with STARTTLS before sending (RFC 3207)."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login, when the server asks for one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password, with smtp_username.")
+    voice_lived_experience_min_share: float = Field(
+        1 / 3,
+        ge=0,
+        le=1,
+        description="Council composition: the least share of seated (and present) members with lived "
+        "experience of services (default a third; e.g. 0.25 for the Medicaid Advisory Committee's share "
+        "of Beneficiary Advisory Council members, 42 CFR 431.12(d); docs/voice.md).",
+    )
+    voice_clinician_min_share: float = Field(
+        1 / 3, ge=0, le=1, description="Council composition: the least share of clinicians (default a third)."
+    )
+    voice_co_chair_lived_experience: bool = Field(
+        True, description="Council composition: a co-chair must have lived experience of services."
+    )
+    voice_quorum_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Council quorum: more than this share of seated members present for a decision (default "
+        "0.5: a majority), with at least one member with lived experience and one clinician among them.",
     )
 
     def check_serving(self) -> None:
@@ -123,6 +168,16 @@ class Settings(BaseSettings):
                 f"ONWARD_SECRET_KEY carries fewer than {MIN_SECRET_BYTES} random bytes; use e.g. "
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`"
             )
+
+    @property
+    def council_rule(self) -> CompositionRule:
+        """The council's composition rule and quorum from these settings (docs/voice.md)."""
+        return CompositionRule(
+            lived_experience_min_share=self.voice_lived_experience_min_share,
+            clinician_min_share=self.voice_clinician_min_share,
+            co_chair_lived_experience=self.voice_co_chair_lived_experience,
+            quorum_share=self.voice_quorum_share,
+        )
 
     @property
     def base_url(self) -> str:

@@ -133,3 +133,27 @@ def test_kaplan_meier_in_the_engine_per_group_and_pooled(engine: str) -> None:
         mine = [{"duration": r[2], "events": r[3], "censored": r[4]} for r in rows if r[1] == program]
         assert [out[program]["median"], out[program]["p90"]] == kaplan_meier_quantiles(mine, (0.5, 0.1))
     assert empty == 0
+
+
+def test_six_and_eighteen_week_shares(make_log: LogFactory) -> None:
+    """NHS Talking Therapies standards: treated within 42 / 126 days of referral once observed that long."""
+    folder = make_log(
+        referrals=[referral(f"R{i}", p, "2024-01-01") for i, p in enumerate("abcde")],
+        episodes=[episode(f"E{i}", p, "2024-01-02", referral_id=f"R{i}") for i, p in enumerate("abcde")],
+        services=[
+            service("s0", "a", "E0", "2024-01-20"),  # 19 days
+            service("s1", "b", "E1", "2024-02-12"),  # 42 days: within 6 weeks
+            service("s2", "c", "E2", "2024-02-13"),  # 43 days: within 18 weeks only
+            service("s3", "d", "E3", "2024-05-06"),  # 126 days: within 18 weeks
+            service("s4", "e", "E4", "2024-05-07"),  # 127 days: neither
+            service("s9", "a", "E0", "2024-05-07", "case_management"),  # data_end = 2024-05-07
+        ],
+    )
+    m = compute(folder, start="2024-01-01", end="2024-01-31").metrics
+    # Everyone's origin (2024-01-01) is 127 days before data_end: eligible for both.
+    assert m["share_treated_within_6_weeks"] == pytest.approx(2 / 5)
+    assert m["share_treated_within_18_weeks"] == pytest.approx(4 / 5)
+    early = compute(folder, start="2024-01-01", end="2024-01-31", as_of="2024-03-01").metrics
+    # As of 1 March: 60 days observed: eligible for 6 weeks (treated a, b), not yet for 18 weeks.
+    assert early["share_treated_within_6_weeks"] == pytest.approx(2 / 5)
+    assert early["share_treated_within_18_weeks"] is None

@@ -13,6 +13,8 @@ DOCUMENTED_KEYS = [
     "days_to_first_treatment_median",
     "days_to_first_treatment_p90",
     "share_treated_within_14_days",
+    "share_treated_within_6_weeks",
+    "share_treated_within_18_weeks",
     "graduation_rate",
     "stuck_count",
     "stuck_share",

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 from onward.store.engine import create_db_engine
 from onward.store.migrate import current_revision, head_revision, upgrade_database
 from onward.store.tables import Base
+from onward.store.tables_voice import SEARCH_OBJECTS
 
 
 def test_upgrade_creates_the_schema_matching_the_orm(database_url: str) -> None:
@@ -17,10 +18,15 @@ def test_upgrade_creates_the_schema_matching_the_orm(database_url: str) -> None:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, Base.metadata) == []
+            assert [d for d in compare_metadata(context, Base.metadata) if not _search_object(d)] == []
             assert set(inspect(connection).get_table_names()) >= set(Base.metadata.tables)
     finally:
         engine.dispose()
+
+
+def _search_object(diff: object) -> bool:
+    """Full-text search objects the migration makes outside the ORM (onward.store.tables_voice)."""
+    return any(name in repr(diff) for name in SEARCH_OBJECTS)
 
 
 def test_upgrade_twice_is_harmless(database_url: str) -> None:

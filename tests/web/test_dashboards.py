@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from onward.interop.files import arrow_schema, write_table
 from onward.metrics.period import CalendarPeriod
 from onward.store.engine import create_db_engine, session_factory
 from onward.store.migrate import upgrade_database
-from onward.web.metrics_cache import MetricsCache, PeriodQuery
+from onward.web.metrics_cache import MetricsCache, PeriodQuery, data_version
 
 Login = Callable[..., Response]
 D = dt.date
@@ -251,6 +252,7 @@ def test_the_api_answers_in_the_cli_shape_with_suppression(
     login("ann")
     body = client.get("/api/v1/metrics").json()
     assert set(body) == {"period", "metrics", "groups", "suppression"}
+    assert dt.datetime.fromisoformat(body["period"].pop("computed_at")) <= dt.datetime.now(dt.UTC)
     assert body["period"] == {
         "period": "2024-Q1",
         "kind": "quarter",
@@ -335,3 +337,53 @@ def test_the_cache_computes_on_each_backend(database_url: str, tmp_path: Path) -
     assert view.metrics["admissions"] == 43
     ip = next(g for g in view.by_program if g["program_id"] == "ip")
     assert "admissions" in ip["suppressed"] and ip["admissions"] is None
+
+
+def _end_episode(session: Any, episode_id: str, day: dt.date) -> None:
+    """A clinical write as the services make it: an episode ends (an update: no row count changes)."""
+    from sqlalchemy import update
+
+    from onward.store.tables import Episode
+
+    session.execute(
+        update(Episode).where(Episode.episode_id == episode_id).values(end_date=day, end_reason="graduated")
+    )
+    session.commit()
+
+
+def test_clinical_writes_are_folded_in_by_a_background_refresh(database_url: str, tmp_path: Path) -> None:
+    """The cube is served on after clinical writes until `refresh_seconds` pass, then recomputed once in
+    the background; an import is published at once."""
+    upgrade_database(database_url)
+    load(database_url, tmp_path / "v1", event_log())
+    engine = create_db_engine(database_url)
+    cache = MetricsCache(database_url, refresh_seconds=3600)
+    march = PeriodQuery(CalendarPeriod.month(2024, 3))
+    try:
+        with session_factory(engine)() as session:
+            first = cache.view(session, march)
+            assert first is not None and first.period["computed_at"].endswith("Z")
+            _end_episode(session, "e-op30", D(2024, 3, 26))
+            served = cache.view(session, march)  # written since, but the cube is fresh: served as it is
+            assert served is first and cache.cubes_computed == 1 and cache._refreshing is None
+            cache.refresh_seconds = 0  # recompute on every change: the next request computes
+            now = cache.view(session, march)
+            assert now is not None and now is not first and cache.cubes_computed == 2
+            assert now.version == data_version(session) != first.version
+            cache.refresh_seconds = 0.05
+            _end_episode(session, "e-op31", D(2024, 3, 26))
+            time.sleep(0.1)
+            stale = cache.view(session, march)  # old enough: served once more while the refresh runs
+            assert stale is now
+            worker = cache._refreshing
+            if worker is not None:
+                worker.join(60)
+            fresh = cache.view(session, march)
+            assert fresh is not None and fresh.version == data_version(session) and cache.cubes_computed == 3
+            cache.refresh_seconds = 3600
+            load(database_url, tmp_path / "v2", event_log(extra_op_people=20))
+            session.rollback()  # a new request reads a new snapshot
+            published = cache.view(session, march)  # an import is a publication: at once
+            assert published is not None and published.metrics["admissions"] == 63
+    finally:
+        engine.dispose()

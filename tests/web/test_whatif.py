@@ -62,7 +62,9 @@ def test_leader_runs_scenarios_and_sees_simulated_results(
     login("lee")
     page = client.get("/whatif")
     assert (
-        page.status_code == 200 and "built-to-be-left" in page.text and "case management share" in page.text
+        page.status_code == 200
+        and "built-to-be-left" in page.text
+        and "Share of staff hours spent on case management" in page.text
     )
     started = _start(
         client, scenarios=["status-quo", "treatment-first", "my-levers"], lever_case_management_share="0.1"

@@ -39,17 +39,35 @@ def init(db: DbOption = None) -> None:
 @app.command("import")
 def import_(
     folder: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             help="Extract folder: one .parquet or .csv file per table (with --fhir: .ndjson files).",
             show_default=False,
         ),
-    ],
+    ] = None,
     db: DbOption = None,
     fhir: Annotated[
         bool,
         typer.Option("--fhir", help="The folder holds FHIR R4 Bulk Data NDJSON (docs/extracts.md)."),
     ] = False,
+    encounters: Annotated[
+        Path | None,
+        typer.Option(
+            "--encounters", help="An encounter or claims CSV, read through --mapping.", show_default=False
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping", help="The TOML file naming the CSV's columns (docs/extracts.md).", show_default=False
+        ),
+    ] = None,
+    codes: Annotated[
+        Path | None,
+        typer.Option(
+            "--codes", help="A site's service codes CSV extending the catalogue.", show_default=False
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Import an extract folder into the database: every row checked first, all or nothing.
@@ -66,30 +84,74 @@ def import_(
 
     Every line is validated as FHIR R4; a bad one stops the import naming its file, line and element.
 
+    With --encounters FILE.csv --mapping MAP.toml, a site's encounter or claims export is loaded as it
+    is: the mapping names its columns; people, programs, staff and episodes are matched or created.
+
+    Service codes are looked up in the catalogue (extended by --codes); unknown codes and categories
+    that disagree are counted below and listed at /admin/service-codes, never dropped.
+
     \b
     Example:
       onward import ./extract --db sqlite:///onward-data/onward.sqlite
       onward import --fhir ./bulk-export
+      onward import --encounters claims.csv --mapping mapping.toml
     """
+    from onward.errors import ValidationError
     from onward.interop.extracts import import_extract
+    from onward.interop.service_catalogue import load_catalogue
 
     console = Console()
-    if fhir:
+    catalogue = load_catalogue(codes)
+    if (folder is None) == (encounters is None):
+        raise ValidationError("give an extract folder, or --encounters FILE.csv (not both)")
+    if encounters is not None:
+        from onward.interop.encounters import import_encounters
+
+        if mapping is None:
+            raise ValidationError("--encounters needs --mapping MAP.toml", column="--mapping")
+        result = import_encounters(
+            encounters, mapping, _database_url(db), progress=progress, catalogue=catalogue
+        )
+    elif fhir:
         from onward.interop.fhir_read import import_bulk
 
+        assert folder is not None
         result, read = import_bulk(folder, _database_url(db), progress=progress)
         lines = ", ".join(f"{name} {count:,}" for name, count in sorted(read.resources.items()))
         console.print(f"read {sum(read.resources.values()):,} FHIR resources: {lines}", highlight=False)
         for what, count in sorted(read.skipped.items()):
             console.print(f"not imported: {count:,} {what}", highlight=False)
     else:
-        result = import_extract(folder, _database_url(db), progress=progress)
-    table = Table(title=f"imported {folder} in {result.seconds:.1f} s")
+        assert folder is not None
+        result = import_extract(folder, _database_url(db), progress=progress, catalogue=catalogue)
+    table = Table(title=f"imported {result.source} in {result.seconds:.1f} s")
     for name in ("table", "inserted", "updated", "unchanged"):
         table.add_column(name, justify="left" if name == "table" else "right")
     for name, counts in result.tables.items():
         table.add_row(name, f"{counts.inserted:,}", f"{counts.updated:,}", f"{counts.unchanged:,}")
     console.print(table)
+    _print_code_issues(console, result.code_issues)
+
+
+def _print_code_issues(console: Console, issues: tuple[object, ...]) -> None:
+    from onward.interop.service_catalogue import UNKNOWN, CodeIssue
+
+    found = [i for i in issues if isinstance(i, CodeIssue)]
+    if not found:
+        return
+    unknown = [i for i in found if i.kind == UNKNOWN]
+    differ = [i for i in found if i.kind != UNKNOWN]
+    console.print(
+        f"service codes: {sum(i.rows for i in unknown):,} rows with {len(unknown)} code(s) "
+        "not in the catalogue, "
+        f"{sum(i.rows for i in differ):,} rows whose category disagrees with it (imported as given; "
+        "listed at /admin/service-codes)",
+        highlight=False,
+    )
+    for issue in found[:10]:
+        console.print(f"  {issue.describe()}", highlight=False)
+    if len(found) > 10:  # noqa: PLR2004
+        console.print(f"  … and {len(found) - 10} more", highlight=False)
 
 
 @app.command()

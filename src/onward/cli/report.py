@@ -22,6 +22,7 @@ from onward.cli._options import (
     source_url,
 )
 from onward.errors import ValidationError
+from onward.model.targets import Targets
 
 _HELP = """Write the report: each metric's value for one calendar period, its
 trend by month, its breakdown by program, its definition and source, with
@@ -50,12 +51,35 @@ Example:
       --out charts.pdf --format pdf
   onward report --data ./extract --out q1.html --period 2024-Q1 \\
       --as-of 2024-06
+
+Each figure is printed beside its target and status (docs/targets.md) when the
+report reads a database (--db); an extract folder holds no targets.
 """
 
 
-@app.command("report", help=_HELP)
+def _targets(url: str) -> Targets:
+    """The targets in force in the database at `url`."""
+    from onward.services.targets import targets_in_force
+    from onward.store.engine import create_db_engine, session_factory
+
+    engine = create_db_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return targets_in_force(session)
+    finally:
+        engine.dispose()
+
+
+report_app = typer.Typer(name="report", help=_HELP, invoke_without_command=True)
+app.add_typer(report_app)
+
+
+@report_app.callback()
 def report_command(
-    out: Annotated[Path, typer.Option("--out", help="File to write (report.html, charts.pdf, charts.png).")],
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (report.html, charts.pdf, charts.png).")
+    ] = None,
     data: DataOption = None,
     db: DbOption = None,
     fmt: Annotated[str, typer.Option("--format", help="html | pdf | png.")] = "html",
@@ -78,6 +102,12 @@ def report_command(
 ) -> None:
     from onward.metrics.report import FORMATS, build_report, gather, is_synthetic_source
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise ValidationError(
+            "--out is required", expected="--out report.html (or a subcommand: regulator, voice)"
+        )
     url = source_url(data, db)
     if fmt not in FORMATS:
         raise ValidationError(f"--format {fmt!r}", expected=" | ".join(FORMATS))
@@ -94,6 +124,8 @@ def report_command(
         report_data = gather(
             log, period=chosen, as_of=month_end, suppress=suppress, progress=advance, synthetic=synthetic
         )
+        if url is not None:
+            report_data.targets = _targets(url)
         bars.update(task, description=f"writing {fmt}")
         written = build_report(report_data, out=out, fmt=fmt)
         bars.update(task, completed=bars.tasks[0].total)
@@ -107,5 +139,83 @@ def report_command(
     Console(soft_wrap=True).print(
         f"wrote {written}{extra}: period {p['period']} ({p['from']} to {p['to']}), "
         f"figures as of {p['as_of']}",
+        highlight=False,
+    )
+
+
+_REGULATOR_HELP = """Write one report for regulators and payers into DIR: regulator.html,
+regulator.pdf (the same page printed by headless Chromium; needs the pdf extra
+and Chromium) and regulator.csv (one row per figure and scope).
+
+It holds the quality measures (IET, FUH), access (waits, treated within 14
+days), outcomes (recovery, reliable improvement, DRR-E, graduation, people
+stuck, re-entry) overall and by program, each beside its target and status;
+skills coverage for the calendar year of the period's end; ideas received and
+acted on (the voice metrics); and the council's composition on the period's
+last day. Small cells are suppressed as on every published output, and every
+page and row states the period and the month end the figures are read as of.
+
+--from and --to give the first and last day of one calendar month, quarter
+or year (published figures answer on those only); --period is the same in
+short. Default: the latest complete quarter.
+
+\b
+Example:
+  onward report regulator --from 2025-01-01 --to 2025-03-31 --out ./q1
+  onward report regulator --period 2025 --out ./2025 --db postgresql+psycopg://onward@db/onward
+"""
+
+
+@report_app.command("regulator", help=_REGULATOR_HELP)
+def regulator_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write regulator.html, .pdf and .csv into.")],
+    from_: FromOption = None,
+    to: ToOption = None,
+    period: PeriodOption = None,
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+    synthetic_label: Annotated[
+        bool | None,
+        typer.Option(
+            "--synthetic-label/--no-synthetic-label",
+            help="Label the data as synthetic (default: detected from the database).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    from datetime import date
+
+    from onward.metrics.period import CalendarPeriod, parse_as_of
+    from onward.metrics.regulator import build, period_from_dates, write
+    from onward.metrics.report import is_synthetic_source
+
+    url = source_url(None, db)
+    assert url is not None
+    if (from_ is None) != (to is None):
+        raise ValidationError("give both --from and --to (the first and last day of a calendar period)")
+    chosen: CalendarPeriod | None = None
+    if from_ is not None and to is not None:
+        try:
+            start, end = date.fromisoformat(from_), date.fromisoformat(to)
+        except ValueError:
+            raise ValidationError(f"--from {from_} --to {to}", expected="YYYY-MM-DD dates") from None
+        chosen = period_from_dates(start, end)
+        if period is not None and CalendarPeriod.parse(period, name="--period") != chosen:
+            raise ValidationError("--period and --from/--to name different periods")
+    elif period is not None:
+        chosen = CalendarPeriod.parse(period, name="--period")
+    month_end = parse_as_of(as_of, name="--as-of") if as_of is not None else None
+    synthetic = synthetic_label if synthetic_label is not None else is_synthetic_source(db=url)
+    if chosen is None:
+        from onward.metrics.backends import open_event_log
+        from onward.metrics.publish import publish
+
+        chosen = publish(open_event_log(db=url), as_of=month_end, suppress=False).default_period()
+    report = build(url=url, period=chosen, as_of=month_end, targets=_targets(url), synthetic=synthetic)
+    written = write(report, out)
+    p = report.period
+    Console(soft_wrap=True).print(
+        f"wrote {', '.join(str(w) for w in written)}: period {p['period']} ({p['from']} to {p['to']}), "
+        f"figures as of {p['as_of']}" + (" (labelled synthetic)" if synthetic else ""),
         highlight=False,
     )

@@ -46,8 +46,10 @@ from onward.interop.files import (
 )
 from onward.interop.outcomes import check_outcomes, fill_outcomes
 from onward.interop.scores import check_scores
+from onward.interop.service_catalogue import CodeIssue, code_issues, record_issues
 from onward.interop.validate import Source, check_references, normalise
 from onward.model.eventlog import EVENT_LOG, TABLES, Table
+from onward.model.service_codes import ServiceCatalog, default_catalog
 from onward.store.engine import create_db_engine, is_sqlite
 from onward.store.migrate import current_revision, upgrade_database
 from onward.store.tables import Base, ImportRecord
@@ -64,6 +66,7 @@ class ImportResult:
     tables: dict[str, TableCounts] = field(default_factory=dict)
     content_hash: str = ""
     seconds: float = 0.0
+    code_issues: tuple[CodeIssue, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -243,7 +246,9 @@ def _content_hash(files: dict[str, Path]) -> str:
     return digest.hexdigest()
 
 
-def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportResult:
+def import_extract(
+    folder: Path, url: str, *, progress: bool = True, catalogue: ServiceCatalog | None = None
+) -> ImportResult:
     """Check every row of the extract in `folder`, then upsert it all in one transaction.
 
     Creates or upgrades the schema first, like `onward init`. Raises ValidationError naming the
@@ -264,6 +269,7 @@ def import_extract(folder: Path, url: str, *, progress: bool = True) -> ImportRe
         content_hash=_content_hash(files),
         synthetic=is_synthetic_extract(folder),
         progress=progress,
+        catalogue=catalogue,
     )
 
 
@@ -280,11 +286,14 @@ def import_tables(
     content_hash: str,
     synthetic: bool,
     progress: bool = True,
+    catalogue: ServiceCatalog | None = None,
 ) -> ImportResult:
     """Check the event-log tables `names` (rows from `load`), then upsert them all in one transaction.
 
     The checks and the load are those of `import_extract`, whatever the rows were read from (an
-    extract folder, FHIR NDJSON): the first bad row stops the import and nothing is written.
+    extract folder, FHIR NDJSON): the first bad row stops the import and nothing is written. Service
+    codes are looked up in `catalogue` (default: the built-in one); unknown codes and disagreeing
+    categories are counted in the result and kept in `service_code_issues`, the rows imported as given.
     """
     started = time.perf_counter()
     started_at = datetime.now(UTC)
@@ -328,11 +337,16 @@ def import_tables(
                     stored_outcomes=lambda ids: _stored_outcomes(connection, ids),
                 )
 
+            issues = (
+                code_issues(checked["services"], catalogue or default_catalog())
+                if "services" in checked
+                else []
+            )
             counts: dict[str, TableCounts] = {}
             prepare_bulk(connection)
             for name, data in checked.items():
                 counts[name] = upsert(connection, TABLES[name], data, task(f"import {name}", data.num_rows))
-            connection.execute(
+            record = connection.execute(
                 insert(ImportRecord).values(
                     started_at=started_at,
                     finished_at=datetime.now(UTC),
@@ -342,10 +356,15 @@ def import_tables(
                     synthetic=synthetic,
                 )
             )
+            record_issues(connection, int(record.inserted_primary_key[0]), issues)  # type: ignore[index]
     finally:
         engine.dispose()
     return ImportResult(
-        source=source, tables=counts, content_hash=content_hash, seconds=time.perf_counter() - started
+        source=source,
+        tables=counts,
+        content_hash=content_hash,
+        seconds=time.perf_counter() - started,
+        code_issues=tuple(issues),
     )
 
 

@@ -53,14 +53,17 @@ def _waits_tally(scope: Scope) -> Tally:
     day tallies are pooled into an extra row (`level` 1): the overall figure.
     """
     rows = _cohort(scope)
-    eligible = days(scope.data_end, rows.origin) >= th.TREATED_WITHIN_DAYS
-    within = eligible & rows.treated & (rows.duration <= th.TREATED_WITHIN_DAYS)
     columns = scope.group_columns
+    shares: dict[str, Any] = {}
+    for suffix, limit in _SHARE_DAYS.items():
+        eligible = days(scope.data_end, rows.origin) >= limit
+        within = eligible & rows.treated & (rows.duration <= limit)
+        shares[f"eligible{suffix}"] = flag(eligible).sum()
+        shares[f"within{suffix}"] = flag(within).sum()
     per_day = rows.group_by([*columns, "duration"]).aggregate(
         events=flag(rows.treated).sum(),
         censored=flag(~rows.treated).sum(),
-        eligible=flag(eligible).sum(),
-        within=flag(within).sum(),
+        **shares,
     )
     per_day = per_day.mutate(level=ibis.literal(0, type="int64"))
     if columns:
@@ -95,7 +98,8 @@ def _kaplan_meier(per_day: Any, partition: list[str]) -> Any:
         name: curve.duration.min(where=(curve.events > 0) & (curve.survival <= level + _EPSILON))
         for name, level in (("median", 0.5), ("p90", 0.1))
     }
-    return curve.group_by(partition).aggregate(**reached, **{c: curve[c].sum() for c in _COUNTS})
+    counts = [c for c in _COUNTS if c in per_day.columns]
+    return curve.group_by(partition).aggregate(**reached, **{c: curve[c].sum() for c in counts})
 
 
 def _quantiles(
@@ -136,7 +140,18 @@ def kaplan_meier_quantiles(records: Records, survival_levels: Sequence[float]) -
     )
 
 
-_COUNTS = ("events", "censored", "eligible", "within")
+#: The shares of episodes treated within a number of days of referral: Onward's 14 days, and the NHS
+#: Talking Therapies 6 and 18 weeks (docs/references.md): count-column suffix -> days.
+_SHARE_DAYS: dict[str, int] = {
+    "": th.TREATED_WITHIN_DAYS,
+    "_6w": th.TREATED_WITHIN_6_WEEKS_DAYS,
+    "_18w": th.TREATED_WITHIN_18_WEEKS_DAYS,
+}
+_COUNTS = (
+    "events",
+    "censored",
+    *(f"{kind}{suffix}" for suffix in _SHARE_DAYS for kind in ("eligible", "within")),
+)
 
 
 def split_waits(table: pa.Table, group_columns: Sequence[str]) -> pa.Table:
@@ -148,7 +163,7 @@ def split_waits(table: pa.Table, group_columns: Sequence[str]) -> pa.Table:
     picked = table.take(arrow_column(np.flatnonzero(levels == level), pa.int64()))
     if group_columns:
         return picked.drop_columns(["level"])
-    return picked.select(["median", "p90", *_COUNTS])
+    return picked.select(["median", "p90", *(c for c in _COUNTS if c in picked.column_names)])
 
 
 #: The tallies each metric is finished from (lets a caller compute a subset of the suite).
@@ -156,6 +171,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "days_to_first_treatment_median": ("waits",),
     "days_to_first_treatment_p90": ("waits",),
     "share_treated_within_14_days": ("waits",),
+    "share_treated_within_6_weeks": ("waits",),
+    "share_treated_within_18_weeks": ("waits",),
 }
 
 
@@ -177,5 +194,11 @@ def figures(bag: Bag) -> dict[str, Figure]:
         "days_to_first_treatment_p90": Figure(p90, treated, episodes),
         "share_treated_within_14_days": Figure.rate(
             total(bag, "waits", "within"), total(bag, "waits", "eligible")
+        ),
+        "share_treated_within_6_weeks": Figure.rate(
+            total(bag, "waits", "within_6w"), total(bag, "waits", "eligible_6w")
+        ),
+        "share_treated_within_18_weeks": Figure.rate(
+            total(bag, "waits", "within_18w"), total(bag, "waits", "eligible_18w")
         ),
     }

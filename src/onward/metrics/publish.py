@@ -474,13 +474,15 @@ def answer(cube: PublishedCube, period: CalendarPeriod, extras: PeriodExtras) ->
     }
 
 
-def trend(cube: PublishedCube, period: CalendarPeriod, months: int = 12) -> list[dict[str, Any]]:
-    """All-programs rows of the `months` months ending with `period` (each a published month): the
-    monthly trend pages draw beside a period's figures."""
+def trend(
+    cube: PublishedCube, period: CalendarPeriod, months: int = 12, program: str | None = None
+) -> list[dict[str, Any]]:
+    """All-programs rows (or one program's, by its row label) of the `months` months ending with `period`
+    (each a published month): the monthly trend pages draw beside a period's figures."""
     cube.check(period)
     inside = [m for m in cube.months if m.end <= period.end][-months:]
-    all_row = len(cube.rows) - 1
-    return [{"month": m.label, **_row(cube, all_row, cube.index[m], None)} for m in inside]
+    row = len(cube.rows) - 1 if program is None else cube.rows.index(program)
+    return [{"month": m.label, **_row(cube, row, cube.index[m], None)} for m in inside]
 
 
 def program_names(log: EventLog) -> dict[str, str]:

@@ -6,11 +6,18 @@ shown without the words that say what it counts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 MetricKind = Literal["count", "rate", "days", "ratio"]
-Area = Literal["flow", "service_mix", "access", "outcomes", "quality"]
+#: Which way a figure should move; None for a volume (admissions, census) that has no good direction.
+Good = Literal["higher", "lower"]
+#: The two kinds of number (docs/targets.md): "ship" numbers say whether the ship runs (access, waits,
+#: caseloads, service mix), managers watch them for their programs; "direction" numbers say whether the
+#: system goes the right way (recovery, graduation, stuck, re-entry), leaders watch them for the system.
+Purpose = Literal["ship", "direction"]
+PURPOSE_TITLES: dict[str, str] = {"ship": "Running the ship", "direction": "The direction"}
+Area = Literal["flow", "service_mix", "access", "outcomes", "quality", "voice"]
 
 _ONWARD = "Onward definition (docs/metrics.md)"
 _NHS_TT = "NHS Talking Therapies manual (caseness and reliable change)"
@@ -27,6 +34,8 @@ class MetricDefinition:
     definition: str
     source: str
     month_grouping: str  # what "by month" means for this metric
+    good: Good | None = None  # set from GOOD below
+    purpose: Purpose = "ship"  # set from PURPOSE below
 
     @property
     def has_parts(self) -> bool:
@@ -110,6 +119,26 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "Of episodes started in the period with origin + 14 <= data_end: share whose first treatment service "
         "is at most 14 days after origin.",
         _ONWARD,
+        "start month",
+    ),
+    MetricDefinition(
+        "share_treated_within_6_weeks",
+        "Treated within 6 weeks",
+        "access",
+        "rate",
+        "Of episodes started in the period with origin + 42 <= data_end: share whose first treatment service "
+        "is at most 42 days after origin.",
+        "NHS Talking Therapies waiting-time standard (75 % within 6 weeks)",
+        "start month",
+    ),
+    MetricDefinition(
+        "share_treated_within_18_weeks",
+        "Treated within 18 weeks",
+        "access",
+        "rate",
+        "Of episodes started in the period with origin + 126 <= data_end: share whose first treatment "
+        "service is at most 126 days after origin.",
+        "NHS Talking Therapies waiting-time standard (95 % within 18 weeks)",
         "start month",
     ),
     MetricDefinition(
@@ -253,8 +282,49 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
     ),
 )
 
+#: The direction of good of every metric that has one (docs/targets.md); the others are volumes.
+GOOD: dict[str, Good] = {
+    "treatment_share": "higher",
+    "cm_per_treatment": "lower",
+    "days_to_first_treatment_median": "lower",
+    "days_to_first_treatment_p90": "lower",
+    "share_treated_within_14_days": "higher",
+    "graduation_rate": "higher",
+    "stuck_count": "lower",
+    "stuck_share": "lower",
+    "recovery_rate": "higher",
+    "reliable_improvement_rate": "higher",
+    "reliable_recovery_rate": "higher",
+    "reliable_deterioration_rate": "lower",
+    "remission_6m": "higher",
+    "response_6m": "higher",
+    "reentry_12m_rate": "lower",
+    "sud_initiation_14d": "higher",
+    "sud_engagement_34d": "higher",
+    "followup_7d": "higher",
+    "followup_30d": "higher",
+}
+#: The direction numbers; every other metric runs the ship (tests/metrics/test_registry.py checks both).
+DIRECTION: frozenset[str] = frozenset(
+    {
+        "graduation_rate",
+        "stuck_count",
+        "stuck_share",
+        "recovery_rate",
+        "reliable_improvement_rate",
+        "reliable_recovery_rate",
+        "reliable_deterioration_rate",
+        "remission_6m",
+        "response_6m",
+        "reentry_12m_rate",
+    }
+)
+
 #: Every metric key of docs/metrics.md, in display order.
-METRICS: dict[str, MetricDefinition] = {m.key: m for m in _DEFINITIONS}
+METRICS: dict[str, MetricDefinition] = {
+    m.key: replace(m, good=GOOD.get(m.key), purpose="direction" if m.key in DIRECTION else "ship")
+    for m in _DEFINITIONS
+}
 
 #: What "by program" means: the program an item belongs to.
 PROGRAM_GROUPING = (

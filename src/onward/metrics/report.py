@@ -34,6 +34,7 @@ from onward.metrics.publish import (
     publish,
 )
 from onward.metrics.registry import METRICS, PROGRAM_GROUPING, MetricDefinition
+from onward.model.targets import STATUS_RULE, Targets, status_in_row
 from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED
 
 __all__ = ["MINUTE_BASED", "NO_PROGRAM", "POINT_IN_TIME", "ReportData", "build_report", "gather", "published"]
@@ -57,6 +58,19 @@ class ReportData:
     synthetic: bool = False
     suppressed: bool = True
     suppression: dict[str, Any] = field(default_factory=dict)
+    targets: Targets | None = None  # the targets in force (from the database; None for an extract)
+
+
+def target_text(data: ReportData, definition: MetricDefinition) -> str:
+    """'Target at least 50.0 % (public standard …) · ✗ off track: …', or why there is none."""
+    if data.targets is None:
+        return "Targets: none read (targets are kept in the database; report with --db to show them)."
+    target = data.targets.system(definition.key)
+    if target is None:
+        return "No target." if definition.good is not None else "A volume: no target."
+    state = status_in_row(definition, data.overall, target.value, target.margin)
+    origin = "public standard: " if target.origin == "default" else f"set by {target.set_by}: "
+    return f"Target {target.phrase} ({origin}{target.reason}) · {state.label}: {state.explanation}."
 
 
 def gather(
@@ -259,7 +273,7 @@ def _banner(data: ReportData) -> str:
 
 
 def _metric_section(
-    index: int, definition: MetricDefinition, view: dict[str, Any], programs: dict[str, str]
+    index: int, definition: MetricDefinition, view: dict[str, Any], programs: dict[str, str], target: str = ""
 ) -> str:
     key = definition.key
     overall = view["metrics"]
@@ -276,6 +290,7 @@ def _metric_section(
   <p class="definition">{html.escape(definition.definition)}</p>
   <p class="source">Source: {html.escape(definition.source)}.
     By month: {html.escape(definition.month_grouping)}.</p>
+  <p class="target">{html.escape(target)}</p>
   <div class="chart" id="chart-{index}"></div>
   <details><summary>Table by program</summary>
     <table><thead><tr><th>Program</th><th>{html.escape(definition.title)}</th></tr></thead>
@@ -304,7 +319,9 @@ def render_html(data: ReportData) -> str:
     period = data.period
     sections, specs = [], []
     for index, definition in enumerate(METRICS.values()):
-        sections.append(_metric_section(index, definition, view, data.programs))
+        sections.append(
+            _metric_section(index, definition, view, data.programs, target_text(data, definition))
+        )
         specs.append(metric_chart(definition, view, data.programs).to_dict())
     legend = (
         f"“–” = suppressed: a count from 1 to {SMALL_CELL_MAX}, or a figure from which one could be derived "
@@ -326,6 +343,7 @@ def render_html(data: ReportData) -> str:
 <p class="meta">{period_line(period)} · source {html.escape(data.source)} · generated {generated}</p>
 {_banner(data)}
 <p class="meta">{html.escape(legend)} By program: {html.escape(PROGRAM_GROUPING)}</p>
+<p class="meta">Status against targets: {html.escape(STATUS_RULE)}</p>
 {"".join(sections)}
 <script>{script}</script>
 </body></html>
@@ -350,7 +368,9 @@ def report_chart(data: ReportData) -> alt.VConcatChart:
         )
         chart = metric_chart(definition, view, data.programs).properties(
             title=alt.TitleParams(
-                f"{definition.title}: {value}", subtitle=_wrap(definition.definition), anchor="start"
+                f"{definition.title}: {value}",
+                subtitle=_wrap(definition.definition) + _wrap(target_text(data, definition)),
+                anchor="start",
             )
         )
         rows.append(chart)

@@ -46,6 +46,9 @@ FUH_LONG_DAYS: Final = 30
 
 # NHS Talking Therapies waiting standards are in weeks; docs/metrics.md sets 14 days for the access share.
 TREATED_WITHIN_DAYS: Final = 14
+#: NHS Talking Therapies waiting-time standards: treatment within 6 weeks (75 %) and 18 weeks (95 %).
+TREATED_WITHIN_6_WEEKS_DAYS: Final = 6 * 7
+TREATED_WITHIN_18_WEEKS_DAYS: Final = 18 * 7
 
 # Onward's own definitions (docs/metrics.md, "built to be left").
 STUCK_MIN_OPEN_DAYS: Final = 365  # open for at least a year

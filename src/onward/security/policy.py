@@ -36,9 +36,13 @@ class Permission(StrEnum):
     RECORD_CARE = "record_care"  # measures, services, links, stage, exit and criteria of episodes one may see
     REFER = "refer"  # make referrals, including a fast re-entry after a graduation
     ADMIT = "admit"  # intake and starting episodes from the waiting list of one's own programs
+    SET_TARGETS = "set_targets"  # set, remove and accept targets per metric and program (docs/targets.md)
+    PROPOSE_TARGETS = "propose_targets"  # propose targets for one's own programs, for a leader to accept
+    VOICE = "voice"  # take part in voice: submit, support, comment on and report ideas; own notifications
+    VOICE_MODERATE = "voice_moderate"  # review reported ideas and comments, see who wrote what
 
 
-_EVERYONE = frozenset({Permission.OWN_ACCOUNT})
+_EVERYONE = frozenset({Permission.OWN_ACCOUNT, Permission.VOICE})
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PERSON: _EVERYONE | {Permission.OWN_RECORD},
@@ -53,10 +57,12 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.REFER,
         Permission.ADMIT,
     },
-    Role.MANAGER: _EVERYONE | {Permission.OWN_PROGRAMS, Permission.REFER, Permission.ADMIT},
-    Role.LEADER: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
+    Role.MANAGER: _EVERYONE
+    | {Permission.OWN_PROGRAMS, Permission.REFER, Permission.ADMIT, Permission.PROPOSE_TARGETS},
+    Role.LEADER: _EVERYONE
+    | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF, Permission.SET_TARGETS},
     Role.ANALYST: _EVERYONE | {Permission.AGGREGATES, Permission.ALL_PROGRAMS, Permission.WHAT_IF},
-    Role.COUNCIL_MEMBER: _EVERYONE | {Permission.COUNCIL},
+    Role.COUNCIL_MEMBER: _EVERYONE | {Permission.COUNCIL, Permission.VOICE_MODERATE},
     # Administrators run accounts and settings and never see clinical records.
     Role.ADMIN: _EVERYONE
     | {
@@ -239,6 +245,51 @@ ROUTES: dict[str, Rule] = {
     "POST /api/v1/referrals/{referral_id}/episode": _any(P.ADMIT),
     "GET /api/v1/programs/{program_id}/waiting": _any(P.ADMIT),
     "GET /api/v1/me/progress": _any(P.OWN_RECORD),
+    # targets (docs/targets.md): read with the figures; leaders set, managers propose for their programs
+    "GET /targets": _any(P.SET_TARGETS, P.PROPOSE_TARGETS, P.AGGREGATES),
+    "POST /targets": _any(P.SET_TARGETS, P.PROPOSE_TARGETS),
+    "POST /targets/{target_id}/decision": _any(P.SET_TARGETS),
+    "GET /api/v1/targets": _any(P.AGGREGATES, P.ALL_PROGRAMS, P.OWN_PROGRAMS),
+    # access: the waiting list and its outcomes (docs/web.md, "Waiting list")
+    "GET /programs/{program_id}/waiting": _any(P.ADMIT),
+    "POST /programs/{program_id}/waiting/offer-next": _any(P.ADMIT),
+    "GET /referrals/{referral_id}/waiting": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/offer": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/contacts": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/appointment": _any(P.ADMIT),
+    "POST /referrals/{referral_id}/close": _any(P.ADMIT),
+    # voice: campaigns, ideas, the council's decisions, plans and results (docs/voice.md)
+    "GET /voice": _any(P.VOICE),
+    "GET /voice/results": Open.PUBLIC,
+    "GET /voice/campaigns/{campaign_id}": _any(P.VOICE),
+    "POST /voice/campaigns": _any(P.COUNCIL),
+    "GET /voice/campaigns/{campaign_id}/export.csv": _any(P.COUNCIL),
+    "GET /voice/ideas/new": _any(P.VOICE),
+    "POST /voice/ideas": _any(P.VOICE),
+    "GET /voice/similar": _any(P.VOICE),
+    "GET /voice/ideas/{idea_id}": _any(P.VOICE),
+    "POST /voice/ideas/{idea_id}/support": _any(P.VOICE),
+    "POST /voice/ideas/{idea_id}/comments": _any(P.VOICE),
+    "POST /voice/ideas/{idea_id}/report": _any(P.VOICE),
+    "POST /voice/comments/{comment_id}/report": _any(P.VOICE),
+    "GET /voice/notifications": _any(P.VOICE),
+    "POST /voice/notifications/read": _any(P.VOICE),
+    "POST /voice/notifications/email": _any(P.VOICE),
+    "POST /voice/ideas/{idea_id}/review": _any(P.COUNCIL, P.VOICE_MODERATE),
+    "POST /voice/ideas/{idea_id}/decision": _any(P.COUNCIL),
+    "POST /voice/ideas/{idea_id}/plan": _any(P.COUNCIL),
+    "POST /voice/ideas/{idea_id}/progress": _any(P.COUNCIL),
+    "POST /voice/ideas/{idea_id}/implemented": _any(P.COUNCIL),
+    "POST /voice/ideas/{idea_id}/evaluation": _any(P.COUNCIL),
+    "GET /voice/moderation": _any(P.VOICE_MODERATE),
+    "POST /voice/moderation": _any(P.VOICE_MODERATE),
+    "GET /council/members": _any(P.COUNCIL, P.MANAGE_USERS),
+    "POST /council/members": _any(P.MANAGE_USERS),
+    "POST /council/members/{member_id}/leave": _any(P.MANAGE_USERS),
+    "GET /voice/metrics": _any(P.AGGREGATES),
+    "GET /admin/service-codes": _any(P.MANAGE_USERS),
+    "GET /programs/{program_id}/capacity": _any(P.OWN_PROGRAMS, P.ALL_PROGRAMS),
+    "GET /programs/access": _any(P.OWN_PROGRAMS),
 }
 
 

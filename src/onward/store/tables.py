@@ -113,6 +113,8 @@ class Service(Base):
     __table_args__ = (
         # Per-episode timelines (first treatment, IET engagement) read services by episode, then date.
         Index("ix_services_episode_id_service_date", "episode_id", "service_date"),
+        # First treatment per episode (caseloads, flags) from the index alone (migration 0009).
+        Index("ix_services_episode_id_category_service_date", "episode_id", "category", "service_date"),
     )
 
     service_id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -224,6 +226,9 @@ class ImportRecord(Base):
 
 
 # Area tables register themselves on Base.metadata when imported (one line per area).
+from onward.store import tables_access as _tables_access  # noqa: E402,F401
 from onward.store import tables_pathways as _tables_pathways  # noqa: E402,F401
 from onward.store import tables_security as _tables_security  # noqa: E402,F401
 from onward.store import tables_skills as _tables_skills  # noqa: E402,F401
+from onward.store import tables_targets as _tables_targets  # noqa: E402,F401
+from onward.store import tables_voice as _tables_voice  # noqa: E402,F401

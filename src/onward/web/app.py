@@ -25,9 +25,11 @@ from onward.web.deps import enforce_policy
 from onward.web.errors import install_error_handlers
 from onward.web.metrics_cache import MetricsCache
 from onward.web.routers import (
+    access,
     account,
     admin,
     auth,
+    capacity,
     dashboards,
     docs,
     homes,
@@ -35,9 +37,14 @@ from onward.web.routers import (
     people,
     referrals,
     selfreport,
+    service_codes,
     skills,
     skills_cohorts,
     skills_screens,
+    targets,
+    voice,
+    voice_council,
+    waiting,
     whatif,
 )
 from onward.web.templating import make_templates
@@ -120,7 +127,9 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
     app.state.audit_writer = writer
     app.state.templates = make_templates()
     app.state.clock = _utc_now
-    app.state.metrics_cache = MetricsCache(settings.resolved_database_url)
+    app.state.metrics_cache = MetricsCache(
+        settings.resolved_database_url, refresh_seconds=settings.published_refresh_seconds
+    )
 
     app.middleware("http")(_security_headers)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -136,9 +145,16 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         docs.router,
         dashboards.router,
         whatif.router,
+        targets.router,
         skills.router,
         skills_cohorts.router,
         skills_screens.router,
+        access.router,
+        waiting.router,
+        voice.router,
+        voice_council.router,
+        capacity.router,
+        service_codes.router,
     ):
         app.include_router(router)
     app.include_router(api_router())

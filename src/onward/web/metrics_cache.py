@@ -3,19 +3,27 @@
 Pages and the API answer only on calendar periods (a month, quarter or year) read as of a month end, and
 every answer is a slice of one published cube (`onward.metrics.publish`): the whole hierarchy of months,
 quarters and years, suppressed together. The cube is keyed by the database's data version (the latest
-`imports` row plus the row count of every event-log table) and the month end, so a new import or any new
-row invalidates it, while web traffic (sessions, audit rows) does not. A period's view adds the figures
-that are not sums of months (the waits of a quarter or year, DRR-E), computed once per period. Everything
-cached here is already suppressed (CMS cell-size policy): nothing unsuppressed is kept in memory.
+`imports` row, the row count of every event-log table, ended episodes and referrals with an outcome) and
+the month end, while web traffic (sessions, audit rows) does not change it.
+
+A new import is a publication: the next request computes the new cube. Clinical writes (a measure, a
+service, an episode ended) trickle in all day; recomputing the whole suppressed cube (seconds) for each of
+them would stall every dashboard behind a write lock. So after such writes the current cube keeps being
+served and one background thread recomputes it, at most once per `published_refresh_seconds` (default
+5 minutes); each answer says when its figures were computed (`period["computed_at"]`). A period's view
+adds the figures that are not sums of months (the waits of a quarter or year, DRR-E), computed once per
+period. Everything cached here is already suppressed (CMS cell-size policy): nothing unsuppressed is kept
+in memory.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import Request
@@ -34,7 +42,7 @@ from onward.metrics.publish import (
     trend,
 )
 from onward.model.eventlog import EVENT_LOG
-from onward.store.tables import ImportRecord
+from onward.store.tables import Episode, ImportRecord, Referral
 from onward.web import queries
 
 #: How many period views and how many cubes (data version x month end) one app keeps; oldest dropped first.
@@ -69,6 +77,7 @@ class MetricsView:
     periods: list[CalendarPeriod] = field(default_factory=list)  # every period the cube publishes
     suppression: dict[str, Any] = field(default_factory=dict)  # the rule applied
     memo: dict[str, Any] = field(default_factory=dict)  # rendered pieces (charts) of this view
+    program_trends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the trend per program
 
     @property
     def published(self) -> dict[str, Any]:
@@ -82,14 +91,21 @@ class MetricsView:
 
 
 def data_version(session: Session) -> DataVersion:
-    """The latest import (id, finish time) and each event table's row count: changes with the data."""
+    """The latest import (id, finish time), then what clinical writes change: each event table's row
+    count, the episodes ended and the referrals with an outcome (an update changes no row count)."""
     latest = session.execute(
         select(ImportRecord.import_id, ImportRecord.finished_at)
         .order_by(ImportRecord.import_id.desc())
         .limit(1)
     ).first()
     counts = tuple(session.scalar(select(func.count()).select_from(table(t.name))) or 0 for t in EVENT_LOG)
-    return (tuple(latest) if latest is not None else None, *counts)
+    ended = session.scalar(select(func.count(Episode.end_date)))
+    outcomes = session.scalar(select(func.count(Referral.outcome_date)))
+    return (tuple(latest) if latest is not None else None, *counts, ended, outcomes)
+
+
+def _same_import(a: DataVersion, b: DataVersion) -> bool:
+    return bool(a[0] == b[0])
 
 
 @dataclass
@@ -97,15 +113,19 @@ class _Cube:
     cube: PublishedCube
     log: EventLog
     programs: dict[str, str]
+    computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started: float = field(default_factory=time.monotonic)  # when its computation began
 
 
 class MetricsCache:
     """Cubes and period views of one database, least recently used dropped first; one computation at a
     time (the DuckDB copy of the store is shared, and concurrent identical requests compute once)."""
 
-    def __init__(self, url: str, *, size: int = CACHE_SIZE) -> None:
+    def __init__(self, url: str, *, size: int = CACHE_SIZE, refresh_seconds: float = 300) -> None:
         self.url = url
         self.size = size
+        self.refresh_seconds = refresh_seconds
+        self._refreshing: threading.Thread | None = None
         self._views: OrderedDict[tuple[DataVersion, date, CalendarPeriod], MetricsView] = OrderedDict()
         self._cubes: OrderedDict[tuple[DataVersion, date | None], _Cube] = OrderedDict()
         self._data_end: tuple[DataVersion, date | None] | None = None
@@ -135,6 +155,11 @@ class MetricsCache:
         cube_key = (version, query.as_of)
         with self._lock:
             held = self._cubes.get(cube_key)
+            if held is None:
+                served = self._served_meanwhile(cube_key)
+                if served is not None:  # clinical writes since: serve it, refresh in the background
+                    version, held = served
+                    cube_key = (version, query.as_of)
         if held is not None and query.period is not None:
             hit = self._get((version, held.cube.as_of, query.period))
             if hit is not None:
@@ -150,8 +175,9 @@ class MetricsCache:
             if hit is not None:
                 return hit
             published = answer(cube, period, period_extras(held.log, cube, period))
+            computed = held.computed_at.replace(microsecond=0).isoformat().replace("+00:00", "Z")
             view = MetricsView(
-                period=published["period"],
+                period={**published["period"], "computed_at": computed},
                 metrics=published["metrics"],
                 by_month=published["by_month"],
                 by_program=published["by_program"],
@@ -160,6 +186,7 @@ class MetricsCache:
                 version=version,
                 seconds=cube.seconds + time.perf_counter() - started,
                 trend=trend(cube, period),
+                program_trends={label: trend(cube, period, program=label) for label in cube.rows[:-1]},
                 periods=list(cube.periods),
                 suppression=published["suppression"],
             )
@@ -170,14 +197,40 @@ class MetricsCache:
                 self.computed += 1
             return view
 
+    def _served_meanwhile(self, key: tuple[DataVersion, date | None]) -> tuple[DataVersion, _Cube] | None:
+        """The newest cube of the same import and month end, while the data differ from it only by
+        clinical writes; starts its background refresh once it is `refresh_seconds` old. Under _lock."""
+        version, as_of = key
+        candidates = [(v, c) for (v, a), c in self._cubes.items() if a == as_of and _same_import(v, version)]
+        if not candidates or self.refresh_seconds <= 0:
+            return None
+        newest = max(candidates, key=lambda vc: vc[1].started)
+        if time.monotonic() - newest[1].started >= self.refresh_seconds and self._refreshing is None:
+            self._refreshing = threading.Thread(
+                target=self._refresh, args=(key,), name="published-figures-refresh", daemon=True
+            )
+            self._refreshing.start()
+        return newest
+
+    def _refresh(self, key: tuple[DataVersion, date | None]) -> None:
+        try:
+            with self._compute_lock:
+                self._cube(key)
+        except Exception:  # the figures served meanwhile stay; the next refresh tries again
+            logging.getLogger(__name__).exception("refreshing the published figures failed")
+        finally:
+            with self._lock:
+                self._refreshing = None
+
     def _cube(self, key: tuple[DataVersion, date | None]) -> _Cube:
         with self._lock:
             held = self._cubes.get(key)
             if held is not None:
                 self._cubes.move_to_end(key)
                 return held
+        started = time.monotonic()
         log = open_event_log(db=self.url)
-        held = _Cube(publish(log, as_of=key[1]), log, program_names(log))
+        held = _Cube(publish(log, as_of=key[1]), log, program_names(log), started=started)
         with self._lock:
             self._cubes[key] = held
             while len(self._cubes) > CUBES:
@@ -201,7 +254,10 @@ def metrics_cache(request: Request) -> MetricsCache:
         with _attach_lock:
             cache = getattr(state, "metrics_cache", None)
             if cache is None:
-                cache = MetricsCache(state.settings.resolved_database_url)
+                settings = state.settings
+                cache = MetricsCache(
+                    settings.resolved_database_url, refresh_seconds=settings.published_refresh_seconds
+                )
                 state.metrics_cache = cache
     return cache
 

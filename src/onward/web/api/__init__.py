@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from onward.web.api import audit, health, metrics, pathways, people, programs, session, users
+from onward.web.api import audit, health, metrics, pathways, people, programs, session, targets, users
 
 API_PREFIX = "/api/v1"
 
@@ -12,6 +12,6 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """All API routers under API_PREFIX."""
     router = APIRouter(prefix=API_PREFIX)
-    for module in (health, session, programs, users, metrics, people, audit, pathways):
+    for module in (health, session, programs, users, metrics, people, audit, pathways, targets):
         router.include_router(module.router)
     return router

@@ -87,8 +87,10 @@ def get_metrics(
     """Every metric (docs/metrics.md) for one calendar period, overall and per group. `period` is a month
     (2025-03), quarter (2025-Q1) or year (2025), default the latest complete quarter; figures are read as
     of a month end (`as_of`, default the last one on or before the latest event). The answer's `period`
-    object states both. Hidden cells are null and listed under "suppressed" in their row (CMS cell-size
-    policy); DRR-E rates are not given by month within a quarter or year (not additive)."""
+    object states both, and when the figures were computed (`computed_at`: new records are folded in by
+    a background refresh, an import at once). Hidden cells are null and listed under "suppressed" in
+    their row (CMS cell-size policy); DRR-E rates are not given by month within a quarter or year (not
+    additive)."""
     keys = parse_by(by)
     view = metrics_cache(request).view(session, period)
     if view is None:

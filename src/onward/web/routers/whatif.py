@@ -27,6 +27,14 @@ from onward.sim.scenario import Scenario, builtin_scenarios, load_scenario, pars
 from onward.web.deps import NowDep, SessionDep, WhatIfUser, verify_csrf_form
 from onward.web.skills_levers import skills_levers_from_logs
 from onward.web.templating import render
+from onward.web.whatif_links import (
+    LEVER_NAMES,
+    calibrated,
+    calibration_context,
+    figure_beside_target,
+    form_for,
+    link_for,
+)
 
 router = APIRouter(prefix="/whatif", tags=["pages"], include_in_schema=False)
 
@@ -55,6 +63,8 @@ class Job:
     error: str = ""
     result: MonteCarloResult | None = None
     charts: dict[str, str] = field(default_factory=dict)  # chart key -> SVG
+    metric: str = ""  # the direction number the run was opened from (docs/targets.md)
+    beside: dict[str, Any] = field(default_factory=dict)  # that figure, its target and status, as shown
 
     def status_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -155,7 +165,12 @@ def _lever_specs() -> dict[str, ParameterSpec]:
 
 
 def _form_page(
-    request: Request, user: Any, *, error: str = "", form: dict[str, Any] | None = None
+    request: Request,
+    user: Any,
+    *,
+    error: str = "",
+    form: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     chosen = form or {
         "scenarios": ["status-quo", "built-to-be-left"],
@@ -175,15 +190,39 @@ def _form_page(
         "error": error,
         "interval": INTERVAL_TEXT,
         "custom": CUSTOM,
+        "lever_names": LEVER_NAMES,
+        "summary_labels": SUMMARY_LABELS,
+        "request_query": str(request.url.query),
+        "calibration": None,
+        "beside": None,
+        **(extra or {}),
     }
     return render(request, "whatif.html", context, user=user, status_code=400 if error else 200)
 
 
 @router.get("")
 def whatif_page(request: Request, user: WhatIfUser, session: SessionDep, now: NowDep) -> Response:
-    """`?coverage=logs` fills the skills levers from the delivery logs (docs/whatif.md, "Skills levers")."""
+    """`?coverage=logs` fills the skills levers from the delivery logs (docs/whatif.md, "Skills levers");
+    `?metric=KEY` (a direction number) pre-fills the scenarios that move it, on this county's calibration
+    (started in the background), with the figure and its target (docs/targets.md); `?lever_NAME=VALUE`
+    fills levers given by a link (docs/access.md, "Capacity")."""
+    metric = request.query_params.get("metric")
+    if link_for(metric) is not None:
+        assert metric is not None
+        extra = {
+            **calibration_context(request, session, start=True),
+            "beside": figure_beside_target(request, session, metric),
+        }
+        return _form_page(request, user, form=form_for(metric), extra=extra)
+    levers = {
+        k: v for k, v in request.query_params.items() if k.startswith("lever_") and k[6:] in _lever_specs()
+    }
+    if levers:  # a link from another page (e.g. a program's capacity) with the levers to try
+        chosen = request.query_params.getlist("scenarios") or ["status-quo", CUSTOM]
+        form = {"scenarios": chosen, "people": 20_000, "years": 3, "runs": 10, **levers}
+        return _form_page(request, user, form=form, extra=calibration_context(request, session, start=False))
     if request.query_params.get("coverage") != "logs":
-        return _form_page(request, user)
+        return _form_page(request, user, extra=calibration_context(request, session, start=False))
     return _form_page(request, user, form=skills_levers_from_logs(session, now.date(), CUSTOM))
 
 
@@ -208,6 +247,7 @@ def _custom_scenario(form: dict[str, Any]) -> Scenario:
 async def start_run(
     request: Request,
     user: WhatIfUser,
+    session: SessionDep,
     people: Annotated[int, Form()],
     years: Annotated[float, Form()],
     runs: Annotated[int, Form()],
@@ -235,6 +275,9 @@ async def start_run(
             picked.append(_custom_scenario(form))
         if not picked:
             raise ValidationError("pick at least one scenario")
+        if form.get("calibrated") == "1":
+            picked = calibrated(request, session, picked)
+        metric = str(form.get("metric", ""))
         job = Job(
             id=uuid.uuid4().hex[:12],
             owner=user.user_id,
@@ -245,6 +288,8 @@ async def start_run(
             seed=seed,
             created=datetime.now(UTC),
             total=runs * len(picked),
+            metric=metric if link_for(metric) else "",
+            beside=figure_beside_target(request, session, metric) if link_for(metric) else {},
         )
         _store(request).add(job)
     except OnwardError as error:
@@ -274,8 +319,25 @@ def run_page(request: Request, user: WhatIfUser, job_id: str) -> Response:
         "descriptions": {n: " ".join(sc.description.split()) for n, sc in job.result.scenarios.items()}
         if job.result
         else {},
+        "simulated_beside": _simulated_beside(job),
     }
     return render(request, "whatif_run.html", context, user=user)
+
+
+def _simulated_beside(job: Job) -> list[dict[str, str]]:
+    """The simulated figure that moves the run's direction number, per scenario, to read beside its target."""
+    link = link_for(job.metric)
+    if link is None or job.result is None:
+        return []
+    key = link.simulated
+    return [
+        {
+            "scenario": name,
+            "value": format_interval(key, sc.summary[key].mean, sc.summary[key].low, sc.summary[key].high),
+        }
+        for name, sc in job.result.scenarios.items()
+        if key in sc.summary
+    ]
 
 
 @router.get("/runs/{job_id}/status")
