@@ -149,8 +149,8 @@ class Settings(BaseSettings):
         0.5,
         gt=0,
         le=1,
-        description="Council quorum: the least share of seated members present for a decision (default "
-        "half), with at least one member with lived experience and one clinician among them.",
+        description="Council quorum: more than this share of seated members present for a decision (default "
+        "0.5: a majority), with at least one member with lived experience and one clinician among them.",
     )
 
     def check_serving(self) -> None:

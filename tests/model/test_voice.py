@@ -116,12 +116,17 @@ def test_a_site_can_set_the_medicaid_advisory_committee_share() -> None:
 def test_a_decision_needs_a_quorum_with_both_groups_present_in_their_shares() -> None:
     rule = CompositionRule()
     council = _council(3, 3)
-    assert quorum_size(6, rule) == 3
-    assert decision_problems(council, ["L0", "L1", "C0"], rule) == []
+    assert quorum_size(6, rule) == 4 and quorum_size(5, rule) == 3  # a majority
+    assert quorum_size(6, CompositionRule(quorum_share=1)) == 6
+    assert decision_problems(council, ["L0", "L1", "C0", "C1"], rule) == []
     only_clinicians = decision_problems(council, ["C0", "C1", "C2"], rule)
     assert "no member with lived experience is present" in only_clinicians
     assert "those present: 0 of 3 have lived experience; the rule asks for at least 1/3" in only_clinicians
-    assert decision_problems(council, ["L0", "C0"], rule) == ["no quorum: 2 present of 6 seated; 3 needed"]
-    assert "not seated on the council: X9" in decision_problems(council, ["L0", "C0", "C1", "X9"], rule)
+    assert decision_problems(council, ["L0", "L1", "C0"], rule) == [
+        "no quorum: 3 present of 6 seated; 4 needed"
+    ]
+    assert "not seated on the council: X9" in decision_problems(council, ["L0", "L1", "C0", "C1", "X9"], rule)
     # an unbalanced council refuses every decision, whoever is present
-    assert decision_problems(_council(1, 5), ["L0", "C0", "C1"], rule)[0].startswith("the council: 1 of 6")
+    assert decision_problems(_council(1, 5), ["L0", "C0", "C1", "C2"], rule)[0].startswith(
+        "the council: 1 of 6"
+    )

@@ -221,15 +221,20 @@ def test_from_a_persons_idea_to_an_evaluation_with_notices_at_every_step(
     voice_ideas.support(session=voice_db, actor=CLINICIAN, idea_id=idea.idea_id, now=NOW)
     voice_lifecycle.start_review(session=voice_db, actor=COUNCIL, idea_id=idea.idea_id, now=NOW)
 
-    clinicians_only = [members["Cal"], members["Cat"], members["Cyd"]]
-    with pytest.raises(ConflictError, match="decision refused: no member with lived experience is present"):
+    mostly_clinicians = [
+        members["Cal"],
+        members["Cat"],
+        members["Cyd"],
+        members["Liv"],
+    ]  # a quorum, unbalanced
+    with pytest.raises(ConflictError, match="Decision refused: those present: 1 of 4 have lived experience"):
         voice_council.decide(
             session=voice_db,
             actor=COUNCIL,
             idea_id=idea.idea_id,
             outcome="accepted",
             reason="Evening groups fit people who work.",
-            present=clinicians_only,
+            present=mostly_clinicians,
             rule=RULE,
             now=NOW,
         )
@@ -243,13 +248,13 @@ def test_from_a_persons_idea_to_an_evaluation_with_notices_at_every_step(
         idea_id=idea.idea_id,
         outcome="accepted",
         reason="Evening groups fit people who work.",
-        present=[members["Lee"], members["Cal"], members["Cat"]],
+        present=[members["Lee"], members["Lou"], members["Cal"], members["Cat"]],
         rule=RULE,
         now=NOW,
     )
     assert {n.user_id for n in notices} == {PERSON.user_id, CLINICIAN.user_id}
     recorded = json.loads(decision.composition)
-    assert recorded["present"] == "3 members: 1 with lived experience, 2 clinicians, 0 other"
+    assert recorded["present"] == "4 members: 2 with lived experience, 2 clinicians, 0 other"
     assert recorded["seated"] == "6 members: 3 with lived experience, 3 clinicians, 0 other"
 
     baseline = measure(database_url, "admissions", date(2026, 1, 1), date(2026, 5, 31))

@@ -40,9 +40,11 @@ def demo(
       onward demo --people 2000 --no-serve
     """
     from onward.interop.extracts import import_extract
+    from onward.metrics.voice import measure
     from onward.security.keys import audit_key
     from onward.services.skills_demo import seed_skills_demo
     from onward.services.users import ensure_demo_users
+    from onward.services.voice_demo import seed_voice_demo
     from onward.sim.synth import write_synthetic_county
     from onward.store.engine import create_db_engine, display_url, session_factory
     from onward.store.migrate import upgrade_database
@@ -81,6 +83,11 @@ def demo(
         with session_factory(engine, audit_key=audit_key(settings))() as session:
             accounts = ensure_demo_users(session=session)
             accounts += seed_skills_demo(session=session)  # SYNTHETIC classes, parents, logs, screens
+            seed_voice_demo(  # SYNTHETIC council, campaign and ideas at every stage
+                session=session,
+                measure=lambda key, start, end: measure(url, key, start, end),
+                rule=settings.council_rule,
+            )
     finally:
         engine.dispose()
     table = Table(title="[bold]4/4[/] demo users (synthetic data; passwords change at every run)")

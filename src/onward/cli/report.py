@@ -105,7 +105,9 @@ def report_command(
     if ctx.invoked_subcommand is not None:
         return
     if out is None:
-        raise ValidationError("--out is required", expected="--out report.html (or a subcommand: regulator)")
+        raise ValidationError(
+            "--out is required", expected="--out report.html (or a subcommand: regulator, voice)"
+        )
     url = source_url(data, db)
     if fmt not in FORMATS:
         raise ValidationError(f"--format {fmt!r}", expected=" | ".join(FORMATS))

@@ -191,7 +191,11 @@ def compute_voice_metrics(
 ) -> VoiceMetrics:
     """Every voice metric over the period, overall, and ideas received by author role."""
     with quiet_engine_warnings():
-        resolved = make_scope(log, period, ()).period
+        resolved = (
+            period.resolve(first_event=None, last_event=None)
+            if None not in (period.start, period.end, period.as_of)
+            else make_scope(log, period, ()).period  # open bounds come from the event log
+        )
         ideas = voice_ideas_table(log, data=data, db=db)
         start, end, data_end = (ibis.literal(d) for d in (resolved.start, resolved.end, resolved.data_end))
         received = ideas.filter((ideas.submitted_on >= start) & (ideas.submitted_on <= end))
@@ -232,8 +236,14 @@ def compute_voice_metrics(
 
 
 def voice_metrics_of_database(url: str, start: date, end: date) -> VoiceMetrics:
-    """The voice metrics of a live database over [start, end], read as of `end`."""
-    return compute_voice_metrics(open_event_log(db=url), period=Period(start, end, end), db=url)
+    """The voice metrics of a live database over [start, end], read as of `end`, on the database's own
+    engine (SQLite or PostgreSQL): the ideas are few, and this skips copying the event log into DuckDB."""
+    from onward.store.engine import is_sqlite
+
+    backend = "sqlite" if is_sqlite(url) else "postgres"
+    return compute_voice_metrics(
+        open_event_log(db=url, backend=backend), period=Period(start, end, end), db=url
+    )
 
 
 def measure(url: str, key: str, start: date, end: date) -> float | None:

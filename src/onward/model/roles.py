@@ -70,17 +70,21 @@ _DASHBOARD = NavItem("Dashboard", "/dashboard")
 _PROGRAM_METRICS = NavItem("Program metrics", "/programs/metrics")
 _SKILLS = NavItem("Skills", "/skills")
 _SKILLS_COVERAGE = NavItem("Skills coverage", "/skills/coverage")
+_IDEAS = NavItem("Ideas", "/voice")
+_VOICE_METRICS = NavItem("Voice", "/voice/metrics")
+_COUNCIL_MEMBERS = NavItem("Council", "/council/members")
 _TARGETS = NavItem("Targets", "/targets")
 
 #: The navigation each role sees, home first. Entries whose page is not installed are hidden by the web layer.
 NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
-    Role.PERSON: (NavItem("My care", HOME_PATHS[Role.PERSON]),),
-    Role.CLINICIAN: (NavItem("Caseload", HOME_PATHS[Role.CLINICIAN]), _SKILLS),
+    Role.PERSON: (NavItem("My care", HOME_PATHS[Role.PERSON]), _IDEAS),
+    Role.CLINICIAN: (NavItem("Caseload", HOME_PATHS[Role.CLINICIAN]), _SKILLS, _IDEAS),
     Role.MANAGER: (
         NavItem("Programs", HOME_PATHS[Role.MANAGER]),
         _PROGRAM_METRICS,
         _TARGETS,
         _SKILLS_COVERAGE,
+        _IDEAS,
     ),
     Role.LEADER: (
         NavItem("System", HOME_PATHS[Role.LEADER]),
@@ -88,18 +92,31 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
         _PROGRAM_METRICS,
         _TARGETS,
         _SKILLS_COVERAGE,
+        _VOICE_METRICS,
         _WHAT_IF,
+        _IDEAS,
     ),
     Role.ANALYST: (
         NavItem("System", HOME_PATHS[Role.ANALYST]),
         _DASHBOARD,
         _PROGRAM_METRICS,
+        _VOICE_METRICS,
         _WHAT_IF,
         _API_DOCS,
     ),
-    Role.COUNCIL_MEMBER: (NavItem("Council", HOME_PATHS[Role.COUNCIL_MEMBER]),),
-    Role.ADMIN: (NavItem("Users", HOME_PATHS[Role.ADMIN]), _PROGRAM_METRICS, _WHAT_IF, _API_DOCS),
-    Role.TEACHER: (NavItem("Skills", HOME_PATHS[Role.TEACHER]), _SKILLS_COVERAGE),
+    Role.COUNCIL_MEMBER: (
+        NavItem("Council", HOME_PATHS[Role.COUNCIL_MEMBER]),
+        _IDEAS,
+        NavItem("Moderation", "/voice/moderation"),
+    ),
+    Role.ADMIN: (
+        NavItem("Users", HOME_PATHS[Role.ADMIN]),
+        _PROGRAM_METRICS,
+        _WHAT_IF,
+        _API_DOCS,
+        _COUNCIL_MEMBERS,
+    ),
+    Role.TEACHER: (NavItem("Skills", HOME_PATHS[Role.TEACHER]), _SKILLS_COVERAGE, _IDEAS),
 }
 
 

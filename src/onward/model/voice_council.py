@@ -7,8 +7,9 @@ experience. Sites set their own shares, e.g. the Medicaid Advisory Committee's s
 Advisory Council members under 42 CFR 431.12(d) as amended in 2024 (docs/references.md).
 
 A decision is valid only when the seated council meets the rule, and the members present make a quorum
-(at least `quorum_share` of the seated members, and at least one of each group) and themselves meet the
-shares. Anything else is refused with every reason at once, so the council knows what to fix.
+(more than `quorum_share` of the seated members, by default a majority, and at least one of each group)
+and themselves meet the shares. Anything else is refused with every reason at once, so the council knows
+what to fix.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class CompositionRule:
-    """Shares are fractions of the seated (or present) members; `quorum_share` of the seated members must
-    be present."""
+    """Shares are fractions of the seated (or present) members; more than `quorum_share` of the seated
+    members must be present."""
 
     lived_experience_min_share: float = 1 / 3
     clinician_min_share: float = 1 / 3
@@ -78,8 +79,8 @@ class CompositionRule:
         if self.co_chair_lived_experience:
             parts.append("a co-chair with lived experience")
         quorum = (
-            f"a quorum of at least {_percent(self.quorum_share)} of seated members, with at least one member "
-            "with lived experience and one clinician present, who meet the same shares"
+            f"a quorum of more than {_percent(self.quorum_share)} of seated members, with at least one "
+            "member with lived experience and one clinician present, who meet the same shares"
         )
         return "; ".join(parts) + "; " + quorum + "."
 
@@ -150,7 +151,11 @@ def council_problems(seated: list[Member], rule: CompositionRule) -> list[str]:
 
 
 def quorum_size(seated: int, rule: CompositionRule) -> int:
-    return max(1, math.ceil(seated * rule.quorum_share - 1e-9))
+    """More than `quorum_share` of the seated members (default: a majority, Robert's Rules of Order 40:3);
+    a share of 1 means everyone."""
+    if rule.quorum_share >= 1:
+        return seated
+    return math.floor(seated * rule.quorum_share + 1e-9) + 1
 
 
 def decision_problems(seated: list[Member], present_ids: list[str], rule: CompositionRule) -> list[str]:

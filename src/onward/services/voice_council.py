@@ -40,7 +40,7 @@ class CouncilRuleError(ConflictError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("decision refused: " + "; ".join(problems))
+        super().__init__("Decision refused: " + "; ".join(problems))
 
 
 def _member(row: CouncilMember) -> Member:
@@ -178,7 +178,8 @@ def decide(
         raise CouncilRuleError(problems)
     with write_transaction(session):
         idea = session.get(VoiceIdea, idea_id, populate_existing=True)
-        assert idea is not None
+        if idea is None:
+            raise NotFoundError(f"no idea {idea_id}")
         require_transition(idea.status, target)  # nobody decided it in between
         by_id = {m.member_id: m for m in members}
         there = [by_id[p] for p in dict.fromkeys(present)]

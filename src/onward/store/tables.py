@@ -113,6 +113,8 @@ class Service(Base):
     __table_args__ = (
         # Per-episode timelines (first treatment, IET engagement) read services by episode, then date.
         Index("ix_services_episode_id_service_date", "episode_id", "service_date"),
+        # First treatment per episode (caseloads, flags) from the index alone (migration 0009).
+        Index("ix_services_episode_id_category_service_date", "episode_id", "category", "service_date"),
     )
 
     service_id: Mapped[str] = mapped_column(ID, primary_key=True)

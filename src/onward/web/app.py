@@ -42,6 +42,8 @@ from onward.web.routers import (
     skills_cohorts,
     skills_screens,
     targets,
+    voice,
+    voice_council,
     waiting,
     whatif,
 )
@@ -149,6 +151,8 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         skills_screens.router,
         access.router,
         waiting.router,
+        voice.router,
+        voice_council.router,
         capacity.router,
         service_codes.router,
     ):

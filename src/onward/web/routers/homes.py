@@ -1,13 +1,13 @@
 """One home page per role, each showing only what the role may see (onward.security.policy).
 
-The person's page `/me` and the clinician's `/caseload` live with the pathways (`routers/pathways.py`)."""
+The person's page `/me` and the clinician's `/caseload` live with the pathways (`routers/pathways.py`);
+the council's `/council` with voice (`routers/voice_council.py`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from onward.model.roles import COUNCIL_ROLE_TEXT, ROLE_DESCRIPTIONS, Role
 from onward.model.targets import STATUS_RULE
 from onward.security.policy import Permission, is_allowed
 from onward.services.audit_log import accounting_for
@@ -17,15 +17,16 @@ from onward.web import queries
 from onward.web.deps import (
     ActorDep,
     AggregatesUser,
-    CouncilUser,
     NowDep,
     OwnProgramsUser,
     OwnRecordUser,
     SessionDep,
+    SettingsDep,
 )
 from onward.web.metrics_cache import metrics_cache
 from onward.web.scorecards import direction_cards, ship_tables
 from onward.web.templating import render
+from onward.web.voice_views import leader_voice_section
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -62,7 +63,9 @@ def manager_home(request: Request, user: OwnProgramsUser, session: SessionDep, n
 
 
 @router.get("/system")
-def system_home(request: Request, user: AggregatesUser, session: SessionDep, now: NowDep) -> Response:
+def system_home(
+    request: Request, user: AggregatesUser, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> Response:
     day = queries.as_of(session, now.date())
     view = metrics_cache(request).view(session)  # the direction numbers (docs/targets.md)
     context = {
@@ -72,16 +75,6 @@ def system_home(request: Request, user: AggregatesUser, session: SessionDep, now
         "direction": direction_cards(view, targets_in_force(session)) if view else [],
         "status_rule": STATUS_RULE,
         "may_whatif": is_allowed(user.role, Permission.WHAT_IF),
+        "voice": leader_voice_section(session, settings.resolved_database_url, day),  # docs/voice.md
     }
     return render(request, "system_home.html", context, user=user)
-
-
-@router.get("/council")
-def council_home(request: Request, user: CouncilUser, session: SessionDep) -> Response:
-    counts = queries.active_users_per_role(session)
-    rows = [
-        {"label": role.value.replace("_", " "), "description": ROLE_DESCRIPTIONS[role], "count": counts[role]}
-        for role in Role
-    ]
-    context = {"title": "Council", "council_text": COUNCIL_ROLE_TEXT, "role_counts": rows}
-    return render(request, "council_home.html", context, user=user)
