@@ -96,6 +96,9 @@ def test_the_dashboard_equals_onward_metrics_for_the_same_period(
             assert cells[key] == want, (program_id, key, cells[key], want)
             compared += want not in {"suppressed", "no data"}
     assert compared >= 10, "the county should give real numbers to compare"
+    # the public default targets of the waits (docs/targets.md) sit below each program, with a status
+    targets = re.findall(r'class="target-status status-([a-z_]+)" title="([^"]+)">([^<]+)<', html)
+    assert targets and all(" days" in phrase for _, _, phrase in targets[:2]), targets[:3]
     # clinicians' mix and caseloads: the engine's per-staff figures for the same period
     mix = compute_staff_mix(
         open_event_log(db=db_url),

@@ -117,3 +117,42 @@ def test_a_manager_triages_offers_a_slot_and_books_the_first_appointment(
     db.rollback()
     booked = db.query(FirstAppointment).one()
     assert (booked.referral_id, booked.staff_id, booked.at_time) == ("r2", "st1", "09:30")
+
+
+@pytest.mark.browser
+def test_capacity_and_the_access_dashboard_pass_axe(
+    live_server: str,
+    make_user: Callable[..., Any],
+    waiting_people: None,
+    axe_check: Callable[[Any, str], None],
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    make_user("mia", "manager", program_ids=["p1"])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for context in (DESKTOP, PHONE):
+                page = browser.new_context(**context).new_page()
+                page.goto(f"{live_server}/login")
+                page.get_by_label("Username").fill("mia")
+                page.get_by_label("Password").fill(PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_load_state()
+                page.goto(f"{live_server}/programs/p1/capacity")
+                page.get_by_label("Hours a week moved from case management to treatment").fill("5")
+                page.get_by_role("button", name="Show the estimate").click()
+                page.wait_for_load_state()
+                assert "move=5" in page.url
+                axe_check(page, "the capacity page")
+                page.goto(f"{live_server}/programs/access")
+                assert page.get_by_role("heading", name="Access to treatment").is_visible()
+                axe_check(page, "the access dashboard")
+                page.screenshot(
+                    path=str(tmp_path / f"access-{context['viewport']['width']}.png"), full_page=True
+                )
+                page.goto(f"{live_server}/referrals/r3/waiting")
+                axe_check(page, "a referral's actions")
+        finally:
+            browser.close()

@@ -10,7 +10,8 @@ Sections, for the manager's own programs and one calendar period (default: the l
 - service mix by program (published) and by clinician, with caseloads against their target
   (`metrics.staff_mix.compute_staff_mix`, `services.capacity`);
 - the stuck list: people of the manager's programs flagged `stuck` (`metrics.flags`; an audited read).
-Targets beside the numbers come when the program targets exist; until then trends only.
+Beside each published figure: the target in force for the program (its own, else the system's; issue
+13's `services.targets`) and its status in words (`model.targets.status_in_row`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from onward.metrics.flags import compute_flags
 from onward.metrics.period import Period
 from onward.metrics.registry import METRICS
 from onward.metrics.staff_mix import compute_staff_mix, waiting_counts
+from onward.model.targets import Status, status_in_row
+from onward.services.targets import targets_in_force
 from onward.store.tables import Episode, Program
 from onward.web.metrics_cache import MetricsView
 from onward.web.routers.dashboards import Shown, shown
@@ -54,6 +57,7 @@ TREND_MONTHS = 12
 class ProgramRow:
     program: Program
     cells: dict[str, Shown]
+    targets: dict[str, tuple[str, Status]]  # key -> (target phrase, status) where a target is in force
     trend: list[tuple[str, dict[str, Shown]]]  # (month, cells) for the months of the period
     waiting: list[tuple[date, int]]  # month ends, oldest first
     staff: list[dict[str, Any]]
@@ -88,6 +92,7 @@ def access_sections(
     by_month: dict[str, list[dict[str, Any]]] = {}
     for g in view.by_program_month:
         by_month.setdefault(str(g["program_id"]), []).append(g)
+    targets = targets_in_force(session)
     ends = _month_ends(end, TREND_MONTHS)
     waiting = waiting_counts(log, ends, program_ids)
     mix = compute_staff_mix(log, period=Period(start, end, as_of), program_ids=program_ids)
@@ -101,6 +106,11 @@ def access_sections(
             ProgramRow(
                 program=program,
                 cells={key: shown(METRICS[key], group) for key in (*ACCESS_KEYS, *MIX_KEYS)},
+                targets={
+                    key: (t.phrase, status_in_row(METRICS[key], group, t.value, t.margin))
+                    for key in (*ACCESS_KEYS, *MIX_KEYS)
+                    if (t := targets.for_program(key, program.program_id)) is not None
+                },
                 trend=[(str(g["month"]), {k: shown(METRICS[k], g) for k in ACCESS_KEYS}) for g in months],
                 waiting=[(d, waiting.get(program.program_id, {}).get(d, 0)) for d in ends],
                 staff=[
