@@ -67,7 +67,7 @@ def test_the_manager_home_shows_the_ship_of_their_programs_only(
 
 def test_a_trend_line_breaks_at_a_hidden_month_and_draws_the_target() -> None:
     definition = METRICS["recovery_rate"]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"month": "2024-01", "recovery_rate": 0.4, "suppressed": []},
         {"month": "2024-02", "recovery_rate": None, "suppressed": ["recovery_rate"]},
         {"month": "2024-03", "recovery_rate": 0.5, "suppressed": []},
