@@ -31,10 +31,8 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def metrics(county: Path) -> dict[str, object]:
     # the county's own years (records before START are the caseload already open when they began)
-    figures: dict[str, object] = compute_metrics(
-        open_event_log(data=county), period=Period(start=START)
-    ).metrics
-    return figures
+    figures = compute_metrics(open_event_log(data=county), period=Period(start=START)).metrics
+    return dict(figures)
 
 
 def _number(metrics: dict[str, object], key: str) -> float:
