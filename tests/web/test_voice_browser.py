@@ -217,6 +217,7 @@ def test_an_idea_from_a_phone_through_the_council_to_an_evaluation(
             phone.goto(f"{server}/voice/results")
             expect(phone.get_by_role("main")).to_contain_text("Evening groups")
             axe_check(phone, "You said, we did")
+            _fits_a_phone(phone)
         finally:
             browser.close()
     mails = smtp_inbox.to(EMAIL)

@@ -271,6 +271,15 @@ def mark_read(*, session: Session, actor: Actor, now: datetime) -> int:
         rows = [n for n in notifications(session, actor, limit=1000) if n.read_at is None]
         for row in rows:
             row.read_at = now
+        audit(
+            session,
+            actor,
+            now,
+            "read",
+            "voice_notifications",
+            actor.user_id or "",
+            f"{len(rows)} marked read",
+        )
     return len(rows)
 
 
