@@ -76,7 +76,7 @@ _SLOT_FIELDS: dict[str, tuple[type[np.generic], int | float]] = {
     "pregnant_until": (np.int32, -1),
     "cm_need": (np.float32, 1.0),
     "death_p": (np.float32, 0.0),
-    "well_bound": (np.uint32, 0),
+    "bound": (np.uint32, 0),
 }
 """Per-slot arrays and the value of an empty slot (state LEFT = nobody lives there)."""
 
@@ -105,7 +105,7 @@ class Model:
     pregnant_until: npt.NDArray[np.int32]
     cm_need: npt.NDArray[np.float32]
     death_p: npt.NDArray[np.float32]  # chance of dying this step, by age (updated once a year)
-    well_bound: npt.NDArray[np.uint32]  # a well person moves only when their bits fall below this
+    bound: npt.NDArray[np.uint32]  # a person can move this step only when their bits fall below this
 
     def __init__(self, params: Parameters, *, people: int, seed: int, spm: float, start_year: int) -> None:
         self.p, self.n, self.spm = params, people, spm
@@ -159,8 +159,7 @@ class Model:
         self.death = monthly_death_by_age(params.mortality_scale, spm)
         self.death_max = float(self.death.max())
         self._death32 = self.death.astype(np.float32)
-        top = (self.q["incidence"] + self.q["leave"] + self.death) * 2.0**32
-        self._well_bound = np.minimum(np.ceil(top), 2.0**32 - 1).astype(np.uint32)
+        self._bound_flat = self._bounds().ravel()
         self._age_risks(slice(None))
 
         def steps(months: float) -> int:
@@ -220,10 +219,28 @@ class Model:
             self._age_risks(slots)
 
     def _age_risks(self, slots: npt.NDArray[np.intp] | slice) -> None:
-        """Each person's chance of dying this step at their age, and the bound of a well person's draw."""
-        age = np.clip(self.year - self.birth_year[slots], 0, MAX_AGE)
+        """Each person's chance of dying this step at their age, and the bound of their draw."""
+        age = np.subtract(self.year, self.birth_year[slots], dtype=np.int32)
+        np.clip(age, 0, MAX_AGE, out=age)
         self.death_p[slots] = self._death32[age]
-        self.well_bound[slots] = self._well_bound[age]
+        age += self.state[slots] * np.int32(MAX_AGE + 1)  # row of the state in the flat table
+        self.bound[slots] = self._bound_flat[age]
+
+    def _bounds(self) -> npt.NDArray[np.uint32]:
+        """[state, age] → the largest 32-bit draw that can move a person: the sum of the state's risks.
+
+        Most residents are well or unwell and stay so; only people whose draw falls below their bound
+        are grouped and looked at (states with time-based moves always are; empty slots never).
+        """
+        q, death = self.q, self.death
+        top = np.full((N_STATES, death.size), 2.0**32)
+        top[_W] = (q["incidence"] + q["leave"] + death) * 2.0**32
+        top[_U] = (q["help_seeking"] + q["remission_untreated"] + q["leave"] + death) * 2.0**32
+        relapse = max(q["relapse_sud"], q["relapse_after_discharge"])
+        top[_G] = (relapse + q["leave"] + death) * 2.0**32
+        top[_X] = 0.0
+        table: npt.NDArray[np.uint32] = np.minimum(np.ceil(top), 2.0**32 - 1).astype(np.uint32)
+        return table
 
     def _enter(
         self, birth_year: npt.NDArray[Any], female: npt.NDArray[Any], unwell_share: npt.NDArray[np.float64]
@@ -239,6 +256,7 @@ class Model:
         self._settle(slots, birth_year, female)
         ill = self.streams.uniform(self.key[slots], -1, _START) < unwell_share
         self.state[slots] = np.where(ill, _U, _W)
+        self._age_risks(slots)
         self.phq[slots[ill]] = self._phq_unwell(slots[ill])
         self.counts[_X] -= k
         self.counts[_U] += int(ill.sum())
@@ -308,10 +326,12 @@ class Model:
         new, others, moved, flows, departed = transitions(self)
         changed = np.concatenate(moved) if moved else np.zeros(0, dtype=np.intp)
         self.entered[changed] = self.t_global
-        counts = np.bincount(new[others], minlength=N_STATES)
-        counts[_W] += self.counts[_W] - flows["new_cases"] - flows["well_left"]
-        counts[_U] += flows["new_cases"]
-        counts[_X] += self.counts[_X] + flows["well_left"]
+        # only the people looked at (`others`: every draw below its bound) can have moved
+        counts = (
+            self.counts
+            - np.bincount(s[others], minlength=N_STATES)
+            + np.bincount(new[others], minlength=N_STATES)
+        )
         admitted, wait_steps, treat_hours = self._admit(new, others, counts)
         # The program of an episode changes when the person moves to another level of care or to
         # case management (maintenance stays in the program where the person was last treated).
@@ -321,6 +341,7 @@ class Model:
         dead, died = departed
         self.counts = counts
         self.state = new
+        self._age_risks(np.concatenate((changed, admitted)))  # their state, so their bound, changed
         self.rec.gone(t, self.pid[dead], died, self.t_global)
         self.departed += dead.size
         population = births_and_moves(self)

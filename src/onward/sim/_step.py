@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from onward.sim._streams import threshold
 from onward.sim.result import ReferralReason
 from onward.sim.states import N_STATES, State
 
@@ -55,9 +54,10 @@ def transitions(
     m.cm_coverage = m.cm_support()
     bits = m.streams.bits(m.key, T, _MAIN)
     new = s.copy()
-    # Group people by state: most are well, so only the others need sorting.
-    # Only people neither well nor gone are grouped (states 1-8: the uint8 subtraction wraps 0 to 255).
-    others = np.flatnonzero((s - np.uint8(1)) < np.uint8(_X - 1))
+    # Only people whose draw falls below their state's total risk can move (Model.bound: everyone in
+    # services or waiting, the few well, unwell or graduated people who move, never an empty slot);
+    # they are grouped by state.
+    others = np.flatnonzero(bits < m.bound)
     order = others[np.argsort(s[others], kind="stable")]
     bounds = np.concatenate(([0], np.cumsum(np.bincount(s[order], minlength=N_STATES))))
     group = [order[bounds[k] : bounds[k + 1]] for k in range(N_STATES)]
@@ -88,8 +88,7 @@ def transitions(
         return dead.size + away.size
 
     # well: new case, death, moving away (only people whose draw is below the largest total risk move)
-    g = np.flatnonzero(bits < m.well_bound)
-    g = g[s[g] == _W]
+    g = group[_W]
     onset: npt.NDArray[np.float64] | float = q["incidence"]
     if m.skills:
         protected = m.protected_until[g] > T
@@ -100,10 +99,9 @@ def transitions(
     flows["new_cases"] = cases.size
     age = m._ages(cases)
     flows["new_cases_school_age"] = int(np.count_nonzero((age >= 5) & (age < 19)))  # the school lever's ages
-    flows["well_left"] = leave(g, o, 1)
+    leave(g, o, 1)
     # unwell, not in contact: referral, remission, death, moving away
     g = group[_U]
-    g = g[bits[g] < threshold(q["help_seeking"] + q["remission_untreated"] + m.death_max + q["leave"])]
     o = _choose(u_of(g), [q["help_seeking"], q["remission_untreated"], death(g), q["leave"]])
     ref = move(g, o, 0, _Q)
     pr = np.searchsorted(
@@ -182,8 +180,6 @@ def transitions(
     leave(g, o, 2)
     # graduated: relapse (fast return or not), death, moving away
     g = group[_G]
-    top = max(q["relapse_sud"], q["relapse_after_discharge"]) + m.death_max + q["leave"]
-    g = g[bits[g] < threshold(top)]  # the rest stay
     relapse = np.where(m.sud[g], q["relapse_sud"], q["relapse_after_discharge"])
     fast = m.p.fast_return_share
     o = _choose(u_of(g), [relapse * fast, relapse * (1.0 - fast), death(g), q["leave"]])
