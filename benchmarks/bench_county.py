@@ -137,8 +137,9 @@ def main() -> None:
         manifest = json.loads((county / "onward-synth.json").read_text())
         rows = sum(manifest["rows"].values())
         print(
-            f"  wall {synth['wall']:.1f} s, CPU {synth['cpu']:.1f} s, peak RSS {synth['peak_mb'] / 1024:.2f} GB "
-            f"(targets < 60 s, < 8 GB); {rows:,} rows: {manifest['rows']}"
+            f"  wall {synth['wall']:.1f} s, CPU {synth['cpu']:.1f} s, "
+            f"peak RSS {synth['peak_mb'] / 1024:.2f} GB (targets < 60 s, < 8 GB); "
+            f"{rows:,} rows: {manifest['rows']}"
         )
         floor = _rewrite_with_pyarrow(county, tmp / "rewrite")
         print(f"  baseline: the same tables read and written again with pyarrow: {floor:.1f} s")
@@ -146,7 +147,8 @@ def main() -> None:
         print("metrics: onward metrics --data (DuckDB over the folder)", flush=True)
         metrics = _timed([*onward, "metrics", "--data", str(county)])
         print(
-            f"  wall {metrics['wall']:.1f} s, CPU {metrics['cpu']:.1f} s, peak RSS {metrics['peak_mb'] / 1024:.2f} GB"
+            f"  wall {metrics['wall']:.1f} s, CPU {metrics['cpu']:.1f} s, "
+            f"peak RSS {metrics['peak_mb'] / 1024:.2f} GB"
         )
         if QUICK:
             return
