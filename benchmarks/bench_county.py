@@ -74,6 +74,7 @@ def _baseline_source(tmp: Path) -> Path | None:
     )
     if archive.returncode != 0:
         return None
+    tmp.mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive.stdout, check=True)
     return tmp / "src"
 
