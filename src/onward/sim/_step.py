@@ -31,12 +31,14 @@ Moves = list[npt.NDArray[np.intp]]
 
 def _choose(u: npt.NDArray[Any], probs: list[Any]) -> npt.NDArray[np.int8]:
     """Competing risks with one uniform: outcome j when sum(p[:j]) <= u < sum(p[:j+1]); -1 = stay."""
-    out = np.full(u.shape, -1, dtype=np.int8)
-    low: npt.NDArray[np.float64] | float = 0.0
+    if u.size == 0:
+        return np.zeros(0, dtype=np.int8)
+    bounds = np.empty((len(probs), u.size))
     for j, p in enumerate(probs):
-        high = low + p
-        out[(u >= low) & (u < high)] = j
-        low = high
+        bounds[j] = p
+    np.cumsum(bounds, axis=0, out=bounds)
+    out = (u[None, :] >= bounds).sum(axis=0, dtype=np.int8)  # how many cumulative bounds u passed
+    out[out == len(probs)] = -1
     return out
 
 
