@@ -250,6 +250,7 @@ ROUTES: dict[str, Rule] = {
     "POST /targets": _any(P.SET_TARGETS, P.PROPOSE_TARGETS),
     "POST /targets/{target_id}/decision": _any(P.SET_TARGETS),
     "GET /api/v1/targets": _any(P.AGGREGATES, P.ALL_PROGRAMS, P.OWN_PROGRAMS),
+    "GET /story": _any(P.AGGREGATES),
     # access: the waiting list and its outcomes (docs/web.md, "Waiting list")
     "GET /programs/{program_id}/waiting": _any(P.ADMIT),
     "POST /programs/{program_id}/waiting/offer-next": _any(P.ADMIT),

@@ -35,7 +35,7 @@ from onward.security.access import Actor
 from onward.security.policy import Permission
 from onward.services._guard import require_permission
 from onward.services.care_day import care_day
-from onward.services.referral_outcomes import current_appointment, offer_slot, open_slots, unanswered_attempts
+from onward.services.referral_outcomes import offer_slot, open_slots
 from onward.store.tables import Episode, Measurement, Program, Referral, Staff
 from onward.store.tables_access import FirstAppointment, ReferralContact
 from onward.store.tables_pathways import ReferralPathway
@@ -168,6 +168,36 @@ def severity_of(measurements: list[Measurement], referral_date: date) -> Severit
     return max(found, key=lambda s: (s.risk, s.rank, s.measured_on))
 
 
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _unanswered_by_referral(session: Session, ids: list[str]) -> dict[str, int]:
+    """Unanswered attempts since each referral's person was last reached (as `unanswered_attempts`)."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(ids):
+        contacts = session.execute(
+            select(ReferralContact.referral_id, ReferralContact.reached)
+            .where(ReferralContact.referral_id.in_(chunk))
+            .order_by(ReferralContact.referral_id, ReferralContact.contact_id)
+        ).all()
+        for referral_id, reached in contacts:
+            out[referral_id] = 0 if reached else out.get(referral_id, 0) + 1
+    return out
+
+
+def _appointments_by_referral(session: Session, ids: list[str]) -> dict[str, FirstAppointment]:
+    out: dict[str, FirstAppointment] = {}
+    for chunk in _chunks(ids):
+        for appointment in session.scalars(
+            select(FirstAppointment).where(
+                FirstAppointment.referral_id.in_(chunk), FirstAppointment.replaced_at.is_(None)
+            )
+        ):
+            out[appointment.referral_id] = appointment
+    return out
+
+
 def admissions_in_window(session: Session, program_id: str, day: date) -> int:
     """Episodes of the program started in the LITTLE_WINDOW_DAYS days up to `day`."""
     return int(
@@ -190,6 +220,9 @@ def waiting_list(*, session: Session, actor: Actor, program_id: str, now: dateti
     day = care_day(session, now)
     referrals = _open_referrals(session, program_id, day)
     measures = _severities(session, sorted({r.person_id for r, _ in referrals}), day)
+    ids = [r.referral_id for r, _ in referrals]
+    attempts = _unanswered_by_referral(session, ids)
+    appointments = _appointments_by_referral(session, ids)
     rows: list[tuple[TriageKey, WaitingRow]] = []
     for referral, pathway in referrals:
         severity = severity_of(measures.get(referral.person_id, []), referral.referral_date)
@@ -203,8 +236,8 @@ def waiting_list(*, session: Session, actor: Actor, program_id: str, now: dateti
             past_target=past_target(referral.referral_date, day, target),
             fast_reentry_of=pathway.fast_reentry_of if pathway is not None else None,
             severity=severity,
-            unanswered_attempts=unanswered_attempts(session, referral.referral_id),
-            appointment=current_appointment(session, referral.referral_id),
+            unanswered_attempts=attempts.get(referral.referral_id, 0),
+            appointment=appointments.get(referral.referral_id),
         )
         key = TriageKey(
             referral.priority,

@@ -16,6 +16,7 @@ Beside each published figure: the target in force for the program (its own, else
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -24,14 +25,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onward.metrics.backends import EventLog, open_event_log
-from onward.metrics.flags import compute_flags
 from onward.metrics.period import Period
 from onward.metrics.registry import METRICS
 from onward.metrics.staff_mix import compute_staff_mix, waiting_counts
+from onward.metrics.thresholds import STUCK_MIN_OPEN_DAYS
+from onward.model.flags import FlagRules
 from onward.model.targets import Status, status_in_row
+from onward.services.episode_summaries import summaries
 from onward.services.targets import targets_in_force
 from onward.store.tables import Episode, Program
-from onward.web.metrics_cache import MetricsView
+from onward.web.metrics_cache import DataVersion, MetricsView, data_version
 from onward.web.routers.dashboards import Shown, shown
 
 #: The access figures of the dashboard, in order.
@@ -77,7 +80,12 @@ def _rate(numerator: int, denominator: int) -> str:
 
 
 def access_sections(
-    *, session: Session, log: EventLog, view: MetricsView | None, program_ids: list[str]
+    *,
+    session: Session,
+    log: EventLog,
+    view: MetricsView | None,
+    program_ids: list[str],
+    rules: FlagRules | None = None,
 ) -> dict[str, Any]:
     """The partial's context for these programs and the view's period (None: nothing published yet)."""
     programs = list(
@@ -135,40 +143,58 @@ def access_sections(
                 ],
             )
         )
-    return {"access_rows": rows, "access_view": view, "stuck": stuck_list(log, session, program_ids, end)}
+    stuck = stuck_list(session, program_ids, min(end, as_of), rules)
+    return {"access_rows": rows, "access_view": view, "stuck": stuck}
 
 
 _CLINICAL = frozenset({"clinician", "prescriber", "case_manager", "peer_specialist"})
 
 
-def stuck_list(log: EventLog, session: Session, program_ids: list[str], day: date) -> list[dict[str, Any]]:
-    """Open episodes of the programs flagged `stuck` on `day`, longest first (names people: audit it)."""
-    episodes = {
-        e.episode_id: e
-        for e in session.scalars(
+def stuck_list(
+    session: Session, program_ids: list[str], day: date, rules: FlagRules | None = None
+) -> list[dict[str, Any]]:
+    """Open episodes of the programs flagged `stuck` on `day`, longest first (names people: audit it).
+    The flags are the caseload's (`services.episode_summaries`: the pure rules over indexed reads, held
+    equal to the metrics engine's by a test); only episodes open a year or more can be stuck."""
+    episodes = list(
+        session.scalars(
             select(Episode).where(
                 Episode.program_id.in_(program_ids),
-                Episode.start_date <= day,
+                Episode.start_date <= day - timedelta(days=STUCK_MIN_OPEN_DAYS),
                 (Episode.end_date.is_(None)) | (Episode.end_date > day),
             )
         )
-    }
+    )
     if not episodes:
         return []
-    flags = compute_flags(log, as_of=day, episode_ids=sorted(episodes))
+    found = summaries(session, episodes, day=day, rules=rules or FlagRules())
     out = [
         {
-            "episode_id": f.episode_id,
-            "person_id": f.person_id,
-            "program_id": episodes[f.episode_id].program_id,
+            "episode_id": e.episode_id,
+            "person_id": e.person_id,
+            "program_id": e.program_id,
             "since": f.since,
             "reason": f.reason,
         }
-        for f in flags.flags
+        for e in episodes
+        for f in found[e.episode_id].flags
         if f.flag == "stuck"
     ]
     return sorted(out, key=lambda r: (r["since"], r["episode_id"]))
 
 
-def event_log_for(url: str) -> EventLog:
-    return open_event_log(db=url)
+_LOGS: dict[str, tuple[DataVersion, EventLog]] = {}
+_LOGS_LOCK = threading.Lock()
+
+
+def event_log_for(session: Session, url: str) -> EventLog:
+    """The event log of the database, opened once per data version (opening copies it for DuckDB)."""
+    version = data_version(session)
+    with _LOGS_LOCK:
+        known = _LOGS.get(url)
+        if known is not None and known[0] == version:
+            return known[1]
+    log = open_event_log(db=url)
+    with _LOGS_LOCK:
+        _LOGS[url] = (version, log)
+    return log

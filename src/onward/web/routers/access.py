@@ -6,9 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from onward.metrics.flags import rules_from_settings
 from onward.services.users import program_ids_of
 from onward.web.access_dashboard import access_sections, event_log_for
-from onward.web.deps import ActorDep, NowDep, OwnProgramsUser, SessionDep, audit_read
+from onward.web.deps import ActorDep, NowDep, OwnProgramsUser, SessionDep, SettingsDep, audit_read
 from onward.web.metrics_cache import metrics_cache
 from onward.web.routers.dashboards import PeriodDep, _period_context
 from onward.web.templating import render
@@ -22,6 +23,7 @@ def access_dashboard(
     user: OwnProgramsUser,
     actor: ActorDep,
     session: SessionDep,
+    settings: SettingsDep,
     now: NowDep,
     period: PeriodDep,
 ) -> Response:
@@ -29,7 +31,11 @@ def access_dashboard(
     view = cache.view(session, period)
     program_ids = sorted(program_ids_of(session=session, user_id=user.user_id))
     sections = access_sections(
-        session=session, log=event_log_for(cache.url), view=view, program_ids=program_ids
+        session=session,
+        log=event_log_for(session, cache.url),
+        view=view,
+        program_ids=program_ids,
+        rules=rules_from_settings(settings),
     )
     if sections["stuck"]:
         audit_read(
