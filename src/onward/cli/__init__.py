@@ -25,6 +25,7 @@ from onward.cli import flags as _flags  # noqa: E402,F401  isort: skip
 from onward.cli import curricula as _curricula  # noqa: E402,F401  isort: skip
 from onward.cli import voice as _voice  # noqa: E402,F401  isort: skip
 from onward.cli import targets as _targets  # noqa: E402,F401  isort: skip
+from onward.cli import staff_mix as _staff_mix  # noqa: E402,F401  isort: skip
 
 __all__ = ["app", "main"]
 
