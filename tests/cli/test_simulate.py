@@ -40,6 +40,20 @@ def test_json_is_exactly_the_documented_object(tmp_path: Path) -> None:
         assert [list(row) for row in scenario["series"]] == [list(SERIES_KEYS)] * 12
 
 
+def test_json_stocks_and_flows_balance() -> None:
+    # Issue 9: people in services change by exactly admissions − exits, month by month.
+    args = ["--people", "20000", "--years", "5", "--runs", "2", "--seed", "3", "--workers", "1", "--json"]
+    result = CliRunner().invoke(app, ["simulate", "status-quo", *args], env=WIDE)
+    assert result.exit_code == 0, result.output
+    series = json.loads(result.stdout)["scenarios"]["status-quo"]["series"]
+    assert len(series) == 60
+    for before, now in zip(series, series[1:], strict=False):
+        change = now["in_services"] - before["in_services"]
+        assert change == pytest.approx(now["admissions"] - now["exits"], abs=1e-9)
+        parts = now["in_treatment"] + now["case_management_only"] + now["recovered_in_service"]
+        assert parts == pytest.approx(now["in_services"], abs=1e-9)
+
+
 def test_table_and_out_folder(tmp_path: Path) -> None:
     scenario = tmp_path / "mine.toml"
     scenario.write_text('name = "mine"\n[levers]\ncase_management_share = 0.1\n')

@@ -68,7 +68,11 @@ def test_littles_law_on_a_steady_state_run() -> None:
 
 _OPEN = {
     "staff_hours_per_1000": 100_000.0,  # the hard bound: treatment capacity never binds
-    "leave": 0.0,  # no absorbing state
+    "leave": 0.0,  # no absorbing state: a closed population (no moves, deaths or births)
+    "move_in": 0.0,
+    "mortality_scale": 0.0,
+    "fertility": 0.0,
+    "cm_retention_effect": 0.0,  # one dropout rate for everyone (case managers would split the chain)
     "course_months": 1.0,  # every course is "past" after one month: transitions stop depending on time
     "intensive_course_months": 1.0,
     "residential_stay_months": 1.0,

@@ -77,3 +77,28 @@ class Calendar:
         """A day inside each step, at fraction u of it."""
         lo, hi = self.start(step), self.start(np.asarray(step) + 1)
         return lo + np.floor(u * (hi - lo)).astype(np.int64)
+
+
+def weekday(days: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """Day of the week of day numbers: 0 = Monday … 6 = Sunday (1970-01-01 was a Thursday)."""
+    out: npt.NDArray[np.int64] = (np.asarray(days, dtype=np.int64) + 3) % 7
+    return out
+
+
+def on_weekdays(
+    days: npt.NDArray[Any],
+    lo: npt.NDArray[Any] | int,
+    hi: npt.NDArray[Any] | int,
+    move: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.int64]:
+    """Where `move`, a Saturday or Sunday becomes a weekday of the next week (Monday to Friday, in turn
+    by day number, so weekdays stay evenly used), or the Friday before when that falls after `hi`; a
+    day that cannot move within [lo, hi] stays."""
+    days = np.asarray(days, dtype=np.int64)
+    wd = weekday(days)
+    later = days + (7 - wd) + (days // 7) % 5  # Monday … Friday of the next week
+    friday = days - np.where(wd == 5, 1, 2)
+    weekend = move & (wd >= 5)
+    target = np.where(later <= hi, later, np.where(friday >= lo, friday, days))
+    out: npt.NDArray[np.int64] = np.where(weekend, target, days)
+    return out

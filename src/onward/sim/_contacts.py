@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from onward.model.eventlog import Instrument, ProgramKind, ServiceCategory
 from onward.model.service_codes import default_catalog
-from onward.sim._arrow import Calendar, dates, ids, labels, take
+from onward.sim._arrow import Calendar, dates, ids, labels, on_weekdays, take
 from onward.sim._county import County, Staff
 from onward.sim._rows import Rows
 from onward.sim.parameters import Parameters
@@ -69,6 +69,13 @@ _CM_MIX: dict[tuple[State, bool], Mix] = {
     (_CMO, True): [("H0006", 0.4, 1), ("T1017", 0.6, 3)],
     (_RIS, False): [("T1017", 1.0, 2)],
     (_RIS, True): [("H0006", 0.5, 1), ("T1017", 0.5, 2)],
+    # a case manager beside treatment (only for people the engine gave one: Rows.cm)
+    (_L1, False): [("T1017", 0.7, 2), ("T1016", 0.3, 1)],
+    (_L1, True): [("H0006", 0.5, 1), ("T1017", 0.5, 2)],
+    (_L2, False): [("T1017", 0.7, 2), ("T1016", 0.3, 1)],
+    (_L2, True): [("H0006", 0.5, 1), ("T1017", 0.5, 2)],
+    (_L3, False): [("T1016", 1.0, 1)],
+    (_L3, True): [("H0006", 1.0, 1)],
 }
 _SUPPORT: dict[tuple[State, bool], tuple[float, Mix]] = {
     (_CMO, False): (0.5, [("H0038", 0.6, 4), ("H2014", 0.4, 4)]),
@@ -113,6 +120,7 @@ def contact_means(params: Parameters) -> npt.NDArray[np.float64]:
         params.hours_maintenance,
     )
     hours[[_CMO, _RIS], 1] = (params.hours_case_management, params.hours_maintenance_case_management)
+    hours[[_L1, _L2, _L3], 1] = params.hours_treatment_case_management
     minutes = np.repeat(hours, 2, axis=0).ravel() * 60.0 * params.direct_care_share
     means = np.divide(minutes, _MENU_MINUTES, out=np.zeros(_N_MENUS), where=_MENU_MINUTES > 0)
     return means + _SUPPORT_MEAN
@@ -127,10 +135,15 @@ _MEASURE[[State.CASE_MANAGEMENT_ONLY, State.RECOVERED_IN_SERVICE]] = 0.8
 _INSTRUMENTS = [i.value for i in Instrument]
 
 
-def _days_in_row(rng: np.random.Generator, cal: Calendar, step: Arr, start_day: Arr) -> Arr:
+def _days_in_row(
+    rng: np.random.Generator, cal: Calendar, step: Arr, start_day: Arr, clinic: Arr | None = None
+) -> Arr:
+    """A day of each row's step, not before its episode started; clinic contacts fall on weekdays."""
     lo = np.maximum(cal.start(step), start_day)
     hi = np.maximum(cal.start(step + 1) - 1, lo)
     days: Arr = np.minimum(lo + np.floor(rng.random(step.size) * (hi - lo + 1)).astype(np.int64), cal.end - 1)
+    if clinic is not None:
+        days = on_weekdays(days, lo, np.minimum(hi, cal.end - 1), clinic)
     return days
 
 
@@ -154,11 +167,16 @@ def services_table(
     base = (rows.state.astype(np.int64) * 2 + rows.sud) * _GROUPS
     menu = (base[:, None] + np.arange(_GROUPS)[None, :]).ravel()  # every row × (treatment, cm, support)
     cell_row = np.repeat(np.arange(base.size), _GROUPS)
-    coverage = np.where(menu % _GROUPS == 1, cm_coverage[rows.step[cell_row]], 1.0)
+    treating = np.isin(rows.state, [_L1, _L2, _L3])
+    supported = np.where(treating, rows.cm, True)[cell_row]  # treatment rows: only with a case manager
+    coverage = np.where(menu % _GROUPS == 1, cm_coverage[rows.step[cell_row]] * supported, 1.0)
+    coverage = coverage * (rows.step[cell_row] >= 0)  # no contacts before the recorded years
     n = rng.poisson(contact_means(params)[menu] * spm * coverage)
     # an episode's first month always has its main contact (treatment, or case management) on day one
+    # (episodes already open when the recorded years began had theirs before them)
     main = np.where(rows.state == _CMO, 1, 0)
-    first_cell = np.flatnonzero(info["first_row"]) * _GROUPS + main[info["first_row"]]
+    starts = info["first_row"] & (info["intake"] | ~info["spell_start"])
+    first_cell = np.flatnonzero(starts) * _GROUPS + main[starts]
     n[first_cell] = np.maximum(n[first_cell], 1)
     contact_cell = np.repeat(np.arange(n.size), n)
     row = cell_row[contact_cell]
@@ -166,7 +184,7 @@ def services_table(
     j = (rng.random(row.size)[:, None] >= _MENU_CUM[cm]).sum(axis=1)
     code = _MENU_CODE[cm, j]
     minutes = _CODE_MINUTES[code] * _MENU_UNITS[cm, j]
-    day = _days_in_row(rng, cal, rows.step[row], info["start_day"][row])
+    day = _days_in_row(rng, cal, rows.step[row], info["start_day"][row], info["clinic"][row])
     day[(np.cumsum(n) - n)[first_cell]] = info["start_day"][row[(np.cumsum(n) - n)[first_cell]]]
     person, episode, program = rows.person[row], info["row_episode"][row], info["row_program"][row]
 
@@ -293,18 +311,26 @@ def measurements_table(
     first, spell = info["first_row"], info["spell_start"]
     months_per_step = cal.days_per_step / (365.25 / 12)
     monthly = np.minimum(1.0, _MEASURE[rows.state] * months_per_step)  # the same count per month, any step
-    take_row = np.where(first, np.where(spell, 1.0, 0.8), monthly)
+    take_row = np.where(first, np.where(spell, 1.0, 0.8), np.where(rows.step >= 0, monthly, 0.0))
     r = np.flatnonzero(rng.random(rows.person.size) < take_row)
     phq_score = np.where(first[r] & spell[r], rows.base[r], rows.phq[r])
-    day = np.where(first[r], info["start_day"][r], _days_in_row(rng, cal, rows.step[r], info["start_day"][r]))
+    day = np.where(
+        first[r],
+        info["start_day"][r],
+        _days_in_row(rng, cal, rows.step[r], info["start_day"][r], info["clinic"][r]),
+    )
     g = r[(rng.random(r.size) < 0.8) | first[r]]
     g_pos = np.searchsorted(r, g)
     gad_score = np.clip(np.rint(0.75 * phq_score[g_pos] + rng.normal(0, 1.5, g.size)), 0, 21).astype(np.int64)
 
     sud_rate = min(1.0, 0.25 * months_per_step)  # AUDIT-C / DAST-10 about every 4 months
-    s = np.flatnonzero(rows.sud & ((first & spell) | (rng.random(rows.person.size) < sud_rate)))
+    s = np.flatnonzero(
+        rows.sud & ((first & spell) | ((rng.random(rows.person.size) < sud_rate) & (rows.step >= 0)))
+    )
     s_day = np.where(
-        first[s], info["start_day"][s], _days_in_row(rng, cal, rows.step[s], info["start_day"][s])
+        first[s],
+        info["start_day"][s],
+        _days_in_row(rng, cal, rows.step[s], info["start_day"][s], info["clinic"][s]),
     )
     alcohol = rows.person[s] % 2 == 0
     treated = np.isin(

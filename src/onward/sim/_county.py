@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -135,16 +134,40 @@ class Staff:
         return picked
 
 
-def build_staff(county: County, monthly_hours: npt.NDArray[Any], *, teachers: int) -> Staff:
-    """Staff per program in proportion to the hours of care it delivers; roles by kind of program."""
+#: Open episodes per primary clinician (case manager in case-management programs) a program staffs
+#: for: ACT teams 1 to 10 (SAMHSA ACT evidence-based practices kit), intensive case management under
+#: 20 (Dieterich et al. 2017), the rest assumptions within the 15-80 open episodes that community
+#: clinicians typically carry (docs/references.md).
+CASELOAD: dict[ProgramKind, int] = {
+    K.OUTPATIENT: 50,
+    K.MEDICATION_FOR_OUD: 50,
+    K.CASE_MANAGEMENT: 35,
+    K.ACT_TEAM: 10,
+    K.INTENSIVE_OUTPATIENT: 15,
+    K.RESIDENTIAL: 8,
+    K.INPATIENT: 6,
+    K.CRISIS: 10,
+    K.SCHOOL: 50,
+    K.PERINATAL: 50,
+}
+
+
+def build_staff(
+    county: County, monthly_hours: npt.NDArray[Any], open_episodes: npt.NDArray[Any], *, teachers: int
+) -> Staff:
+    """Staff per program in proportion to the hours of care it delivers, and enough primary clinicians
+    (case managers in case-management programs) for its mean open episodes at CASELOAD each."""
     n_prog, n_role = len(county.kinds), len(ROLES)
     counts = np.zeros((n_prog, n_role), dtype=np.int64)
     role_index = {r.value: i for i, r in enumerate(ROLES)}
     for p, kind in enumerate(county.kinds):
         fte = float(monthly_hours[p]) / HOURS_PER_FTE_MONTH
-        mix = _CM_MIX if kind in (K.CASE_MANAGEMENT, K.ACT_TEAM) else _TREATMENT_MIX
+        managed = kind in (K.CASE_MANAGEMENT, K.ACT_TEAM)
+        mix = _CM_MIX if managed else _TREATMENT_MIX
         for role, share in mix.items():
             counts[p, role_index[role]] = max(1, math.ceil(fte * share))
+        primary = role_index["case_manager" if managed else "clinician"]
+        counts[p, primary] = max(counts[p, primary], math.ceil(float(open_episodes[p]) / CASELOAD[kind]))
         counts[p, role_index["manager"]] = 1
         if kind == K.SCHOOL:
             counts[p, role_index["teacher"]] = max(1, teachers)
@@ -172,21 +195,35 @@ def build_staff(county: County, monthly_hours: npt.NDArray[Any], *, teachers: in
     return Staff(table, offset, count)
 
 
-def people_table(result: RunResult, rng: np.random.Generator, start: date, cal: Calendar) -> pa.Table:
-    pop, n = result.population, result.people
-    birth = pop.birth_year.astype(np.int64)
-    age = start.year - birth
+def people_table(
+    result: RunResult, rng: np.random.Generator, cal: Calendar, here: npt.NDArray[Any], *, start_year: int
+) -> pa.Table:
+    """Everyone who lived in the county during the recorded years (born, moved in, died or moved away
+    included), in order of arrival. School grade and pregnancy are as of the end of the extract."""
+    pop = result.population
+    n = int(here.sum())
+    steps_per_year = round(12 * result.steps_per_month)
+    # the engine's calendar moved to the extract's: the recorded years start in start_year
+    birth = (
+        pop.birth_year[here].astype(np.int64)
+        + start_year
+        - (pop.start_year + pop.record_start // steps_per_year)
+    )
+    end_year = start_year + result.n_steps // steps_per_year
+    age = end_year - 1 - birth  # age at the last day of the extract (birthdays spread over the year)
+    still_here = pop.left[here] >= result.n_steps
     u = rng.random(n)
-    sex = np.where(pop.female, 0, 1)  # Sex order: female, male, other, unknown
+    sex = np.where(pop.female[here], 0, 1)  # Sex order: female, male, other, unknown
     sex = np.where(u < 0.003, 2, np.where(u < 0.01, 3, sex))
     n_prefix = max(2, min(10, n // 40_000))
     prefix = np.array([f"97{i}" for i in range(n_prefix)], dtype=object)[rng.integers(0, n_prefix, n)]
     grade = np.clip(age - 5, 0, 12)
-    in_school = (age >= 5) & (age <= 18)
-    # CDC NCHS 2023: 54.5 births per 1,000 women aged 15-44 per year → share with a due date in the window
-    years = result.years
-    expecting = pop.female & (age >= 15) & (age <= 44) & (rng.random(n) < min(1.0, 0.0545 * years))
-    due = cal.day0 + np.floor(rng.random(n) * (cal.end - cal.day0)).astype(np.int64)
+    in_school = (age >= 5) & (age <= 17) & still_here
+    # the latest pregnancy: due during the extract, or still pregnant at its end
+    due_step = pop.due[here].astype(np.int64)
+    pregnancy_steps = round(9 * result.steps_per_month)
+    expecting = (due_step >= 0) & (due_step < result.n_steps + pregnancy_steps)
+    due = cal.within(np.where(expecting, due_step, 0), rng.random(n))
     return pa.table(
         {
             "person_id": ids("PER", n, 7),
@@ -213,8 +250,10 @@ def program_hours(
     per_state[State.CASE_MANAGEMENT_ONLY] = p.hours_case_management
     per_state[State.RECOVERED_IN_SERVICE] = p.hours_maintenance + p.hours_maintenance_case_management
     months = max(1.0, result.n_steps / result.steps_per_month)
+    recorded = (rows.step >= 0).astype(np.float64)
     hours = (
-        np.bincount(prog, weights=per_state[rows.state], minlength=len(county.kinds)) / result.steps_per_month
+        np.bincount(prog, weights=per_state[rows.state] * recorded, minlength=len(county.kinds))
+        / result.steps_per_month
     )
     hours = hours / months
     for kind in (K.CRISIS, K.SCHOOL, K.PERINATAL):
@@ -232,15 +271,16 @@ def capacity_slots(
     result: RunResult,
     r_prio: npt.NDArray[Any],
     *,
-    start_year: int,
+    ages: npt.NDArray[Any],
+    female: npt.NDArray[Any],
 ) -> npt.NDArray[Any]:
     """Slots: 10 % above each program's busiest step; skills programs sized to their population."""
     n_prog, T = len(county.kinds), result.n_steps
-    occupancy = np.bincount(prog * T + rows.step, minlength=n_prog * T).reshape(n_prog, T)
+    rec = rows.step >= 0
+    occupancy = np.bincount(prog[rec] * T + rows.step[rec], minlength=n_prog * T).reshape(n_prog, T)
     slots = np.ceil(occupancy.max(axis=1) * 1.1).astype(np.int64)
-    ages = start_year - result.population.birth_year.astype(np.int64)
     slots[county.index(K.SCHOOL)] = max(1, int(((ages >= 5) & (ages <= 18)).sum() * 0.25))
-    women = int((result.population.female & (ages >= 15) & (ages <= 44)).sum())
+    women = int((female & (ages >= 15) & (ages <= 44)).sum())
     slots[county.index(K.PERINATAL)] = max(1, math.ceil(women * 0.0545 / 2))
     emergent_per_step = float((r_prio == 0).sum()) / max(1, T)
     slots[county.index(K.CRISIS)] = max(1, math.ceil(emergent_per_step * 1.5))

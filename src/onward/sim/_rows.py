@@ -20,6 +20,7 @@ class Rows:
     phq: npt.NDArray[np.int64]
     base: npt.NDArray[np.int64]
     sud: npt.NDArray[np.bool_]
+    cm: npt.NDArray[np.bool_]  # in treatment with a case manager that step
 
     @classmethod
     def from_events(cls, ev: EventRecord) -> Rows:
@@ -31,4 +32,5 @@ class Rows:
             phq=ev.svc_phq[order].astype(np.int64),
             base=ev.svc_base[order].astype(np.int64),
             sud=ev.svc_sud[order],
+            cm=ev.svc_cm[order],
         )

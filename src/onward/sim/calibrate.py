@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from onward.errors import ValidationError
 from onward.metrics.backends import EventLog, quiet_engine_warnings
@@ -63,26 +65,32 @@ FITTED: dict[str, str] = {
     "disengaged_per_1000_person_months": "dropout",
     "graduated_per_1000_person_months": "treatment_recovery",
     "returns_per_1000_graduate_months": "relapse_after_discharge",
+    "disengaged_ratio_with_case_manager": "cm_retention_effect",
 }
 TARGET_TEXT: dict[str, str] = {
     "referrals_per_1000_person_months": "referrals per 1,000 resident-months",
     "disengaged_per_1000_person_months": "episodes ended 'disengaged' per 1,000 resident-months",
     "graduated_per_1000_person_months": "episodes ended 'graduated' per 1,000 resident-months",
     "returns_per_1000_graduate_months": "graduates referred again, per 1,000 months after graduating",
+    "disengaged_ratio_with_case_manager": (
+        "share of treatment episodes ended 'disengaged' with a case manager / without one"
+    ),
 }
+OPTIONAL = frozenset({"disengaged_ratio_with_case_manager"})
+"""Targets a log may lack (no case-management services): then their parameter is not fitted."""
 TOLERANCE = 0.02  # stop when every simulated target is within 2 % of the observed one (≈ the noise floor)
 MAX_EVALUATIONS = 16
 #: d log(target) / d log(parameter), rows in FITTED's target order, columns in its parameter order.
-#: Measured by finite differences (+20 %) at the defaults with 400,000 residents over 3 years, mean of
-#: seeds 1 and 2. A fixed, well-measured Jacobian (a chord method) beats re-estimating one from noisy
-#: small runs: the engine's random stream shifts once any count differs, so common random numbers only
-#: partly smooth the targets.
+#: Measured by finite differences (+20 %) at the defaults with 200,000 residents over 3 years, mean of
+#: seeds 1 and 2 . A fixed, well-measured
+#: Jacobian (a chord method) beats re-estimating one from noisy small runs.
 ELASTICITIES = np.array(
     [
-        [0.87, 0.05, -0.03, 0.04],  # referrals: mostly help-seeking
-        [-0.16, 0.87, -0.37, 0.10],  # disengaged: dropout, less when more recover first
-        [-0.15, 0.0, 0.50, 0.015],  # graduated: treatment response
-        [1.2, 0.0, 0.3, 1.0],  # returns after graduating: relapse, then seeking help again
+        [0.88, 0.04, -0.04, 0.035, -0.02],  # referrals: mostly help-seeking
+        [-0.21, 0.83, -0.48, 0.02, -0.25],  # disengaged: dropout, less when more recover first
+        [-0.27, -0.05, 0.48, -0.004, 0.01],  # graduated: treatment response
+        [1.12, -0.07, -0.055, 0.69, -0.06],  # returns after graduating: relapse, then seeking help again
+        [0.26, 0.02, -0.28, 0.03, -0.29],  # dropout with / without a case manager: mostly the effect
     ]
 )
 _FLOOR, _CEIL = 1e-4, 0.9  # fitted monthly probabilities stay inside (0, 1) with room for competing risks
@@ -171,7 +179,11 @@ def _scalar(expr: Any) -> int:
 def measure_targets(log: EventLog, *, people: int | None = None) -> Observed:
     """The calibration targets of an event log over the whole data range (period from the metric library)."""
     with quiet_engine_warnings():
-        period = compute_metrics(log, period=Period()).period
+        # The period starts at the first service: records dated before it are the episodes and
+        # referrals already open when the data begins (a go-live's carried-over caseload).
+        first_service = log.table("services").service_date.min().execute()
+        start = _as_day(first_service) if first_service is not None else None
+        period = compute_metrics(log, period=Period(start=start)).period
         residents = people if people is not None else _scalar(log.table("people").count())
         referrals = log.table("referrals")
         referrals = referrals.filter(
@@ -182,6 +194,11 @@ def measure_targets(log: EventLog, *, people: int | None = None) -> Observed:
         disengaged = _scalar(ended.filter(ended.end_reason == "disengaged").count())
         grads = ended.filter(ended.end_reason == "graduated").select("person_id", "end_date").to_pyarrow()
         refs = referrals.select("person_id", "referral_date").to_pyarrow()
+        ratio = cm_dropout_ratio(
+            ended.select("episode_id", "program_id", "end_reason").to_pyarrow(),
+            log.table("services").select("episode_id", "category").to_pyarrow(),
+            log.table("programs").select("program_id", "kind").to_pyarrow(),
+        )
     if residents < 1:
         raise ValidationError("the event log has no people: give the number of residents (--people)")
     months = ((period.end - period.start).days + 1) / DAYS_PER_MONTH
@@ -219,11 +236,37 @@ def measure_targets(log: EventLog, *, people: int | None = None) -> Observed:
         "disengaged_per_1000_person_months": disengaged * per,
         "graduated_per_1000_person_months": n_grad * per,
         "returns_per_1000_graduate_months": returns,
+        "disengaged_ratio_with_case_manager": ratio,
     }
     for name, value in targets.items():
+        if name in OPTIONAL and math.isnan(value):
+            continue  # no case-management services to compare: the effect keeps its default
         if not value > 0:
             raise ValidationError(f"cannot calibrate: {TARGET_TEXT[name]} is {value} in this event log")
     return Observed(targets, residents, months, period.start, period.data_end)
+
+
+_TREATMENT_KINDS = ("outpatient", "intensive_outpatient", "medication_for_oud", "residential", "inpatient")
+
+
+def cm_dropout_ratio(ended: pa.Table, services: pa.Table, programs: pa.Table) -> float:
+    """Of treatment episodes that ended, the share ended 'disengaged' among those with any
+    case-management service / that share among those without one (NaN when a group is empty)."""
+    kinds = dict(zip(programs["program_id"].to_pylist(), programs["kind"].to_pylist(), strict=True))
+    treatment = {p for p, k in kinds.items() if k in _TREATMENT_KINDS}
+    ep = ended.filter(pc.is_in(ended["program_id"], pa.array(sorted(treatment), pa.string())))
+    managed_services = services.filter(pc.equal(services["category"], "case_management"))
+    managed = pc.is_in(ep["episode_id"], pc.unique(managed_services["episode_id"].drop_null()))
+    managed_np = managed.to_numpy(zero_copy_only=False)
+    disengaged = pc.equal(ep["end_reason"], "disengaged").to_numpy(zero_copy_only=False)
+    with_cm, without = disengaged[managed_np], disengaged[~managed_np]
+    if with_cm.size == 0 or without.size == 0 or not without.any():
+        return math.nan
+    return float(with_cm.mean() / without.mean())
+
+
+def _as_day(value: Any) -> date:
+    return value.date() if hasattr(value, "date") and callable(value.date) else value  # type: ignore[no-any-return]
 
 
 def _returns_rate(
@@ -263,9 +306,9 @@ def simulated_targets(result: RunResult) -> dict[str, float]:
     per = 1000.0 / (result.people * months)
     open_care = np.zeros(len(State), dtype=bool)
     open_care[[*TREATMENT_STATES, State.CASE_MANAGEMENT_ONLY]] = True
-    # The event log closes an episode in the step after its last service row, so exits during the last
-    # step leave the episode open at data_end: leave them out here too.
-    counted = ev.chg_step < result.n_steps - 1
+    # The event log closes an episode inside the step after its last service row (exits during the
+    # last step included: their end dates fall before data_end).
+    counted = ev.chg_step < result.n_steps
     disengaged = np.count_nonzero(open_care[ev.chg_from] & (ev.chg_to == State.UNWELL) & counted)
     graduated = (ev.chg_to == State.GRADUATED) & counted
     returns = _returns_rate(
@@ -275,7 +318,14 @@ def simulated_targets(result: RunResult) -> dict[str, float]:
         ref_time=(ev.ref_step + 0.5) / spm,
         end_time=months,
     )
+    from onward.sim.eventlog import to_event_log
+
+    log = to_event_log(result)
+    start = log["services"]["service_date"]
+    ended = log["episodes"].filter(pc.greater_equal(log["episodes"]["end_date"], pc.min(start)))
+    ratio = cm_dropout_ratio(ended, log["services"], log["programs"])
     return {
+        "disengaged_ratio_with_case_manager": ratio,
         "referrals_per_1000_person_months": ev.ref_step.size * per,
         "disengaged_per_1000_person_months": disengaged * per,
         "graduated_per_1000_person_months": np.count_nonzero(graduated) * per,
@@ -308,8 +358,10 @@ def calibrate(
     it is 4x the residents (between 50,000 and 400,000) so that simulation noise stays well below the data's.
     """
     base = base or load_parameters()
-    names = list(FITTED)
+    names = [n for n in FITTED if not (n in OPTIONAL and math.isnan(observed.targets[n]))]
     params = [FITTED[n] for n in names]
+    rows = [list(FITTED).index(n) for n in names]
+    jacobian = ELASTICITIES[np.ix_(rows, rows)]
     obs = np.log(np.array([observed.targets[n] for n in names]))
     n_people = simulated_people or min(400_000, max(50_000, 4 * observed.people))
     years = observed.months / 12.0
@@ -332,7 +384,7 @@ def calibrate(
     g, sim = simulate(x)
     if not np.all(np.isfinite(g)):
         raise ValidationError("the default parameters produce no events to compare; is the population right?")
-    solve = np.linalg.inv(ELASTICITIES)
+    solve = np.linalg.inv(jacobian)
     iterations = 0
     while np.abs(g).max() > math.log1p(TOLERANCE) and evaluations < MAX_EVALUATIONS:
         iterations += 1

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from onward.sim._model import BURN_IN_MONTHS, DAYS_PER_MONTH, Model, per_step
 from onward.sim.parameters import Parameters
 from onward.sim.perinatal import perinatal_summary
-from onward.sim.result import SERIES_KEYS, EventRecord, RunResult
+from onward.sim.result import SERIES_KEYS, RunResult
 from onward.sim.scenario import Scenario
 from onward.sim.states import IN_SERVICE, State
 
@@ -26,33 +25,6 @@ __all__ = ["BURN_IN_MONTHS", "DAYS_PER_MONTH", "Progress", "StepKind", "per_step
 
 StepKind = Literal["month", "week"]
 Progress = Callable[[int, int], None]
-
-
-def _events(rec: dict[str, list[tuple[npt.NDArray[Any], ...]]]) -> EventRecord:
-    """Concatenate the per-step event chunks into one array per field."""
-
-    def cat(name: str, i: int, dtype: type[np.generic]) -> npt.NDArray[Any]:
-        parts = [row[i] for row in rec[name]]
-        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
-
-    ref, chg, svc = "ref", "chg", "svc"
-    return EventRecord(
-        ref_step=cat(ref, 0, np.int32),
-        ref_person=cat(ref, 1, np.int32),
-        ref_priority=cat(ref, 2, np.uint8),
-        ref_reason=cat(ref, 3, np.uint8),
-        ref_sud=cat(ref, 4, np.bool_),
-        chg_step=cat(chg, 0, np.int32),
-        chg_person=cat(chg, 1, np.int32),
-        chg_from=cat(chg, 2, np.uint8),
-        chg_to=cat(chg, 3, np.uint8),
-        svc_step=cat(svc, 0, np.int32),
-        svc_person=cat(svc, 1, np.int32),
-        svc_state=cat(svc, 2, np.uint8),
-        svc_phq=cat(svc, 3, np.uint8),
-        svc_sud=cat(svc, 4, np.bool_),
-        svc_base=cat(svc, 5, np.uint8),
-    )
 
 
 def run(
@@ -90,8 +62,9 @@ def run(
         model.step(None, 0)
         model.t_global += 1
     if record_events:
-        model.rec = {"ref": [], "chg": [], "svc": []}
-    series = {key: np.zeros(n_steps) for key in (*SERIES_KEYS, "wait_steps")}
+        model.rec.start(model)
+    model.departed = 0
+    series = {key: np.zeros(n_steps) for key in (*SERIES_KEYS, "wait_steps", "queue_admissions")}
     for t in range(n_steps):
         model.step(series, t)
         model.t_global += 1
@@ -99,18 +72,23 @@ def run(
             progress(t + 1, n_steps)
     days_per_step = DAYS_PER_MONTH / spm
     admissions = float(series["admissions"].sum())
+    from_queue = float(series["queue_admissions"].sum())
     treat, cm = float(series["treatment_hours"].sum()), float(series["case_management_hours"].sum())
     final = model.state
     summary = {
         "waiting": float(np.count_nonzero(final == State.WAITING)),
-        "mean_wait_days": float(series["wait_steps"].sum() / admissions * days_per_step)
-        if admissions
+        "mean_wait_days": float(series["wait_steps"].sum() / from_queue * days_per_step)
+        if from_queue
         else math.nan,
         "in_services": float(np.count_nonzero(IN_SERVICE[final])),
         "stuck": float(series["stuck"][-1]),
         "graduations": float(series["graduations"].sum()),
         "recoveries": float(series["recoveries"].sum()),
         "relapses": float(series["relapses"].sum()),
+        "dropouts": float(series["dropouts"].sum()),
+        "dropout_rate": float(100 * series["dropouts"].sum() / series["in_treatment"].sum() * spm)
+        if series["in_treatment"].sum()
+        else math.nan,
         "new_cases": float(series["new_cases"].sum()),
         "new_cases_school_age": float(series["new_cases_school_age"].sum()),
         "treatment_share": treat / (treat + cm) if treat + cm > 0 else math.nan,
@@ -137,7 +115,7 @@ def run(
         n_steps=n_steps,
         series=series,
         summary=summary,
-        population=model.population,
-        events=_events(model.rec) if model.rec is not None else None,
+        population=model.rec.population(model.start_year),
+        events=model.rec.events() if record_events else None,
         final_state=final,
     )

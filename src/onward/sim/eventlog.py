@@ -9,6 +9,7 @@ always gives the same tables.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,8 +19,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from onward.interop.files import arrow_schema
-from onward.model.eventlog import EndReason, Priority, ProgramKind, ReferralOutcome, ReferralSource
-from onward.sim._arrow import Calendar, dates, day_number, ids, labels, take
+from onward.model.eventlog import EndReason, Priority, ProgramKind, ReferralSource, StaffRole
+from onward.sim._arrow import Calendar, dates, day_number, ids, labels, on_weekdays, take
 from onward.sim._contacts import measurements_table, services_table
 from onward.sim._county import (
     County,
@@ -30,9 +31,10 @@ from onward.sim._county import (
     program_hours,
     programs_table,
 )
+from onward.sim._referrals import _OUTCOMES, gather, outcomes
 from onward.sim._rows import Rows
 from onward.sim.result import EventRecord, ReferralReason, RunResult
-from onward.sim.states import State
+from onward.sim.states import IN_SERVICE, State
 
 K = ProgramKind
 _PRIORITIES = [p.value for p in Priority]  # emergent, urgent, routine (engine codes 0, 1, 2)
@@ -60,8 +62,8 @@ _SOURCE_MIX: dict[int, dict[ReferralSource, float]] = {
     },
 }
 _END_REASONS = [r.value for r in EndReason]
-_OUTCOMES = [o.value for o in ReferralOutcome]  # waiting is code 0
-_OUTCOME = {o: i for i, o in enumerate(ReferralOutcome)}
+_CASE_MANAGER_ROLE = [r.value for r in StaffRole].index(StaffRole.CASE_MANAGER.value)
+_ANY_DAY_KINDS = [K.CRISIS.value, K.INPATIENT.value, K.RESIDENTIAL.value]  # open every day
 _END = {r: i for i, r in enumerate(EndReason)}
 
 
@@ -106,27 +108,48 @@ def _lookup(
     """Index of the last key <= query (or == query when exact); -1 when there is none."""
     i = np.searchsorted(keys_sorted, query, side="right") - 1
     found = i >= 0
+    if keys_sorted.size == 0:
+        return np.full(np.shape(query), -1, dtype=np.int64)
     if exact:
         found &= keys_sorted[np.maximum(i, 0)] == query
     return np.where(found, i, -1)
 
 
+def _in_rows(result: RunResult) -> tuple[npt.NDArray[np.bool_], EventRecord]:
+    """Who lived in the county during the recorded years, and the events with people as row numbers."""
+    ev, pop = result.events, result.population
+    assert ev is not None
+    here = (pop.arrived < result.n_steps) & (pop.left >= 0)
+    row_of = np.full(here.size, -1, dtype=np.int64)
+    row_of[here] = np.arange(int(here.sum()))
+    mapped = {
+        name: row_of[getattr(ev, name)]
+        for name in ("ref_person", "chg_person", "svc_person", "gone_person", "pre_person")
+    }
+    return here, dataclasses.replace(ev, **mapped)
+
+
 def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[str, pa.Table]:
-    """The full event log of a run made with record_events=True; dates fall in [start, start + years)."""
-    ev = result.events
-    if ev is None:
+    """The full event log of a run made with record_events=True.
+
+    Services fall in [start, start + years); episodes, referrals and measurements still open when the
+    recorded years begin keep their true, earlier dates (module _referrals).
+    """
+    if result.events is None:
         raise ValueError("the run has no events: call engine.run(..., record_events=True)")
+    here, ev = _in_rows(result)
     rng = np.random.default_rng([result.seed, 4])
     cal = Calendar(day_number(start), result.days_per_step, result.n_steps)
     county = build_county(result.people)
-    people = people_table(result, rng, start, cal)
+    people = people_table(result, rng, cal, here, start_year=start.year)
     T = result.n_steps
+    birth_year = np.asarray(people["birth_year"]).astype(np.int64)
+    female = result.population.female[here]
 
-    # -- referrals, ordered by (step, person) --------------------------------------------------
-    r_order = np.lexsort((ev.ref_person, ev.ref_step))
-    r_step, r_person = ev.ref_step[r_order].astype(np.int64), ev.ref_person[r_order].astype(np.int64)
-    r_prio, r_reason, r_sud = ev.ref_priority[r_order], ev.ref_reason[r_order], ev.ref_sud[r_order]
-    r_day = cal.within(r_step, rng.random(r_step.size))
+    # -- referrals, ordered by (step, person); steps before the run for those still open at its start
+    refs = gather(ev, rng, cal)
+    r_step, r_person, r_prio, r_reason, r_sud = refs.step, refs.person, refs.priority, refs.reason, refs.sud
+    r_day = refs.day
     l1_ref = _l1_program(county, r_person, r_sud)
     new = r_reason == ReferralReason.NEW
     r_prog = np.where(
@@ -135,14 +158,16 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
         np.where(new & (r_prio == 1), county.index(K.INTENSIVE_OUTPATIENT), l1_ref),
     )
     r_source = _sources(rng, r_prio, r_reason)
-    r_age = start.year - result.population.birth_year[r_person].astype(np.int64)
+    r_age = start.year - birth_year[r_person]
     r_source[(r_source == _SRC[ReferralSource.SCHOOL]) & ((r_age < 5) | (r_age > 18))] = _SRC[
         ReferralSource.FAMILY
     ]
-    not_perinatal = ~result.population.female[r_person] | (r_age < 15) | (r_age > 44)
+    not_perinatal = ~female[r_person] | (r_age < 15) | (r_age > 44)
     r_source[(r_source == _SRC[ReferralSource.PERINATAL]) & not_perinatal] = _SRC[ReferralSource.SELF]
+    base = int(min(0, r_step.min(initial=0), ev.pre_episode.min(initial=0))) - 2
+    span = T - base + 2
     by_person = np.lexsort((r_step, r_person))
-    r_keys = (r_person * (T + 1) + r_step)[by_person]
+    r_keys = (r_person * span + (r_step - base))[by_person]
 
     # -- service rows → episodes ---------------------------------------------------------------
     rows = Rows.from_events(ev)
@@ -159,31 +184,44 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     e_person, e_prog, e_sud = rows.person[first], prog[first], rows.sud[first]
     e_a, e_b = rows.step[first], rows.step[last]
     e_spell = spell_start[first]
-    prev_step = np.where(prev_same[first], rows.step[np.maximum(first - 1, 0)], -1)
-    hit = _lookup(r_keys, e_person * (T + 1) + e_a, exact=False)
+    # episodes open when the recorded years began start where the engine says they did
+    pre_in = IN_SERVICE[ev.pre_state]
+    k = np.searchsorted(ev.pre_person, e_person)
+    k = np.minimum(k, max(ev.pre_person.size - 1, 0))
+    golive = e_spell & (e_a == -1) & (ev.pre_person.size > 0)
+    if ev.pre_person.size:
+        golive &= (ev.pre_person[k] == e_person) & pre_in[k]
+    e_first = np.where(golive, ev.pre_episode[k] if ev.pre_person.size else 0, e_a).astype(np.int64)
+    prev_step = np.where(prev_same[first], rows.step[np.maximum(first - 1, 0)], base)
+    hit = _lookup(r_keys, e_person * span + (e_first - base), exact=False)
     ref_ok = hit >= 0
     ref_idx = np.where(ref_ok, by_person[np.maximum(hit, 0)], -1)
     ref_ok &= (r_person[np.maximum(ref_idx, 0)] == e_person) & (r_step[np.maximum(ref_idx, 0)] > prev_step)
-    ref_idx = np.where(ref_ok, ref_idx, -1)
     safe_ref = np.maximum(ref_idx, 0)
-    waited = e_a - r_step[safe_ref]
-    from_referral = r_day[safe_ref] + np.floor(waited * cal.days_per_step).astype(np.int64)
-    step_lo, step_hi = cal.start(e_a), cal.start(e_a + 1) - 1
-    golive = e_spell & ~ref_ok & (e_a == 0)
-    e_start = np.where(ref_ok, from_referral, cal.within(e_a, rng.random(e_a.size)))
-    e_start = np.where(golive, cal.day0, np.clip(e_start, step_lo, np.maximum(step_hi, step_lo)))
+    # day resolution: the first appointment comes `delay` days after the referral once a place is free
+    # (same step), or on a day of the step the engine admitted the person in after waiting
+    appointment = r_day[safe_ref] + refs.delay[safe_ref]
+    in_step = cal.within(e_first, rng.random(e_first.size))
+    waited = e_first - r_step[safe_ref]
+    e_start = np.where(ref_ok, np.where(waited <= 0, appointment, np.maximum(appointment, in_step)), in_step)
+    clinic = ~np.isin(np.asarray([k_.value for k_ in county.kinds])[e_prog], _ANY_DAY_KINDS)
+    step_end = cal.start(e_first + 1) - 1
+    e_start = on_weekdays(
+        e_start, np.where(ref_ok, appointment, cal.start(e_first)), np.maximum(step_end, e_start + 3), clinic
+    )
+    e_start = np.minimum(e_start, cal.end - 1)
 
     # ends: a transfer ends where the next episode starts; an exit ends inside the step after the last row
     n_ep = first.size
     transfer_next = np.zeros(n_ep, dtype=bool)
     transfer_next[:-1] = ~e_spell[1:]
     is_open = (e_b == T - 1) & ~transfer_next
-    e_end = cal.within(np.minimum(e_b + 1, T - 1), rng.random(n_ep))
+    e_end = cal.within(np.clip(e_b + 1, 0, T - 1), rng.random(n_ep))
     e_end[:-1] = np.where(transfer_next[:-1], e_start[1:], e_end[:-1])
     e_end = np.maximum(e_end, e_start)
     levels = county.levels
     reason = np.full(n_ep, _END[EndReason.OTHER], dtype=np.int64)
-    nxt = np.minimum(np.arange(n_ep) + 1, n_ep - 1)
+    nxt = np.minimum(np.arange(n_ep) + 1, max(n_ep - 1, 0))
     step_reason = np.select(
         [levels[e_prog[nxt]] > levels[e_prog], levels[e_prog[nxt]] < levels[e_prog]],
         [_END[EndReason.STEPPED_UP], _END[EndReason.STEPPED_DOWN]],
@@ -191,10 +229,13 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     )
     reason = np.where(transfer_next, step_reason, reason)
     c_order = np.lexsort((ev.chg_step, ev.chg_person))
-    c_keys = ev.chg_person[c_order].astype(np.int64) * (T + 1) + ev.chg_step[c_order]
-    ci = _lookup(c_keys, e_person * (T + 1) + e_b + 1, exact=True)
+    c_keys = ev.chg_person[c_order].astype(np.int64) * span + (ev.chg_step[c_order] - base)
+    ci = _lookup(c_keys, e_person * span + (e_b + 1 - base), exact=True)
     to_state = np.where(ci >= 0, ev.chg_to[c_order][np.maximum(ci, 0)], State.WELL)
-    died = rng.random(n_ep) < 0.2  # of those who leave the county: assumption, most move
+    g_order = np.lexsort((ev.gone_step, ev.gone_person))
+    g_keys = ev.gone_person[g_order].astype(np.int64) * span + (ev.gone_step[g_order] - base)
+    gi = _lookup(g_keys, e_person * span + (e_b + 1 - base), exact=True)
+    died = (gi >= 0) & ev.gone_died[g_order][np.maximum(gi, 0)] if g_keys.size else np.zeros(n_ep, bool)
     exit_reason = np.select(
         [
             to_state == State.GRADUATED,
@@ -237,10 +278,11 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
             "is_sud": pa.array(e_sud[e_order], pa.bool_()),
         }
     )
-    # a referral is admitted when an episode starts from it (dated by that episode), else still waiting
+    # a referral is admitted when an episode starts from it (dated by that episode); otherwise its
+    # outcome is the person's next move off the waiting list (module _referrals)
     admitted_on = np.full(r_step.size, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(admitted_on, safe_ref[ref_ok], e_start[ref_ok])
-    admitted = admitted_on < np.iinfo(np.int64).max
+    outcome, outcome_day, outcome_reason = outcomes(refs, ev, rng, cal, admitted_on)
     referrals = pa.table(
         {
             "referral_id": referral_ids,
@@ -249,20 +291,27 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
             "referral_date": dates(r_day),
             "source": labels(_SOURCES, r_source),
             "priority": labels(_PRIORITIES, r_prio),
-            "outcome": labels(_OUTCOMES, np.where(admitted, _OUTCOME[ReferralOutcome.ADMITTED], 0)),
-            "outcome_date": dates(np.where(admitted, admitted_on, 0), null=~admitted),
-            "outcome_reason": pa.nulls(r_step.size, pa.string()),
+            "outcome": labels(_OUTCOMES, outcome),
+            "outcome_date": dates(np.maximum(outcome_day, 0), null=outcome_day < 0),
+            "outcome_reason": pa.array(outcome_reason, pa.string()),
         }
     )
 
     # -- staff, services, measurements -----------------------------------------------------------
     e_of_row = np.cumsum(ep_break) - 1
     hours = program_hours(result, county, rows, prog)
-    age = start.year - result.population.birth_year.astype(np.int64)
-    school_age = int(((age >= 5) & (age <= 18)).sum())
+    end_age = start.year + int(T // round(12 * result.steps_per_month)) - 1 - birth_year
+    school_age = int(((end_age >= 5) & (end_age <= 18)).sum())
     due_days = np.asarray(people["pregnancy_due_date"].cast(pa.int32()).fill_null(-1)).astype(np.int64)
-    staff = build_staff(county, hours, teachers=max(1, round(school_age / 400)))
-    clinician = staff.pick(e_prog[e_order], np.zeros(n_ep, dtype=np.int64), e_person[e_order])
+    recorded = rows.step >= 0
+    open_episodes = np.bincount(prog[recorded], minlength=len(county.kinds)) / max(1, T)
+    staff = build_staff(county, hours, open_episodes, teachers=max(1, round(school_age / 400)))
+    # the primary member of staff: a case manager in case-management programs, else a clinician
+    managed = np.isin(
+        np.asarray([k_.value for k_ in county.kinds]), [K.CASE_MANAGEMENT.value, K.ACT_TEAM.value]
+    )
+    role = np.where(managed[e_prog[e_order]], _CASE_MANAGER_ROLE, 0)
+    clinician = staff.pick(e_prog[e_order], role, e_person[e_order])
     episodes = episodes.add_column(
         3, "primary_staff_id", take(staff.table["staff_id"].combine_chunks(), clinician)
     )
@@ -273,7 +322,9 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
         spell_start=spell_start,
         start_day=e_start[e_of_row],
         intake=(e_spell & ~golive)[e_of_row],
+        clinic=clinic[e_of_row],
     )
+    crisis = (r_prio == 0) & (r_step >= 0)
     services = services_table(
         rng,
         rows,
@@ -285,7 +336,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
         episode_ids=episode_ids,
         cm_coverage=_cm_coverage(result),
         params=result.parameters,
-        crisis=(r_person[r_prio == 0], r_day[r_prio == 0]),
+        crisis=(r_person[crisis], r_day[crisis]),
         pregnancy_due=due_days,
     )
     measurements = measurements_table(
@@ -297,7 +348,8 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
         episode_ids=episode_ids,
         pregnancy_due=due_days,
     )
-    capacity = capacity_slots(county, rows, prog, result, r_prio, start_year=start.year)
+    ages_now = start.year - birth_year
+    capacity = capacity_slots(county, rows, prog, result, r_prio[r_step >= 0], ages=ages_now, female=female)
     tables = {
         "people": people,
         "programs": programs_table(county, capacity),
@@ -318,6 +370,7 @@ class _EpisodeInfo:
     spell_start: npt.NDArray[Any]
     start_day: npt.NDArray[Any]
     intake: npt.NDArray[Any]
+    clinic: npt.NDArray[Any]  # in a clinic program (weekday contacts), not crisis, inpatient or residential
 
     def as_kwargs(self) -> dict[str, npt.NDArray[Any]]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -341,6 +394,7 @@ def _cm_coverage(result: RunResult) -> npt.NDArray[np.float64]:
     demand = (
         s["case_management_only"] * p.hours_case_management
         + s["recovered_in_service"] * p.hours_maintenance_case_management
+        + s["in_treatment"] * s["cm_support"] * p.hours_treatment_case_management
     ) / result.steps_per_month
     delivered = s["case_management_hours"]
     return np.where(demand > 0, delivered / np.maximum(demand, 1e-9), 1.0)

@@ -63,6 +63,8 @@ SUMMARY_LABELS: dict[str, str] = {
     "graduations": "Graduations (whole run)",
     "recoveries": "Recoveries in service (whole run)",
     "relapses": "Relapses (whole run)",
+    "dropouts": "Dropouts from treatment (whole run)",
+    "dropout_rate": "Dropouts per 100 person-months in treatment",
     "new_cases": "New cases (whole run)",
     "new_cases_school_age": "New cases among school-age residents, 5-18 (whole run)",
     "treatment_share": "Treatment share of staff hours",
@@ -78,10 +80,15 @@ SERIES_KEYS: tuple[str, ...] = (
     "case_management_only",
     "recovered_in_service",
     "graduated",
+    "in_services",
+    "residents",
     "admissions",
     "exits",
 )
-"""Monthly series kept per replication (`month` is the end of the step, in months since the start)."""
+"""Monthly series kept per replication (`month` is the end of the step, in months since the start).
+
+``in_services`` changes by exactly admissions − exits every step in every replication (leaving
+services by death or moving away is an exit), so the means across replications balance too."""
 
 INTERVAL_TEXT = "95 % percentile interval of the replications (2.5th to 97.5th percentile of the runs)"
 LOW_PERCENTILE, HIGH_PERCENTILE = 2.5, 97.5

@@ -46,7 +46,11 @@ class Parameters:
     urgent_share: float
     """Share of referrals that are urgent (start at level 2)."""
     leave: float
-    """Monthly chance of moving away or dying."""
+    """Monthly chance of moving out of the county."""
+    move_in: float
+    """Monthly newcomers moving into the county, per resident."""
+    mortality_scale: float
+    """Deaths at this share of US age-specific death rates (1 = the life table; 0 = nobody dies)."""
     treatment_recovery: float
     """Monthly chance of recovery while in treatment."""
     dropout: float
@@ -69,6 +73,10 @@ class Parameters:
     """Monthly chance that a case-management-only person recovers."""
     cm_disengage: float
     """Monthly chance of leaving case management only, unwell."""
+    cm_retention_effect: float
+    """Relative reduction of treatment dropout for a person supported by a case manager."""
+    cm_support_share: float
+    """Share of people in treatment who need (and, with hours to spare, get) a case manager."""
     relapse_in_service: float
     """Monthly relapse chance while recovered and still in service."""
     relapse_after_discharge: float
@@ -101,6 +109,8 @@ class Parameters:
     """Case-management hours per person-month of maintenance."""
     hours_case_management: float
     """Case-management hours per person-month of case management only."""
+    hours_treatment_case_management: float
+    """Case-management hours per person-month for a person in treatment with a case manager."""
     school_coverage: float
     """Lever: share of school-age residents taking a skills curriculum each year."""
     school_incidence_reduction: float

@@ -9,7 +9,9 @@ Summary keys (the contract the Monte Carlo runner and reports rely on):
 - totals over the recorded run (burn-in excluded): ``graduations`` (moves to graduated),
   ``recoveries`` (recoveries while in service, from treatment or case management), ``relapses``
   (recovered-in-service people back into treatment plus graduates who become unwell again),
-  ``new_cases`` (well residents who become unwell), ``admissions`` and ``referrals``;
+  ``new_cases`` (well residents who become unwell), ``dropouts`` (people in treatment who
+  disengage, back to unwell), ``admissions`` (moves into services) and ``referrals``;
+- ``dropout_rate``: dropouts per 100 person-months in treatment (the cost of fewer case managers);
 - means over the run: ``mean_wait_days`` (days from referral to admission, over admissions from the
   waiting list: whole steps waited × days per step; NaN when nobody was admitted) and
   ``treatment_share`` (treatment staff hours delivered / treatment + case-management hours delivered,
@@ -42,6 +44,8 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "graduations",
     "recoveries",
     "relapses",
+    "dropouts",
+    "dropout_rate",
     "new_cases",
     "new_cases_school_age",
     "treatment_share",
@@ -63,6 +67,8 @@ SERIES_KEYS: tuple[str, ...] = (
     "recovered_in_service",
     "graduated",
     "left",
+    "in_services",
+    "residents",
     "admissions",
     "exits",
     "referrals",
@@ -71,14 +77,25 @@ SERIES_KEYS: tuple[str, ...] = (
     "recoveries",
     "graduations",
     "relapses",
+    "dropouts",
     "stuck",
     "treatment_hours",
     "case_management_hours",
     "skills_protected",
+    "births",
+    "deaths",
+    "moves_in",
+    "moves_out",
+    "pregnancies",
+    "cm_support",
 )
-"""Stocks (well … left, stuck, skills_protected) are counted at the end of each step; flows
-(admissions … relapses) and hours are totals within the step. ``month`` is the end of the step in
-months since the start (1, 2, … for monthly steps)."""
+"""Stocks (well … graduated, in_services, residents, stuck, skills_protected) are counted at the end of
+each step; ``left`` counts the people who died or moved away since the recorded run started. Flows
+(admissions … relapses, births … pregnancies) and hours are totals within the step: ``admissions``
+are moves into services from outside them and ``exits`` moves out of them (graduating, disengaging,
+dying, moving away), so ``in_services`` changes by exactly admissions − exits every step.
+``cm_support`` is the share of people in treatment with a case manager that step. ``month`` is the
+end of the step in months since the start (1, 2, … for monthly steps)."""
 
 
 class ReferralReason:
@@ -93,7 +110,7 @@ class ReferralReason:
 class EventRecord:
     """Raw events of a recorded run, as parallel arrays; `onward.sim.eventlog` turns them into tables.
 
-    Steps are 0-based indices of the recorded run; people are indices into the population arrays.
+    Steps are 0-based indices of the recorded run; people are person numbers (Population's index).
     Service rows list every person with an open episode at the end of each step.
     """
 
@@ -112,15 +129,39 @@ class EventRecord:
     svc_phq: SmallArray
     svc_sud: BoolArray
     svc_base: SmallArray  # PHQ-9 at admission of the open episode
+    svc_cm: BoolArray  # in treatment with a case manager's support this step
+    gone_step: IntArray  # deaths and moves away
+    gone_person: IntArray
+    gone_died: BoolArray
+    # People waiting or in services when recording started, with their (negative) steps of referral,
+    # admission and start of the current episode's program; -1 - start when it never happened.
+    pre_person: IntArray
+    pre_state: SmallArray
+    pre_referred: IntArray
+    pre_admitted: IntArray
+    pre_episode: IntArray
+    pre_priority: SmallArray
+    pre_reason: SmallArray
+    pre_sud: BoolArray
+    pre_base: SmallArray
 
 
 @dataclass(slots=True)
 class Population:
-    """Fixed attributes of the simulated residents (index = person)."""
+    """Everyone who lived in the county during the run (index = person number, in order of arrival).
+
+    Steps are counted from the start of the recorded run (negative: during the burn-in); `left` and
+    `due` hold 2**31 - 1 for "never" (still here; no pregnancy). `due` is the latest pregnancy's due step.
+    """
 
     birth_year: npt.NDArray[np.int16]
     female: BoolArray
-    start_year: int
+    start_year: int  # the calendar year the burn-in started
+    arrived: IntArray
+    left: IntArray
+    died: BoolArray
+    due: IntArray
+    record_start: int  # steps of burn-in before the recorded run
 
 
 @dataclass(slots=True)
