@@ -17,7 +17,7 @@ from onward.metrics.voice import measure
 from onward.model.voice_council import CompositionRule
 from onward.security.access import Actor, operator
 from onward.security.policy import role_permissions
-from onward.services import voice_council, voice_ideas, voice_lifecycle
+from onward.services import voice_council, voice_ideas, voice_lifecycle, voice_moderation
 from onward.store.tables import AuditEntry, User
 from onward.store.tables_voice import VoiceIdea, VoiceModeration, VoiceNotification
 
@@ -174,7 +174,7 @@ def test_one_support_per_account_comments_and_reports_hide_after_three(voice_db:
             session=voice_db, actor=CLINICIAN, idea_id=idea.idea_id, stance="maybe", body="x", now=NOW
         )
     hidden = [
-        voice_ideas.report(
+        voice_moderation.report(
             session=voice_db, actor=a, kind="idea", target_id=idea.idea_id, reason="spam", now=NOW
         )
         for a in OTHERS
@@ -183,9 +183,9 @@ def test_one_support_per_account_comments_and_reports_hide_after_three(voice_db:
     with pytest.raises(NotFoundError):
         voice_ideas.get_idea(voice_db, CLINICIAN, idea.idea_id)
     assert voice_ideas.get_idea(voice_db, PERSON, idea.idea_id).hidden  # its author still sees it
-    assert [r.target_id for r in voice_ideas.reported(voice_db)] == [idea.idea_id]
+    assert [r.target_id for r in voice_moderation.reported(voice_db)] == [idea.idea_id]
     with pytest.raises(PermissionDeniedError):
-        voice_ideas.moderate(
+        voice_moderation.moderate(
             session=voice_db,
             actor=CLINICIAN,
             kind="idea",
@@ -194,7 +194,7 @@ def test_one_support_per_account_comments_and_reports_hide_after_three(voice_db:
             reason="ok",
             now=NOW,
         )
-    voice_ideas.moderate(
+    voice_moderation.moderate(
         session=voice_db,
         actor=COUNCIL,
         kind="idea",
@@ -210,7 +210,7 @@ def test_one_support_per_account_comments_and_reports_hide_after_three(voice_db:
         "auto_hide",
         "restore",
     ]
-    assert voice_ideas.reported(voice_db) == []
+    assert voice_moderation.reported(voice_db) == []
 
 
 def test_from_a_persons_idea_to_an_evaluation_with_notices_at_every_step(

@@ -17,7 +17,7 @@ from onward.model.queueing import mmc_wait_days
 from onward.security.access import Actor
 from onward.security.policy import role_permissions
 from onward.services.capacity import program_capacity
-from onward.store.tables import Episode, Person, Referral, Service, Staff
+from onward.store.tables import Episode, Person, Program, Referral, Service, Staff
 
 Login = Callable[..., Response]
 NOW = datetime(2024, 6, 30, 9, 0, tzinfo=UTC)  # the web tests' clock
@@ -33,6 +33,9 @@ def busy(db: Session, county: None) -> None:
     and some treatment; 9 more referrals in the last 90 days (10 with cy's); one episode of 100 days
     ended in the year."""
     db.add(Staff(staff_id="cm1", role="case_manager", program_id="p1", hours_per_week=20))
+    program = db.get(Program, "p1")
+    assert program is not None
+    program.capacity_slots = 45  # enough for the hours to be what binds, until a move of 10 hours
     db.add_all(
         [Person(person_id=f"q{i}", birth_year=1990, sex="male", postcode_prefix="981") for i in range(9)]
     )
@@ -96,9 +99,9 @@ def test_hours_caseloads_and_the_estimate(db: Session, busy: None) -> None:
         "recorded services",
     )
     assert staff["cm1"].treatment == pytest.approx(5) and staff["cm1"].case_management == pytest.approx(15)
-    # targets: 2 slots shared by 60 clinical hours; st1 (40 h) holds ana's episode: 1 against 1.33
-    assert staff["st1"].caseload == 1 and staff["st1"].caseload_target == pytest.approx(2 * 40 / 60)
-    assert (c.slots, c.census, c.free_slots, c.referrals) == (2, 1, 1, 10)  # 9 new referrals and cy's
+    # targets: 45 slots shared by 60 clinical hours; st1 (40 h) holds ana's episode: 1 against 30
+    assert staff["st1"].caseload == 1 and staff["st1"].caseload_target == pytest.approx(45 * 40 / 60)
+    assert (c.slots, c.census, c.free_slots, c.referrals) == (45, 1, 44, 10)  # 9 new referrals and cy's
     assert c.episode_days == 100
     # 15 treatment hours of e1's services over 90 days (12.86 weeks) for 1 person in care
     per_place = 15 / (90 / 7)
@@ -107,7 +110,7 @@ def test_hours_caseloads_and_the_estimate(db: Session, busy: None) -> None:
     assert now is not None and now.servers == int(45 // per_place)
     assert now.wait_days == pytest.approx(mmc_wait_days(10 / 90, 100, now.servers))
     more = program_capacity(session=db, actor=manager, program_id="p1", now=NOW, moved=10)
-    assert more.moved == 10 and more.estimate(10).servers > now.servers  # type: ignore[union-attr]
+    assert more.moved == 10 and more.estimate(10).servers == 45  # type: ignore[union-attr]  # the slots bind
     capped = program_capacity(session=db, actor=manager, program_id="p1", now=NOW, moved=500)
     assert capped.moved == pytest.approx(15)  # no more than the case-management hours there are
     assert capped.cm_share_after == pytest.approx(0.0)

@@ -41,6 +41,9 @@ def test_the_leader_home_shows_the_direction_with_period_target_and_status(
     assert 'href="/metrics/recovery_rate?period=2024-03"' in page.text
     assert 'href="/whatif?metric=recovery_rate"' in page.text
     assert "Running the ship" not in text  # the leader's home is the direction only
+    # prevention coverage and ideas implemented, published on their own pages (no lessons or ideas here)
+    assert "Prevention coverage (skills lessons) no data lessons delivered of lessons due, 2024" in text
+    assert "Ideas implemented no data accepted ideas decided in Q1 2024 (January-March)" in text
 
 
 def test_the_manager_home_shows_the_ship_of_their_programs_only(

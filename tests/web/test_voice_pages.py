@@ -16,7 +16,7 @@ from tests.web.conftest import form_token
 
 from onward.security.access import Actor
 from onward.security.policy import role_permissions
-from onward.services import voice_ideas
+from onward.services import voice_ideas, voice_moderation
 from onward.store.tables import User
 from onward.store.tables_voice import CouncilMember, VoiceCampaign, VoiceIdea
 
@@ -115,7 +115,7 @@ def test_reports_hide_an_idea_until_a_moderator_restores_it(
     author = make_user("pat", "person")
     idea = _idea(db, author)
     for name in ("r1", "r2", "r3"):
-        voice_ideas.report(
+        voice_moderation.report(
             session=db,
             actor=_actor(make_user(name, "person")),
             kind="idea",

@@ -102,8 +102,13 @@ class Capacity:
         per_place = self.hours_per_place
         if per_place is None or self.episode_days is None:
             return None
-        servers = math.floor(max(0.0, self.treatment_hours + moved) / per_place)
-        return QueueEstimate(self.referrals / LITTLE_WINDOW_DAYS, self.episode_days, servers)
+        return QueueEstimate(self.referrals / LITTLE_WINDOW_DAYS, self.episode_days, self.places(moved))
+
+    def places(self, moved: float) -> int:
+        """Places in treatment: what the treatment hours hold, at most the program's capacity slots."""
+        per_place = self.hours_per_place
+        by_hours = 0 if per_place is None else math.floor(max(0.0, self.treatment_hours + moved) / per_place)
+        return min(by_hours, self.slots) if self.slots > 0 else by_hours
 
     @property
     def cm_share_after(self) -> float | None:

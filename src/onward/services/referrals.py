@@ -6,9 +6,9 @@ it starts at `waiting` and comes first within its access tier (`onward.model.pat
 Starting an episode from a waiting referral admits it (`referrals.outcome = admitted`) and makes the
 episode active, which needs a primary clinician, a planned exit and written graduation criteria.
 
-For the waiting-list outcomes (offered, withdrawn, declined, not reached, referred elsewhere) build on
-`referral_stage` and `waiting_list` below and record the outcome on the referral row; this module
-leaves them alone. docs/pathways.md describes the whole pathway.
+The waiting-list outcomes (offered, withdrawn, declined, not reached, referred elsewhere) are
+`services/referral_outcomes.py`, the triaged list `services/waiting_list.py` (docs/access.md).
+docs/pathways.md describes the whole pathway.
 
 Every write is one transaction, checked against the access policy and audited.
 """

@@ -139,6 +139,12 @@ def seed_voice_demo(*, session: Session, measure: Measure, rule: CompositionRule
     end = _last_day(session)
     start = end - timedelta(days=240)
     demo = operator("onward demo")
+    # Every figure the plans and the evaluation need, measured before the first write: the metrics engine
+    # keeps its copy of the event log while the database does not change.
+    key = "share_treated_within_14_days"
+    decided_on = [start + timedelta(days=7 * n + 14 + 3 * n) for n in range(len(_IDEAS))]
+    baselines = {d: measure(key, d - timedelta(days=180), d) for d in decided_on[:4]}
+    after = measure(key, decided_on[0] + timedelta(days=60), end)
     members = [
         voice_council.seat_member(
             session=session,
@@ -214,7 +220,7 @@ def seed_voice_demo(*, session: Session, measure: Measure, rule: CompositionRule
                 metric_key="share_treated_within_14_days",
                 baseline_from=base_from,
                 baseline_to=base_to,
-                baseline=measure("share_treated_within_14_days", base_from, base_to),
+                baseline=baselines[decided],
                 target=0.6,
                 simulated={
                     "scenario": "treatment-first",
@@ -252,7 +258,7 @@ def seed_voice_demo(*, session: Session, measure: Measure, rule: CompositionRule
                 idea_id=idea.idea_id,
                 after_from=after_from,
                 after_to=after_to,
-                after=measure("share_treated_within_14_days", after_from, after_to),
+                after=after,
                 note="",
                 now=_at(end),
             )

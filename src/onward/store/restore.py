@@ -44,6 +44,7 @@ from onward.store.engine import (
     session_factory,
 )
 from onward.store.migrate import alembic_config, head_revision, upgrade_database
+from onward.store.tables_voice import SEARCH_OBJECTS
 
 BackupKind = Literal["sqlite", "postgres"]
 
@@ -211,7 +212,8 @@ def check_backup(path: Path) -> BackupInfo:
 
 
 def stored_rows(url: str) -> dict[str, int]:
-    """Rows per table of the database at `url` that hold any (the schema revision table not counted)."""
+    """Rows per table of the database at `url` that hold any (the schema revision table and the full-text
+    search index of ideas, which SQLite keeps in tables of its own, not counted)."""
     if is_sqlite(url):
         database = make_url(url).database
         if not database or not Path(database).exists() or Path(database).stat().st_size == 0:
@@ -222,7 +224,7 @@ def stored_rows(url: str) -> dict[str, int]:
             counts = {
                 name: int(connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one())
                 for name in inspect(connection).get_table_names()
-                if name != "alembic_version"
+                if name != "alembic_version" and not name.startswith(SEARCH_OBJECTS)
             }
     finally:
         engine.dispose()

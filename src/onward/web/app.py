@@ -45,6 +45,7 @@ from onward.web.routers import (
     targets,
     voice,
     voice_council,
+    voice_moderation,
     waiting,
     whatif,
 )
@@ -155,6 +156,7 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         waiting.router,
         voice.router,
         voice_council.router,
+        voice_moderation.router,
         capacity.router,
         service_codes.router,
     ):

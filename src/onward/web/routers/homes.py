@@ -23,6 +23,7 @@ from onward.web.deps import (
     SessionDep,
     SettingsDep,
 )
+from onward.web.direction_extras import direction_extras
 from onward.web.metrics_cache import metrics_cache
 from onward.web.scorecards import direction_cards, ship_tables
 from onward.web.templating import render
@@ -73,6 +74,7 @@ def system_home(
         "totals": queries.system_totals(session, day),
         "direction_view": view,
         "direction": direction_cards(view, targets_in_force(session)) if view else [],
+        "direction_extras": direction_extras(request, session, view) if view else [],
         "status_rule": STATUS_RULE,
         "may_whatif": is_allowed(user.role, Permission.WHAT_IF),
         "voice": leader_voice_section(session, settings.resolved_database_url, day),  # docs/voice.md

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from onward.errors import OnwardError
 from onward.model.voice import DECIDED, Status
 from onward.security.policy import Permission
-from onward.services import voice_ideas, voice_lifecycle
+from onward.services import voice_ideas, voice_lifecycle, voice_moderation
 from onward.web.deps import ActorDep, NowDep, SessionDep, SettingsDep
 from onward.web.templating import render
 from onward.web.voice_views import STYLESHEET, idea_card, render_idea, role_label, status_label
@@ -175,7 +175,7 @@ def comment_idea(
 def report_idea(
     idea_id: str, session: SessionDep, actor: ActorDep, now: NowDep, reason: Annotated[str, Form()] = ""
 ) -> Response:
-    voice_ideas.report(
+    voice_moderation.report(
         session=session, actor=actor, kind="idea", target_id=idea_id, reason=reason or "reported", now=now
     )
     return RedirectResponse("/voice?reported=1", status_code=303)
@@ -188,7 +188,7 @@ def report_comment(
     from onward.store.tables_voice import VoiceComment
 
     row = session.get(VoiceComment, comment_id)
-    voice_ideas.report(
+    voice_moderation.report(
         session=session,
         actor=actor,
         kind="comment",

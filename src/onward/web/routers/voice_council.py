@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -15,10 +15,10 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from onward.errors import OnwardError, ValidationError
-from onward.metrics.voice import measure, voice_metrics_of_database
+from onward.metrics.voice import measure
 from onward.model.roles import COUNCIL_ROLE_TEXT, ROLE_DESCRIPTIONS
 from onward.model.voice import Audience, CampaignKind, Status
-from onward.model.voice_council import GROUP_LABELS, Group, Seat
+from onward.model.voice_council import GROUP_LABELS
 from onward.services import voice_council, voice_ideas, voice_lifecycle
 from onward.services.voice_lifecycle import Notice
 from onward.services.voice_mail import deliver
@@ -26,7 +26,7 @@ from onward.services.voice_reports import export_rows
 from onward.web import queries
 from onward.web.deps import ActorDep, NowDep, SessionDep, SettingsDep
 from onward.web.templating import render
-from onward.web.voice_views import STYLESHEET, idea_card, render_idea, voice_section
+from onward.web.voice_views import STYLESHEET, idea_card, render_idea
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -332,99 +332,3 @@ def evaluation(
             {"after_from": after_from, "after_to": after_to, "note": note},
         )
     return _after_step(settings, session, notices, idea_id)
-
-
-@router.get("/voice/moderation")
-def moderation_page(request: Request, session: SessionDep) -> Response:
-    context = {
-        "title": "Moderation",
-        "stylesheet": STYLESHEET,
-        "reported": voice_ideas.reported(session),
-        "log": voice_ideas.moderation_log(session),
-    }
-    return render(request, "voice_moderation.html", context)
-
-
-@router.post("/voice/moderation")
-def moderate(
-    session: SessionDep,
-    actor: ActorDep,
-    now: NowDep,
-    kind: Annotated[str, Form()] = "",
-    target_id: Annotated[str, Form()] = "",
-    action: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    voice_ideas.moderate(
-        session=session, actor=actor, kind=kind, target_id=target_id, action=action, reason=reason, now=now
-    )
-    return RedirectResponse("/voice/moderation", status_code=303)
-
-
-@router.get("/council/members")
-def members_page(
-    request: Request, session: SessionDep, actor: ActorDep, settings: SettingsDep, now: NowDep
-) -> Response:
-    from onward.security.policy import Permission
-
-    context = {
-        "title": "Council members",
-        "stylesheet": STYLESHEET,
-        "members": voice_council.all_members(session),
-        "state": voice_council.council_state(session, now.date(), settings.council_rule),
-        "groups": {g.value: GROUP_LABELS[g] for g in Group},
-        "seats": [s.value for s in Seat],
-        "may_seat": actor.may(Permission.MANAGE_USERS),
-        "today": now.date(),
-    }
-    return render(request, "voice_members.html", context)
-
-
-@router.post("/council/members")
-def seat(
-    session: SessionDep,
-    actor: ActorDep,
-    now: NowDep,
-    name: Annotated[str, Form()] = "",
-    group: Annotated[str, Form()] = "",
-    seat: Annotated[str, Form()] = "member",
-    username: Annotated[str, Form()] = "",
-    joined_on: Annotated[str, Form()] = "",
-) -> Response:
-    voice_council.seat_member(
-        session=session,
-        actor=actor,
-        name=name,
-        group=group,
-        seat=seat,
-        username=username.strip() or None,
-        joined_on=_day(joined_on, "joined_on") if joined_on else now.date(),
-        now=now,
-    )
-    return RedirectResponse("/council/members", status_code=303)
-
-
-@router.post("/council/members/{member_id}/leave")
-def leave(member_id: str, session: SessionDep, actor: ActorDep, now: NowDep) -> Response:
-    voice_council.unseat_member(
-        session=session, actor=actor, member_id=member_id, left_on=now.date(), now=now
-    )
-    return RedirectResponse("/council/members", status_code=303)
-
-
-@router.get("/voice/metrics")
-def metrics_page(request: Request, settings: SettingsDep, now: NowDep) -> Response:
-    """Voice metrics over the last 12 months (or ?from=&to=), with their definitions (for leaders)."""
-    end = _day(request.query_params["to"], "to") if request.query_params.get("to") else now.date()
-    start = (
-        _day(request.query_params["from"], "from")
-        if request.query_params.get("from")
-        else end - timedelta(days=365)
-    )
-    figures = voice_metrics_of_database(settings.resolved_database_url, start, end)
-    context = {
-        "title": "Voice metrics",
-        "stylesheet": STYLESHEET,
-        "section": voice_section(figures),
-    }
-    return render(request, "voice_metrics.html", context)
