@@ -37,7 +37,7 @@ def _choose(u: npt.NDArray[Any], probs: list[Any]) -> npt.NDArray[np.int8]:
     for j, p in enumerate(probs):
         bounds[j] = p
     np.cumsum(bounds, axis=0, out=bounds)
-    out = (u[None, :] >= bounds).sum(axis=0, dtype=np.int8)  # how many cumulative bounds u passed
+    out: npt.NDArray[np.int8] = (u[None, :] >= bounds).sum(axis=0, dtype=np.int8)  # bounds passed
     out[out == len(probs)] = -1
     return out
 
