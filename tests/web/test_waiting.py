@@ -171,12 +171,13 @@ def test_the_admin_page_lists_codes_imports_did_not_match(
 
     example = Path(__file__).parents[2] / "examples" / "encounters"
     import_encounters(example / "claims.csv", example / "mapping.toml", db_url, progress=False)
+    import_encounters(example / "claims.csv", example / "mapping.toml", db_url, progress=False)
     make_user("ada", "admin")
     make_user("mia", "manager", program_ids=["FAC-N"])
     login("ada")
     assert 'href="/admin/service-codes"' in client.get("/admin/users").text
     text = _text(client.get("/admin/service-codes").text)
-    assert "S9484 not in the catalogue other — 1 1" in text and "CL-1010" in text
+    assert "S9484 not in the catalogue other — 1 2" in text and "CL-1010" in text  # 1 row, 2 imports
     client.post("/logout", data={"csrf_token": _token(client.get("/admin/users").text)})
     login("mia")
     assert client.get("/admin/service-codes").status_code == 403
