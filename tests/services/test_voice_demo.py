@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -110,3 +111,18 @@ def test_the_demo_has_a_campaign_with_ideas_at_every_stage_once(session: Session
     seeds = list(session.scalars(select(AuditEntry.detail).where(AuditEntry.entity == "voice_demo")))
     assert len(seeds) == 1 and str(seeds[0]).startswith("SYNTHETIC")
     assert seed_voice_demo(session=session, measure=lambda k, s, e: 0.5) == 0  # a second run adds nothing
+
+
+def test_the_voice_report_of_the_demo_is_labelled_synthetic_and_suppressed(
+    session: Session, sqlite_url: str, tmp_path: Path
+) -> None:
+    from onward.cli.voice import report_voice
+
+    ensure_demo_users(session=session)
+    seed_voice_demo(session=session, measure=lambda k, s, e: measure(sqlite_url, k, s, e))
+    report_voice(from_="2024-01-01", to="2025-12-31", out=tmp_path / "voice", db=sqlite_url)
+    page = (tmp_path / "voice" / "voice.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC data" in page
+    rows = (tmp_path / "voice" / "voice.csv").read_text(encoding="utf-8")
+    assert "Ideas received by author role,All ideas,≤10" in rows  # 8 ideas: a small cell
+    assert "Results,Text reminders the day before" in rows
