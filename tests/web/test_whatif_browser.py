@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 from onward.web.routers import whatif
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.mark.browser
@@ -32,7 +32,10 @@ def test_a_leader_follows_a_run_to_its_results(
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+            page.on(
+                "console",
+                lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+            )
             page.goto(f"{live_server}/login?next=/whatif")
             page.get_by_label("Username").fill("lena")
             page.get_by_label("Password").fill("a long test password 1")
