@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -255,3 +256,23 @@ def test_the_writer_serves_the_read_even_when_the_database_stays_locked(sqlite_u
     with factory() as s:
         assert s.scalar(text("SELECT count(*) FROM audit_log")) == 1
     engine.dispose()
+
+
+def test_a_closed_writer_starts_again_for_the_next_entry(sqlite_url: str) -> None:
+    """An app whose lifespan ended (a test client closed, a server restarted in-process) keeps auditing
+    at once: the next entry starts a new writer thread instead of waiting out its timeout."""
+    upgrade_database(sqlite_url)
+    engine = create_db_engine(sqlite_url)
+    factory = session_factory(engine, audit_key=KEY)
+    writer = AuditWriter(factory, wait_seconds=5)
+    assert writer.record(AuditEvent(at=T0, user_id="u", action="read", entity="person", entity_id="a"))
+    writer.close()
+    started = time.monotonic()
+    assert writer.record(AuditEvent(at=T0, user_id="u", action="read", entity="person", entity_id="b"))
+    assert time.monotonic() - started < 2
+    writer.close()
+    writer.close()  # closing twice is harmless
+    with factory() as s:
+        verdict = verify_audit_chain(session=s)
+    engine.dispose()
+    assert verdict.intact and verdict.entries == 2

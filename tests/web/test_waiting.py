@@ -171,12 +171,51 @@ def test_the_admin_page_lists_codes_imports_did_not_match(
 
     example = Path(__file__).parents[2] / "examples" / "encounters"
     import_encounters(example / "claims.csv", example / "mapping.toml", db_url, progress=False)
+    import_encounters(example / "claims.csv", example / "mapping.toml", db_url, progress=False)
     make_user("ada", "admin")
     make_user("mia", "manager", program_ids=["FAC-N"])
     login("ada")
     assert 'href="/admin/service-codes"' in client.get("/admin/users").text
     text = _text(client.get("/admin/service-codes").text)
-    assert "S9484 not in the catalogue other — 1 1" in text and "CL-1010" in text
+    assert "S9484 not in the catalogue other — 1 2" in text and "CL-1010" in text  # 1 row, 2 imports
     client.post("/logout", data={"csrf_token": _token(client.get("/admin/users").text)})
     login("mia")
     assert client.get("/admin/service-codes").status_code == 403
+
+
+def test_the_actions_over_json(
+    client: TestClient, make_user: Callable[..., Any], waiting: None, db: Session
+) -> None:
+    from onward.web.sessions import CSRF_HEADER
+
+    make_user("mia", "manager", program_ids=["p1"])
+    signed = client.post("/api/v1/session", json={"username": "mia", "password": "a long test password 1"})
+    csrf = {CSRF_HEADER: signed.json()["csrf_token"]}
+    offered = client.post("/api/v1/referrals/r4/offer", json={}, headers=csrf)
+    assert offered.status_code == 200 and offered.json()["outcome"] == "offered"
+    assert client.post("/api/v1/referrals/r5/offer", json={}, headers=csrf).status_code == 409  # no slot left
+    booked = client.post(
+        "/api/v1/referrals/r4/appointment", json={"staff_id": "st1", "day": "2024-07-03"}, headers=csrf
+    )
+    assert booked.status_code == 201 and booked.json()["outcome"] == "offered"
+    for n in range(3):
+        tried = client.post(
+            "/api/v1/referrals/r3/contacts", json={"method": "letter", "reached": False}, headers=csrf
+        )
+        assert tried.status_code == 201 and tried.json()["unanswered_attempts"] == n + 1
+    closed = client.post(
+        "/api/v1/referrals/r3/outcome",
+        json={"outcome": "not_reached", "reason": "three letters"},
+        headers=csrf,
+    )
+    assert closed.status_code == 200 and closed.json()["outcome_date"] == "2024-06-30"
+    refused = client.post(
+        "/api/v1/referrals/r5/outcome",
+        json={"outcome": "declined", "reason": "does not want it"},
+        headers=csrf,
+    )
+    assert refused.status_code == 409 and "no slot offered" in refused.text
+    unknown = client.post(
+        "/api/v1/referrals/r5/outcome", json={"outcome": "lost", "reason": "x y z"}, headers=csrf
+    )
+    assert unknown.status_code == 422 and "not_reached" in unknown.text

@@ -51,11 +51,14 @@ class AuditWriter:
         self._factory = factory
         self._wait = wait_seconds
         self._queue: queue.Queue[_Job | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+        self._thread = self._new_thread()
         self._started = False
         self._lock = threading.Lock()
         self.committed_batches = 0
         self.failed_attempts = 0
+
+    def _new_thread(self) -> threading.Thread:
+        return threading.Thread(target=self._run, name="audit-writer", daemon=True)
 
     def _ensure_started(self) -> None:
         with self._lock:
@@ -93,12 +96,18 @@ class AuditWriter:
         return marker.done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Write what is queued, then stop the thread."""
-        if not self._started:
-            return
+        """Write what is queued, then stop the thread. A later event starts a new one: an app whose
+        lifespan ended (a server restarted in-process, a test client closed) keeps auditing instead of
+        making every audited request wait out its timeout."""
+        with self._lock:
+            if not self._started:
+                return
         self.flush(timeout)
         self._queue.put(None)
         self._thread.join(timeout)
+        with self._lock:
+            self._started = False
+            self._thread = self._new_thread()
 
     def _take_batch(self) -> list[_Job] | None:
         first = self._queue.get()

@@ -291,6 +291,10 @@ ROUTES: dict[str, Rule] = {
     "GET /admin/service-codes": _any(P.MANAGE_USERS),
     "GET /programs/{program_id}/capacity": _any(P.OWN_PROGRAMS, P.ALL_PROGRAMS),
     "GET /programs/access": _any(P.OWN_PROGRAMS),
+    "POST /api/v1/referrals/{referral_id}/offer": _any(P.ADMIT),
+    "POST /api/v1/referrals/{referral_id}/contacts": _any(P.ADMIT),
+    "POST /api/v1/referrals/{referral_id}/appointment": _any(P.ADMIT),
+    "POST /api/v1/referrals/{referral_id}/outcome": _any(P.ADMIT),
 }
 
 

@@ -1,12 +1,13 @@
 """The service codes imports could not match to the catalogue, for the admin page: one line per code and
-kind, summed over every import, with the latest import that met it (`interop/service_catalogue.py`)."""
+problem, as the latest import that met it found it, with how many imports met it
+(`interop/service_catalogue.py`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onward.security.access import Actor
@@ -22,7 +23,7 @@ class CodeLine:
     kind: str
     given_category: str | None
     catalogue_category: str | None
-    rows: int
+    rows: int  # in the latest import that met it (importing a file again does not add up)
     imports: int
     last_import: datetime
     last_source: str
@@ -31,41 +32,29 @@ class CodeLine:
 
 def code_issue_lines(*, session: Session, actor: Actor) -> list[CodeLine]:
     require_permission(actor, Permission.MANAGE_USERS)
-    grouped = (
-        select(
-            ServiceCodeIssue.code,
-            ServiceCodeIssue.kind,
-            ServiceCodeIssue.given_category,
-            ServiceCodeIssue.catalogue_category,
-            func.sum(ServiceCodeIssue.rows),
-            func.count(),
-            func.max(ServiceCodeIssue.import_id),
-            func.min(ServiceCodeIssue.first_service_id),
-        )
-        .group_by(
-            ServiceCodeIssue.code,
-            ServiceCodeIssue.kind,
-            ServiceCodeIssue.given_category,
-            ServiceCodeIssue.catalogue_category,
-        )
-        .order_by(ServiceCodeIssue.kind.desc(), func.sum(ServiceCodeIssue.rows).desc(), ServiceCodeIssue.code)
-    )
-    rows = session.execute(grouped).all()
-    imports = {
-        r.import_id: r
-        for r in session.scalars(select(ImportRecord).where(ImportRecord.import_id.in_({r[6] for r in rows})))
-    }
-    return [
+    found = session.execute(
+        select(ServiceCodeIssue, ImportRecord)
+        .join(ImportRecord, ImportRecord.import_id == ServiceCodeIssue.import_id)
+        .order_by(ServiceCodeIssue.import_id, ServiceCodeIssue.issue_id)
+    ).all()
+    latest: dict[tuple[str, str, str | None, str | None], tuple[ServiceCodeIssue, ImportRecord]] = {}
+    imports: dict[tuple[str, str, str | None, str | None], set[int]] = {}
+    for issue, record in found:
+        key = (issue.code, issue.kind, issue.given_category, issue.catalogue_category)
+        latest[key] = (issue, record)
+        imports.setdefault(key, set()).add(record.import_id)
+    lines = [
         CodeLine(
-            code=r[0],
-            kind=r[1],
-            given_category=r[2],
-            catalogue_category=r[3],
-            rows=int(r[4] or 0),
-            imports=int(r[5]),
-            last_import=imports[r[6]].finished_at,
-            last_source=imports[r[6]].source,
-            first_service_id=r[7],
+            code=issue.code,
+            kind=issue.kind,
+            given_category=issue.given_category,
+            catalogue_category=issue.catalogue_category,
+            rows=issue.rows,
+            imports=len(imports[key]),
+            last_import=record.finished_at,
+            last_source=record.source,
+            first_service_id=issue.first_service_id,
         )
-        for r in rows
+        for key, (issue, record) in latest.items()
     ]
+    return sorted(lines, key=lambda line: (line.kind != "unknown", -line.rows, line.code))

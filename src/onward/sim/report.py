@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -172,10 +173,25 @@ def chart_specs(result: MonteCarloResult) -> dict[str, dict[str, Any]]:
     return specs
 
 
+#: The ARIA attributes Vega writes on its groups and marks (removed: the chart is one labelled image).
+_ARIA = re.compile(r' (?:role|aria-roledescription|aria-label|aria-hidden)="[^"]*"')
+
+
 def to_svg(spec: dict[str, Any]) -> str:
-    """A Vega-Lite spec rendered on the server (vl-convert, offline) as an SVG string."""
+    """A Vega-Lite spec rendered on the server (vl-convert, offline) as an SVG string.
+
+    For screen readers the chart is one image named by its title: the root <svg> gets role="img" and an
+    aria-label, and the ARIA roles Vega puts on its mark groups are removed, since each would be an image
+    without alternative text (axe-core's svg-img-alt). The figures are in the table beside the charts."""
+    title = spec.get("title")
+    text = title.get("text") if isinstance(title, dict) else title
+    if isinstance(text, list):
+        text = " ".join(str(t) for t in text)
     version = "_".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    return str(vlc.vegalite_to_svg(spec, vl_version=version))
+    svg = str(vlc.vegalite_to_svg(spec, vl_version=version))
+    svg = _ARIA.sub("", svg)
+    label = html.escape(str(text or "SIMULATED chart"), quote=True)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
 def _summary_rows(result: MonteCarloResult) -> str:
