@@ -34,7 +34,7 @@ def _files() -> list[Path]:
 def test_the_scan_covers_the_code_and_the_docs() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in _files()}
     assert "README.md" in names and "docs/references.md" in names
-    assert "src/onward/metrics/registry.py" in names and "src/onward/sim/data/parameters.toml" in names
+    assert "src/onward/model/metric_registry.py" in names and "src/onward/sim/data/parameters.toml" in names
 
 
 @pytest.mark.parametrize("pattern", ["DESIGN section 5", "see REFERENCES.md", "../shared/DESIGN.md §8"])

@@ -16,6 +16,7 @@ from onward.model.eventlog import TABLES
 from onward.store.engine import create_db_engine
 from onward.store.migrate import upgrade_database
 from onward.store.tables import Base
+from onward.store.tables_voice import SEARCH_OBJECTS
 
 
 def _programs(*rows: tuple[str, str, int]) -> pa.Table:
@@ -65,7 +66,9 @@ def test_loading_an_empty_table_keeps_schema_and_constraints(database_url: str) 
             upsert(connection, TABLES["programs"], _programs(("a", "A", 1)), lambda _n: None)
             upsert(connection, TABLES["staff"], _staff("a"), lambda _n: None)
         with engine.connect() as connection:
-            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            # Full-text search objects are made by the migration outside the ORM (store/tables_voice.py).
+            assert [d for d in differences if not any(name in repr(d) for name in SEARCH_OBJECTS)] == []
         with pytest.raises(IntegrityError), engine.begin() as connection:  # foreign keys are back
             connection.execute(text("INSERT INTO staff VALUES ('s2', 'clinician', 'nowhere', 10)"))
     finally:

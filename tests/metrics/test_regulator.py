@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from onward.errors import ValidationError
-from onward.metrics.regulator import _hide, period_from_dates
+from onward.metrics.regulator import hide as _hide
+from onward.metrics.regulator import period_from_dates
 
 
 def test_from_and_to_name_one_calendar_period() -> None:

@@ -185,8 +185,9 @@ def regulator_command(
 ) -> None:
     from datetime import date
 
+    from onward.cli.regulator import build, write
     from onward.metrics.period import CalendarPeriod, parse_as_of
-    from onward.metrics.regulator import build, period_from_dates, write
+    from onward.metrics.regulator import period_from_dates
     from onward.metrics.report import is_synthetic_source
 
     url = source_url(None, db)

@@ -1,5 +1,9 @@
 """`onward report regulator`: one report for regulators and payers (docs/targets.md, "The regulator report").
 
+This module holds the report's figures from the event log (the published cube, the voice metrics) and its
+HTML and CSV; `onward.cli.regulator` adds what needs the services and the web layer (skills coverage as the
+coverage page suppresses it, the council register, the PDF) and writes the files.
+
 Sections: quality measures, access, outcomes (the published cube of `onward.metrics.publish`: one calendar
 period as of a month end, linked suppression), skills coverage (the calendar year of the period's end, up
 to it, suppressed per program as on the coverage page), ideas received and acted on (the voice metrics,
@@ -16,13 +20,12 @@ import io
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from onward.errors import ValidationError
 from onward.metrics.period import PERIOD_FORMS, CalendarPeriod
 from onward.metrics.registry import METRICS, MetricDefinition
-from onward.metrics.report import ReportData, gather, period_line
+from onward.metrics.report import ReportData, period_line
 from onward.model.targets import STATUS_RULE, Targets, format_value, status_in_row
 from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED
 
@@ -102,7 +105,7 @@ def _count_text(value: Any, hidden: bool) -> str:
     return f"{float(value):,.0f}"
 
 
-def _cube_rows(data: ReportData, targets: Targets | None) -> list[Row]:
+def cube_rows(data: ReportData, targets: Targets | None) -> list[Row]:
     rows: list[Row] = []
     scopes: list[tuple[str, str, dict[str, Any]]] = [("system", "All programs", data.overall)]
     scopes += [
@@ -152,55 +155,19 @@ def _shown(definition: MetricDefinition, value: Any, hidden: bool) -> str:
     return format_value(definition, float(value))
 
 
-def _skills_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row], str]:
-    from onward.metrics.backends import open_event_log
-    from onward.metrics.period import Period
-    from onward.metrics.skills import SKILLS_METRICS, compute_skills_metrics
-    from onward.web.skills_published import _suppressed
-
-    year = period.end.year
-    end = min(date(year, 12, 31), as_of)
-    log = open_event_log(db=url)
-    metrics = compute_skills_metrics(log, period=Period(date(year, 1, 1), end, as_of), db=url)
-    programs = list(metrics.by_program)
-    rows: list[Row] = []
-    for key, text in SKILLS_METRICS.items():
-        cells = _suppressed(metrics, key, programs) if programs else {}
-        for scope, cell in cells.items():
-            value = "suppressed" if cell.suppressed else _plain(cell.value, cell.denominator is not None)
-            rows.append(
-                Row(
-                    "Skills coverage",
-                    key,
-                    text,
-                    "system" if scope == "all" else scope,
-                    "All programs" if scope == "all" else scope,
-                    value,
-                    "" if cell.numerator is None else f"{cell.numerator:,}",
-                    "" if cell.denominator is None else f"{cell.denominator:,}",
-                    cell.suppressed,
-                )
-            )
-    note = (
-        f"Calendar year {year} from 1 January to {end} (skills figures are published per calendar year, "
-        "suppressed per program: docs/metrics.md, Skills metrics)."
-    )
-    return rows, note
-
-
-def _plain(value: float | int | None, rate: bool) -> str:
+def plain(value: float | int | None, rate: bool) -> str:
     if value is None:
         return "no data"
     return f"{100 * float(value):.1f} %" if rate else f"{float(value):,.0f}"
 
 
-def _hide(numerator: float, denominator: int | None) -> bool:
+def hide(numerator: float, denominator: int | None) -> bool:
     """A voice figure is hidden when a count behind it is from 1 to 10 (CMS cell-size policy)."""
     counts = [numerator] if denominator is None else [numerator, denominator - numerator]
     return any(1 <= c <= SMALL_CELL_MAX for c in counts)
 
 
-def _voice_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row], str]:
+def voice_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row], str]:
     try:
         from onward.metrics.voice import VOICE_METRICS, voice_metrics_of_database
     except ImportError:  # an installation without voice (issue 12)
@@ -209,7 +176,7 @@ def _voice_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row
     rows = []
     for key in ("voice_ideas", "voice_share_implemented", "voice_share_evaluated"):
         definition, figure = VOICE_METRICS[key], found.figures[key]
-        hidden = _hide(figure.numerator, figure.denominator)
+        hidden = hide(figure.numerator, figure.denominator)
         value = figure.value
         rows.append(
             Row(
@@ -218,7 +185,7 @@ def _voice_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row
                 definition.title,
                 "system",
                 "All programs",
-                "suppressed" if hidden else _plain(value, figure.denominator is not None),
+                "suppressed" if hidden else plain(value, figure.denominator is not None),
                 "" if hidden else f"{figure.numerator:,.0f}",
                 "" if hidden or figure.denominator is None else f"{figure.denominator:,}",
                 hidden,
@@ -229,47 +196,6 @@ def _voice_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row
         f"followed to {as_of} (the voice metrics, docs/metrics.md); counts from 1 to {SMALL_CELL_MAX} hidden."
     )
     return rows, note
-
-
-def _council(url: str, on: date) -> str:
-    try:
-        from onward.services.voice_council import council_state
-    except ImportError:
-        return "Not included: this installation has no council register."
-    from onward.settings import load_settings
-    from onward.store.engine import create_db_engine, session_factory
-
-    engine = create_db_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            state = council_state(session, on, load_settings(database_url=url).council_rule)
-    finally:
-        engine.dispose()
-    verdict = (
-        "meets the rule" if not state.problems else "does not meet the rule: " + "; ".join(state.problems)
-    )
-    return f"On {on}: {state.text}. Rule: {state.rule} The council {verdict}."
-
-
-def build(
-    *, url: str, period: CalendarPeriod, as_of: date | None, targets: Targets | None, synthetic: bool
-) -> RegulatorReport:
-    from onward.metrics.backends import open_event_log
-
-    data = gather(open_event_log(db=url), period=period, as_of=as_of, synthetic=synthetic)
-    month_end = date.fromisoformat(data.period["as_of"])
-    report = RegulatorReport(data.period, data.source, synthetic)
-    report.rows = _cube_rows(data, targets)
-    for section, _ in CUBE_SECTIONS:
-        report.notes[section] = (
-            f"{data.period['title']}, figures as of {month_end}; suppressed as one linked system with every "
-            "published figure (docs/metrics.md, Published figures)."
-        )
-    skills, report.notes["Skills coverage"] = _skills_rows(url, period, month_end)
-    voice, report.notes["Ideas received and acted on"] = _voice_rows(url, period, month_end)
-    report.rows += skills + voice
-    report.council = _council(url, period.end if period.end <= month_end else month_end)
-    return report
 
 
 _FIELDS = (
@@ -356,17 +282,3 @@ def render_csv(report: RegulatorReport) -> str:
         [*head, "Council composition", "council", "", "system", "", report.council, "", "", "", "", "", ""]
     )
     return out.getvalue()
-
-
-def write(report: RegulatorReport, out: Path) -> list[Path]:
-    """regulator.html, regulator.pdf (headless Chromium) and regulator.csv in `out`."""
-    from onward.services.skills_packets import html_to_pdf
-    from onward.web.app import STATIC_DIR
-
-    out.mkdir(parents=True, exist_ok=True)
-    page = render_html(report)
-    html_path, pdf_path, csv_path = out / "regulator.html", out / "regulator.pdf", out / "regulator.csv"
-    html_path.write_text(page, encoding="utf-8")
-    csv_path.write_text(render_csv(report), encoding="utf-8")
-    pdf_path.write_bytes(html_to_pdf(page.encode("utf-8"), static_dir=STATIC_DIR, path="/regulator"))
-    return [html_path, pdf_path, csv_path]

@@ -20,7 +20,8 @@ from onward.errors import ValidationError
 from onward.metrics.backends import EventLog, arrow_column, fetch_arrow, small_table
 from onward.metrics.period import Period, ResolvedPeriod
 from onward.metrics.thresholds import STUCK_MEASURE_RECENT_DAYS, STUCK_MIN_OPEN_DAYS
-from onward.model.eventlog import EndReason, ProgramKind, ServiceCategory
+from onward.model import eventlog
+from onward.model.eventlog import EndReason, ProgramKind
 
 GroupKey = Literal["program", "month"]
 GROUP_KEYS: tuple[GroupKey, ...] = ("program", "month")
@@ -30,9 +31,9 @@ GROUP_COLUMNS: dict[GroupKey, str] = {"program": "program_id", "month": "month"}
 FAR_FUTURE = date(9999, 12, 31)
 FAR_PAST = date(1, 1, 1)
 
-#: docs/metrics.md: "Treatment service" means category treatment or medication.
-TREATMENT_CATEGORIES: tuple[str, ...] = (ServiceCategory.TREATMENT.value, ServiceCategory.MEDICATION.value)
-CASE_MANAGEMENT: str = ServiceCategory.CASE_MANAGEMENT.value
+#: docs/metrics.md: "Treatment service" means category treatment or medication (defined in the model).
+TREATMENT_CATEGORIES = eventlog.TREATMENT_CATEGORIES
+CASE_MANAGEMENT = eventlog.CASE_MANAGEMENT
 GRADUATED: str = EndReason.GRADUATED.value
 INPATIENT: str = ProgramKind.INPATIENT.value
 

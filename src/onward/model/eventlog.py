@@ -62,6 +62,11 @@ class ServiceCategory(StrEnum):
     OTHER = "other"
 
 
+#: The categories that count as effective treatment (docs/metrics.md, service mix), and case management.
+TREATMENT_CATEGORIES: tuple[str, ...] = (ServiceCategory.TREATMENT.value, ServiceCategory.MEDICATION.value)
+CASE_MANAGEMENT: str = ServiceCategory.CASE_MANAGEMENT.value
+
+
 class Instrument(StrEnum):
     PHQ9 = "phq9"
     PHQ2 = "phq2"

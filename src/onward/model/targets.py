@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Literal
 
 from onward.errors import ValidationError
-from onward.metrics.registry import METRICS, MetricDefinition
+from onward.model.metric_registry import METRICS, MetricDefinition
 
 Good = Literal["higher", "lower"]
 StatusKey = Literal["on_track", "at_risk", "off_track", "none"]

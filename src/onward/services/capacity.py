@@ -18,9 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onward.errors import NotFoundError, PermissionDeniedError
-from onward.metrics.scope import CASE_MANAGEMENT, TREATMENT_CATEGORIES
 from onward.model.access import LITTLE_WINDOW_DAYS
-from onward.model.eventlog import StaffRole
+from onward.model.eventlog import CASE_MANAGEMENT, TREATMENT_CATEGORIES, StaffRole
 from onward.model.graduation import defaults_for
 from onward.model.queueing import QueueEstimate
 from onward.security.access import Actor

@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from onward.metrics.regulator import _hide, _plain
+from onward.metrics.regulator import hide as _hide
+from onward.metrics.regulator import plain as _plain
 from onward.web.metrics_cache import MetricsView, data_version
 
 
