@@ -122,10 +122,10 @@ class Model:
         female = self.rng.random(people) < FEMALE_SHARE
         slots = np.arange(people)
         self.free = np.arange(self.cap - 1, people - 1, -1)  # a stack: the next slot to fill is last
-        self._settle(slots, start_year - ages, female)
-        u = self.streams.uniform(self.key[slots], -1, _START)
+        self._settle(slice(0, people), start_year - ages, female)
+        u = self.streams.uniform(self.key[:people], -1, _START)
         unwell = slots[u < params.prevalence]
-        self.state[slots] = _W
+        self.state[:people] = _W
         self.state[unwell] = _U
         self.phq[unwell] = self._phq_unwell(unwell)
         self.counts = np.bincount(self.state, minlength=N_STATES)  # people per state, kept up to date
@@ -198,7 +198,7 @@ class Model:
         self.cap = cap
 
     def _settle(
-        self, slots: npt.NDArray[np.intp], birth_year: npt.NDArray[Any], female: npt.NDArray[Any]
+        self, slots: npt.NDArray[np.intp] | slice, birth_year: npt.NDArray[Any], female: npt.NDArray[Any]
     ) -> None:
         """New people in empty slots: fresh person numbers, streams and attributes.
 
@@ -215,8 +215,6 @@ class Model:
         self.pregnant_until[slots] = -1
         self.sud[slots] = self.streams.uniform(self.key[slots], -1, _SUD) < self.p.sud_share
         self.cm_need[slots] = self.streams.uniform(self.key[slots], -1, _CM_NEED)
-        if hasattr(self, "death"):
-            self._age_risks(slots)
 
     def _age_risks(self, slots: npt.NDArray[np.intp] | slice) -> None:
         """Each person's chance of dying this step at their age, and the bound of their draw."""
