@@ -85,3 +85,15 @@ def test_the_waiting_list_is_not_years_long(county: Path) -> None:
     assert len(waiting) > 0 and waited.median() < 180 and waited.max() < 730
     outcomes = set(referrals["outcome"])
     assert {"admitted", "waiting", "withdrawn", "declined", "not_reached"} <= outcomes
+
+
+def test_no_program_shows_free_places_beside_a_waiting_list(county: Path) -> None:
+    # Issue 10 depends on this county: the simulated queue exists only because treatment hours ran out.
+    programs = pd.read_parquet(county / "programs.parquet").set_index("program_id")
+    episodes = pd.read_parquet(county / "episodes.parquet")
+    referrals = pd.read_parquet(county / "referrals.parquet")
+    open_now = episodes[episodes["end_date"].isna()].groupby("program_id").size()
+    waiting = referrals[referrals["outcome"] == "waiting"].groupby("program_id").size()
+    assert len(waiting) > 0
+    for program, count in waiting.items():
+        assert count > 0 and programs.loc[program, "capacity_slots"] <= open_now.get(program, 0), program

@@ -273,12 +273,18 @@ def capacity_slots(
     *,
     ages: npt.NDArray[Any],
     female: npt.NDArray[Any],
+    waiting: npt.NDArray[Any],
 ) -> npt.NDArray[Any]:
-    """Slots: 10 % above each program's busiest step; skills programs sized to their population."""
+    """Slots: 10 % above each program's busiest step, but a program with people still waiting at the
+    end is full then (its slots = its open episodes): the simulated queue exists only because treatment
+    hours ran out, so the log never shows free places beside a waiting list. Skills programs are sized
+    to their population. `waiting` counts the referrals still waiting per program."""
     n_prog, T = len(county.kinds), result.n_steps
     rec = rows.step >= 0
     occupancy = np.bincount(prog[rec] * T + rows.step[rec], minlength=n_prog * T).reshape(n_prog, T)
     slots = np.ceil(occupancy.max(axis=1) * 1.1).astype(np.int64)
+    full = np.asarray(waiting)[:n_prog] > 0
+    slots = np.where(full, np.maximum(occupancy[:, T - 1], 1), slots).astype(np.int64)
     slots[county.index(K.SCHOOL)] = max(1, int(((ages >= 5) & (ages <= 18)).sum() * 0.25))
     women = int((female & (ages >= 15) & (ages <= 44)).sum())
     slots[county.index(K.PERINATAL)] = max(1, math.ceil(women * 0.0545 / 2))

@@ -349,7 +349,10 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
         pregnancy_due=due_days,
     )
     ages_now = start.year - birth_year
-    capacity = capacity_slots(county, rows, prog, result, r_prio[r_step >= 0], ages=ages_now, female=female)
+    still_waiting = np.bincount(r_prog[outcome == 0], minlength=len(county.kinds))  # outcome 0: waiting
+    capacity = capacity_slots(
+        county, rows, prog, result, r_prio[r_step >= 0], ages=ages_now, female=female, waiting=still_waiting
+    )
     tables = {
         "people": people,
         "programs": programs_table(county, capacity),
