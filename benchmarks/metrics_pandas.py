@@ -214,10 +214,13 @@ def compute(folder: Path, *, start: date | None = None, end: date | None = None)
     cohort["duration"] = np.where(
         treated, np.maximum(cohort["first_tx"] - cohort["origin"], 0), data_end - cohort["origin"]
     )
-    eligible = (data_end - cohort["origin"]) >= 14
-    cohort["eligible14"] = eligible.astype(float)
-    cohort["within14"] = (eligible & treated & (cohort["first_tx"] - cohort["origin"] <= 14)).astype(float)
-    add(_sum_by(cohort, {"eligible14": "eligible14", "within14": "within14"}))
+    # Shares treated within 14 days, 6 weeks and 18 weeks of referral, among those referred that long ago.
+    for days in (14, 42, 126):
+        eligible = (data_end - cohort["origin"]) >= days
+        cohort[f"eligible{days}"] = eligible.astype(float)
+        within = eligible & treated & (cohort["first_tx"] - cohort["origin"] <= days)
+        cohort[f"within{days}"] = within.astype(float)
+        add(_sum_by(cohort, {f"eligible{days}": f"eligible{days}", f"within{days}": f"within{days}"}))
     km = _km_quantiles(cohort)
 
     # Outcomes: NHS Talking Therapies over episodes ended in the period with >= 2 PHQ-9/GAD-7 of one kind.
@@ -359,6 +362,8 @@ def compute(folder: Path, *, start: date | None = None, end: date | None = None)
             "days_to_first_treatment_median": median,
             "days_to_first_treatment_p90": p90,
             "share_treated_within_14_days": _rate(g("within14", 0), g("eligible14", 0)),
+            "share_treated_within_6_weeks": _rate(g("within42", 0), g("eligible42", 0)),
+            "share_treated_within_18_weeks": _rate(g("within126", 0), g("eligible126", 0)),
             "graduation_rate": _rate(g("graduated", 0), g("discharges", 0)),
             "stuck_count": int(g("stuck", 0)),
             "stuck_share": _rate(g("stuck", 0), g("census", 0)),
