@@ -1,7 +1,9 @@
 """Direction numbers published outside the cube (docs/targets.md): prevention coverage (the skills lessons
 delivered of those due) and ideas implemented (the voice metrics), shown on the leader's home beside the
-cube's direction cards, each with its own period and its own small-cell rule, computed once per data
-version and period and kept in memory (only suppressed figures are kept)."""
+cube's direction cards, each with its own period and its own small-cell rule, computed once per version
+of the published figures (the cube's data version: clinical writes are folded in with the cube's own
+background refresh, docs/metrics.md "Refresh") and period, one computation at a time (the engine's DuckDB
+connection serves one call at a time), and kept in memory (only suppressed figures are kept)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from onward.metrics.regulator import hide as _hide
 from onward.metrics.regulator import plain as _plain
-from onward.web.metrics_cache import MetricsView, data_version
+from onward.web.metrics_cache import MetricsView
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +64,26 @@ def _voice(url: str, start: date, end: date, title: str) -> Extra | None:
 
 _CACHE: dict[tuple[Any, ...], list[Extra]] = {}
 _LOCK = threading.Lock()
+_COMPUTE = threading.Lock()
 
 
 def direction_extras(request: Request, session: Session, view: MetricsView) -> list[Extra]:
     """The extra direction numbers of the view's period (cached per data version and period)."""
     url = request.app.state.settings.resolved_database_url
-    key = (url, data_version(session), view.period["period"], view.period["as_of"])
+    key = (url, view.version, view.period["period"], view.period["as_of"])
     with _LOCK:
         held = _CACHE.get(key)
     if held is not None:
         return held
+    with _COMPUTE:  # concurrent first requests compute once; the others then find it cached
+        with _LOCK:
+            held = _CACHE.get(key)
+        if held is not None:
+            return held
+        return _compute(url, key, view)
+
+
+def _compute(url: str, key: tuple[Any, ...], view: MetricsView) -> list[Extra]:
     as_of = date.fromisoformat(view.period["as_of"])
     start, end = date.fromisoformat(view.period["from"]), date.fromisoformat(view.period["to"])
     out = [_skills(url, as_of)]
