@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from onward.errors import PermissionDeniedError
 from onward.security.access import Actor
+from onward.security.audit import append_audit
 from onward.security.policy import Permission
 from onward.store.engine import begin_write
 
@@ -17,6 +19,32 @@ def require_permission(actor: Actor, permission: Permission) -> None:
     """Refuse (403) an actor without `permission`: the services check it again whoever calls them."""
     if not actor.may(permission):
         raise PermissionDeniedError(f"your role ({actor.role}) may not do this ({permission.value})")
+
+
+def audit_by(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    action: str,
+    entity: str,
+    entity_id: str,
+    detail: str,
+    *,
+    person_id: str | None = None,
+) -> None:
+    """Append the audit row of a service write by `actor` (who, role, request id), in its transaction."""
+    append_audit(
+        session=session,
+        at=now,
+        user_id=actor.user_id,
+        role=actor.role,
+        request_id=actor.request_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        person_id=person_id,
+        detail=detail,
+    )
 
 
 @contextmanager

@@ -20,9 +20,8 @@ from onward.model.access import NOT_REACHED_ATTEMPTS
 from onward.model.eventlog import ReferralOutcome, StaffRole
 from onward.model.pathways import require_reason
 from onward.security.access import Actor
-from onward.security.audit import append_audit
 from onward.security.policy import Permission
-from onward.services._guard import require_permission, write_transaction
+from onward.services._guard import audit_by, require_permission, write_transaction
 from onward.services.care_day import care_day, record_id
 from onward.services.referrals import referral_stage
 from onward.store.tables import Episode, Program, Referral, Staff
@@ -291,15 +290,6 @@ def _set_outcome(referral: Referral, outcome: str, day: date, reason: str) -> No
 def _audit(
     session: Session, actor: Actor, now: datetime, action: str, referral: Referral, detail: str
 ) -> None:
-    append_audit(
-        session=session,
-        at=now,
-        user_id=actor.user_id,
-        role=actor.role,
-        request_id=actor.request_id,
-        action=action,
-        entity="referral",
-        entity_id=referral.referral_id,
-        person_id=referral.person_id,
-        detail=detail,
+    audit_by(
+        session, actor, now, action, "referral", referral.referral_id, detail, person_id=referral.person_id
     )

@@ -37,7 +37,7 @@ from onward.model.pathways import (
 from onward.security.access import Actor, require_episode, require_person
 from onward.security.audit import append_audit
 from onward.security.policy import Permission
-from onward.services._guard import require_permission, write_transaction
+from onward.services._guard import audit_by, require_permission, write_transaction
 from onward.services.care_day import care_day, new_id, record_id
 from onward.store.tables import Episode, Person, Program, Referral, Staff
 from onward.store.tables_pathways import GraduationCriteria, ReferralPathway, StageChange
@@ -471,15 +471,6 @@ def waiting_list(*, session: Session, actor: Actor, program_id: str, now: dateti
 def _audit(
     session: Session, actor: Actor, now: datetime, action: str, referral: Referral, detail: str
 ) -> None:
-    append_audit(
-        session=session,
-        at=now,
-        user_id=actor.user_id,
-        role=actor.role,
-        request_id=actor.request_id,
-        action=action,
-        entity="referral",
-        entity_id=referral.referral_id,
-        person_id=referral.person_id,
-        detail=detail,
+    audit_by(
+        session, actor, now, action, "referral", referral.referral_id, detail, person_id=referral.person_id
     )

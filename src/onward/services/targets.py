@@ -27,9 +27,8 @@ from onward.model.targets import (
     targetable,
 )
 from onward.security.access import Actor
-from onward.security.audit import append_audit
 from onward.security.policy import Permission
-from onward.services._guard import write_transaction
+from onward.services._guard import audit_by, write_transaction
 from onward.store.tables import Program
 from onward.store.tables_targets import Target
 
@@ -112,18 +111,7 @@ def _supersede(session: Session, metric_key: str, program_id: str | None) -> Non
 
 
 def _audit(session: Session, actor: Actor, now: datetime, action: str, row: Target, detail: str) -> None:
-    append_audit(
-        session=session,
-        at=now,
-        user_id=actor.user_id,
-        role=actor.role,
-        request_id=actor.request_id,
-        action=action,
-        entity="target",
-        entity_id=row.target_id,
-        person_id=None,
-        detail=detail,
-    )
+    audit_by(session, actor, now, action, "target", row.target_id, detail)
 
 
 def _scope_words(metric_key: str, program_id: str | None) -> str:

@@ -37,9 +37,8 @@ from onward.model.voice import (
     tsquery,
 )
 from onward.security.access import Actor
-from onward.security.audit import append_audit
 from onward.security.policy import Permission
-from onward.services._guard import require_permission, write_transaction
+from onward.services._guard import audit_by, require_permission, write_transaction
 from onward.store.tables_voice import (
     VoiceCampaign,
     VoiceComment,
@@ -60,18 +59,7 @@ def new_id() -> str:
 def audit(
     session: Session, actor: Actor, now: datetime, action: str, entity: str, entity_id: str, detail: str
 ) -> None:
-    append_audit(
-        session=session,
-        at=now,
-        user_id=actor.user_id,
-        role=actor.role,
-        request_id=actor.request_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        person_id=None,
-        detail=detail,
-    )
+    audit_by(session, actor, now, action, entity, entity_id, detail)
 
 
 # --- campaigns ------------------------------------------------------------------------------------
