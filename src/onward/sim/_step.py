@@ -29,15 +29,17 @@ _TO_FLOAT = 1.0 / 2.0**32
 Moves = list[npt.NDArray[np.intp]]
 
 
-def _choose(u: npt.NDArray[Any], probs: list[Any]) -> npt.NDArray[np.int8]:
-    """Competing risks with one uniform: outcome j when sum(p[:j]) <= u < sum(p[:j+1]); -1 = stay."""
-    if u.size == 0:
-        return np.zeros(0, dtype=np.int8)
-    bounds = np.empty((len(probs), u.size))
-    for j, p in enumerate(probs):
-        bounds[j] = p
-    np.cumsum(bounds, axis=0, out=bounds)
-    out: npt.NDArray[np.int8] = (u[None, :] >= bounds).sum(axis=0, dtype=np.int8)  # bounds passed
+def _choose(u: npt.NDArray[np.float64], probs: list[Any]) -> npt.NDArray[np.int8]:
+    """Competing risks with one uniform: outcome j when sum(p[:j]) <= u < sum(p[:j+1]); -1 = stay.
+
+    The running sum starts as a float64 scalar and stays one while the risks are scalars, so a step
+    touches each person's draw once per risk and never builds a (risks × people) table.
+    """
+    out = np.zeros(u.size, dtype=np.int8)
+    high: Any = np.float64(0.0)
+    for p in probs:
+        high = high + p
+        out += u >= high  # the number of bounds passed
     out[out == len(probs)] = -1
     return out
 
@@ -62,7 +64,13 @@ def transitions(
     others = np.flatnonzero(bits < m.bound)
     order = others[np.argsort(s[others], kind="stable")]
     bounds = np.concatenate(([0], np.cumsum(np.bincount(s[order], minlength=N_STATES))))
-    group = [order[bounds[k] : bounds[k + 1]] for k in range(N_STATES)]
+    spans = [slice(bounds[k], bounds[k + 1]) for k in range(N_STATES)]
+    group = [order[span] for span in spans]
+    # Each grouped person's uniform and chance of dying, gathered once and sliced by state.
+    u_all = bits[order].astype(np.float64)
+    u_all += 0.5
+    u_all *= _TO_FLOAT
+    death_all = m.death_p[order]
     moved: Moves = []
     gone: Moves = []
     died: list[npt.NDArray[np.bool_]] = []
@@ -70,11 +78,11 @@ def transitions(
         ("new_cases", "new_cases_school_age", "recoveries", "graduations", "relapses", "dropouts"), 0
     )
 
-    def u_of(g: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
-        return (bits[g].astype(np.float64) + 0.5) * _TO_FLOAT
+    def u_of(state: State) -> npt.NDArray[np.float64]:
+        return u_all[spans[state]]
 
-    def death(g: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
-        return m.death_p[g]
+    def death(state: State) -> npt.NDArray[np.float32]:
+        return death_all[spans[state]]
 
     def move(g: npt.NDArray[np.intp], o: npt.NDArray[np.int8], j: int, to: State) -> npt.NDArray[np.intp]:
         chosen: npt.NDArray[np.intp] = g[o == j]
@@ -95,7 +103,7 @@ def transitions(
     if m.skills:
         protected = m.protected_until[g] > T
         onset = np.where(protected, q["incidence"] * m.onset_factor[g], q["incidence"])
-    o = _choose(u_of(g), [onset, death(g), q["leave"]])
+    o = _choose(u_of(_W), [onset, death(_W), q["leave"]])
     cases = move(g, o, 0, _U)
     m._new_case(cases)
     flows["new_cases"] = cases.size
@@ -104,7 +112,7 @@ def transitions(
     leave(g, o, 1)
     # unwell, not in contact: referral, remission, death, moving away
     g = group[_U]
-    o = _choose(u_of(g), [q["help_seeking"], q["remission_untreated"], death(g), q["leave"]])
+    o = _choose(u_of(_U), [q["help_seeking"], q["remission_untreated"], death(_U), q["leave"]])
     ref = move(g, o, 0, _Q)
     pr = np.searchsorted(
         np.cumsum([m.p.emergent_share, m.p.urgent_share]), m._uniform(ref, _PRIORITY), side="right"
@@ -114,7 +122,7 @@ def transitions(
     leave(g, o, 2)
     # waiting: remission while waiting, death, moving away
     g = group[_Q]
-    o = _choose(u_of(g), [q["remission_untreated"], death(g), q["leave"]])
+    o = _choose(u_of(_Q), [q["remission_untreated"], death(_Q), q["leave"]])
     move(g, o, 0, _W)
     leave(g, o, 1)
     # treatment, by level; a case manager's support lowers dropout (cm_retention_effect)
@@ -123,14 +131,14 @@ def transitions(
         g = group[level]
         past = (T - m.entered[g]) >= {_L1: m.course, _L2: m.intensive_course, _L3: m.residential_stay}[level]
         dropout = np.where(m.cm_need[g] < m.cm_coverage, q["dropout"] * retained, q["dropout"])
-        risks: list[Any] = [q["treatment_recovery"], dropout, death(g), q["leave"]]
+        risks: list[Any] = [q["treatment_recovery"], dropout, death(level), q["leave"]]
         if level == _L1:
             risks += [np.where(past, q["to_case_management"], 0.0), np.where(past, q["step_up"], 0.0)]
         elif level == _L2:
             risks += [np.where(past, q["step_down_intensive"], 0.0)]
         else:
             risks += [np.where(past, 1.0, 0.0)]
-        o = _choose(u_of(g), risks)
+        o = _choose(u_of(level), risks)
         rec = move(g, o, 0, _RIS)
         m.phq[rec] = m._phq_recovered(rec)
         flows["recoveries"] += rec.size
@@ -154,11 +162,11 @@ def transitions(
         q["cm_recovery"],
         q["cm_disengage"],
         q["cm_step_up"],
-        death(g),
+        death(_CM),
         q["leave"],
         np.where(review, 1.0, 0.0),
     ]
-    o = _choose(u_of(g), risks)
+    o = _choose(u_of(_CM), risks)
     rec = move(g, o, 0, _RIS)
     m.phq[rec] = m._phq_recovered(rec)
     flows["recoveries"] += rec.size
@@ -172,8 +180,8 @@ def transitions(
     g = group[_RIS]
     due = (T - m.entered[g] >= m.graduate_after) if m.graduate_after else np.zeros(g.size, bool)
     o = _choose(
-        u_of(g),
-        [q["relapse_in_service"], q["maintenance_discharge"], death(g), q["leave"], np.where(due, 1.0, 0.0)],
+        u_of(_RIS),
+        [q["relapse_in_service"], q["maintenance_discharge"], death(_RIS), q["leave"], np.where(due, 1.0, 0.0)],
     )
     rel = move(g, o, 0, _L1)
     m.phq[rel] = m._phq_unwell(rel)
@@ -184,7 +192,7 @@ def transitions(
     g = group[_G]
     relapse = np.where(m.sud[g], q["relapse_sud"], q["relapse_after_discharge"])
     fast = m.p.fast_return_share
-    o = _choose(u_of(g), [relapse * fast, relapse * (1.0 - fast), death(g), q["leave"]])
+    o = _choose(u_of(_G), [relapse * fast, relapse * (1.0 - fast), death(_G), q["leave"]])
     back = move(g, o, 0, _Q)
     m.phq[back] = m._phq_unwell(back)
     m._refer(back, 1, ReferralReason.FAST_RETURN)
