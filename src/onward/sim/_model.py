@@ -81,6 +81,11 @@ _SLOT_FIELDS: dict[str, tuple[type[np.generic], int | float]] = {
 """Per-slot arrays and the value of an empty slot (state LEFT = nobody lives there)."""
 
 
+def _phq_at_caseness(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+    """PHQ-9 at caseness from a standard normal draw (Model._phq_unwell says why)."""
+    return np.clip(np.rint(15.5 + 4.0 * z), 10, 27).astype(np.float32)
+
+
 class Model:
     """Arrays of one population and the per-step parameters; `step` advances everyone once."""
 
@@ -224,6 +229,13 @@ class Model:
         age += self.state[slots] * np.int32(MAX_AGE + 1)  # row of the state in the flat table
         self.bound[slots] = self._bound_flat[age]
 
+    def _set_bounds(self, slots: npt.NDArray[np.intp]) -> None:
+        """The bound of people whose state changed (their chance of dying changes only with age)."""
+        age = np.subtract(self.year, self.birth_year[slots], dtype=np.int32)
+        np.clip(age, 0, MAX_AGE, out=age)
+        age += self.state[slots] * np.int32(MAX_AGE + 1)
+        self.bound[slots] = self._bound_flat[age]
+
     def _bounds(self) -> npt.NDArray[np.uint32]:
         """[state, age] → the largest 32-bit draw that can move a person: the sum of the state's risks.
 
@@ -283,8 +295,7 @@ class Model:
 
         Mean 15.5, SD 4 is an assumption: about the middle of the moderate-to-severe bands.
         """
-        z = self.streams.normal(self.key[idx], self.t_global, _PHQ_NEW)
-        return np.clip(np.rint(15.5 + 4.0 * z), 10, 27).astype(np.float32)
+        return _phq_at_caseness(self.streams.normal(self.key[idx], self.t_global, _PHQ_NEW))
 
     def _phq_recovered(self, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
         """PHQ-9 after recovery: below caseness (< 10), mostly minimal or mild (assumption: N(4.5, 2))."""
@@ -292,8 +303,10 @@ class Model:
         return np.clip(np.rint(4.5 + 2.0 * z), 0, 9).astype(np.float32)
 
     def _new_case(self, idx: npt.NDArray[np.intp]) -> None:
-        self.phq[idx] = self._phq_unwell(idx)
-        self.sud[idx] = self._uniform(idx, _SUD) < self.p.sud_share
+        keys = self.key[idx]
+        z = self.streams.normal(keys, self.t_global, _PHQ_NEW)
+        self.phq[idx] = _phq_at_caseness(z)
+        self.sud[idx] = self.streams.uniform(keys, self.t_global, _SUD) < self.p.sud_share
 
     def _refer(self, idx: npt.NDArray[np.intp], priority: npt.NDArray[np.uint8] | int, reason: int) -> None:
         self.priority[idx] = priority
@@ -321,25 +334,22 @@ class Model:
             school_exposure(self)
         self.t_rec, self.referrals_this_step = t, 0
         s = self.state
-        new, others, moved, flows, departed = transitions(self)
-        changed = np.concatenate(moved) if moved else np.zeros(0, dtype=np.intp)
+        done = transitions(self)
+        new, others, flows, dead, died = done.new, done.others, done.flows, done.gone, done.died
+        changed = np.concatenate(done.moved) if done.moved else np.zeros(0, dtype=np.intp)
         self.entered[changed] = self.t_global
-        # only the people looked at (`others`: every draw below its bound) can have moved
-        counts = (
-            self.counts
-            - np.bincount(s[others], minlength=N_STATES)
-            + np.bincount(new[others], minlength=N_STATES)
-        )
-        admitted, wait_steps, treat_hours = self._admit(new, others, counts)
+        # only the people looked at (`others`) can have moved; their new states are gathered once
+        new_others = new[others]
+        counts = self.counts - done.before + np.bincount(new_others, minlength=N_STATES)
+        admitted, wait_steps, treat_hours = self._admit(new, others, new_others, counts)
         # The program of an episode changes when the person moves to another level of care or to
         # case management (maintenance stays in the program where the person was last treated).
         prog = changed[_PROGRAM_STATES[new[changed]] & (new[changed] != self.prog_state[changed])]
         self.episode_at[prog] = self.t_global
         self.prog_state[prog] = new[prog]
-        dead, died = departed
         self.counts = counts
         self.state = new
-        self._age_risks(np.concatenate((changed, admitted)))  # their state, so their bound, changed
+        self._set_bounds(np.concatenate((changed, admitted)))  # their state, so their bound, changed
         self.rec.gone(t, self.pid[dead], died, self.t_global)
         self.departed += dead.size
         population = births_and_moves(self)
@@ -354,7 +364,8 @@ class Model:
         flows["admissions"] = int(np.count_nonzero(~old_in & new_in))
         flows["exits"] = int(np.count_nonzero(old_in & ~new_in))
         flows["queue_admissions"] = admitted.size
-        self._record_step(out, t, s, others, changed, flows, wait_steps, treat_hours)
+        svc = others[IN_SERVICE[new_others]]  # nobody goes from well into service in one step
+        self._record_step(out, t, s, svc, changed, flows, wait_steps, treat_hours)
 
     def cm_support(self) -> float:
         """Share of people in treatment who have a case manager this step (docs/simulation.md).
@@ -371,19 +382,27 @@ class Model:
         return float(min(p.cm_support_share, left / treated))
 
     def _admit(
-        self, new: npt.NDArray[np.uint8], others: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
+        self,
+        new: npt.NDArray[np.uint8],
+        others: npt.NDArray[np.intp],
+        new_others: npt.NDArray[np.uint8],
+        counts: npt.NDArray[np.intp],
     ) -> tuple[npt.NDArray[np.intp], int, float]:
         """Admit from the waiting list into free treatment hours: priority first, then longest wait.
 
         Emergent referrals are always admitted (crisis beds overflow rather than turn people away).
-        Updates `counts` in place. Returns (people admitted, total steps they waited, treatment hours in use).
+        Updates `counts` and `new_others` (the new states of `others`) in place. Returns (people admitted, total steps they waited, treatment hours in use).
         """
         used = float(counts @ self.level_hours)
         free = self.treatment_capacity - used
-        waiting = others[new[others] == _Q]  # nobody goes from well to waiting in one step
+        at = np.flatnonzero(new_others == _Q)  # nobody goes from well to waiting in one step
+        waiting = others[at]
         if waiting.size == 0:
             return waiting, 0, used
-        order = np.lexsort((self.entered[waiting], self.priority[waiting]))
+        # priority first, then longest wait (earliest step in the queue), ties by slot: one stable sort
+        key = self.priority[waiting].astype(np.int64) << 32
+        key += self.entered[waiting]
+        order = np.argsort(key, kind="stable")
         ranked = waiting[order]
         need = np.cumsum(self.level_hours[self.admit_level[ranked]])
         take = max(
@@ -391,6 +410,7 @@ class Model:
         )
         admitted = ranked[:take]
         new[admitted] = self.admit_level[admitted]
+        new_others[at[order[:take]]] = new[admitted]
         t = self.t_global
         waited = int((t - self.entered[admitted]).sum())
         self.entered[admitted] = t
@@ -408,7 +428,7 @@ class Model:
         out: dict[str, npt.NDArray[np.float64]],
         t: int,
         old: npt.NDArray[np.uint8],
-        others: npt.NDArray[np.intp],
+        svc: npt.NDArray[np.intp],
         changed: npt.NDArray[np.intp],
         flows: dict[str, int],
         wait_steps: int,
@@ -452,7 +472,6 @@ class Model:
         out["skills_protected"][t] = (
             np.count_nonzero(self.protected_until > self.t_global) if self.skills else 0
         )
-        svc = others[IN_SERVICE[new[others]]]  # nobody goes from well into service in one step
         out["stuck"][t] = np.count_nonzero(
             (self.t_global - self.admitted_at[svc] >= self.stuck_steps)
             & (np.rint(self.phq_base[svc] - self.phq[svc]) < RELIABLE_CHANGE_PHQ9)

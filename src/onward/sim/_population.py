@@ -122,10 +122,13 @@ def births_and_moves(m: Model) -> dict[str, int]:
     lo, hi = FERTILE_AGES
 
     def fertile(idx: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
-        age = m.year - m.birth_year[idx].astype(np.int64)
-        ok: npt.NDArray[np.bool_] = (
-            m.female[idx] & (m.state[idx] != _X) & (age >= lo) & (age < hi) & (m.pregnant_until[idx] < t)
-        )
+        # narrowed one test at a time: each gather from the population reads only the candidates left
+        at = np.flatnonzero(m.female[idx])
+        age = m.year - m.birth_year[idx[at]].astype(np.int64)
+        at = at[(age >= lo) & (age < hi)]
+        at = at[(m.state[idx[at]] != _X) & (m.pregnant_until[idx[at]] < t)]
+        ok = np.zeros(idx.size, dtype=bool)
+        ok[at] = True
         return ok
 
     k_preg = int(m.rng.binomial(max(0, m.fertile), m.q["fertility"]))

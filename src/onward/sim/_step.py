@@ -9,7 +9,7 @@ an exit like any other.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -44,16 +44,20 @@ def _choose(u: npt.NDArray[np.float64], probs: list[Any]) -> npt.NDArray[np.int8
     return out
 
 
-def transitions(
-    m: Model,
-) -> tuple[
-    npt.NDArray[np.uint8],
-    npt.NDArray[np.intp],
-    Moves,
-    dict[str, int],
-    tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]],
-]:
-    """(new states, people neither well nor gone at the start, who moved, flows, (who left, died?))."""
+class Outcome(NamedTuple):
+    """What one step's transitions did (before admission from the waiting list)."""
+
+    new: npt.NDArray[np.uint8]  # everyone's state after the step
+    others: npt.NDArray[np.intp]  # the people looked at, ascending (nobody else moved)
+    before: npt.NDArray[np.intp]  # how many of them were in each state at the start
+    moved: Moves  # who changed state
+    flows: dict[str, int]
+    gone: npt.NDArray[np.intp]  # who died or moved away
+    died: npt.NDArray[np.bool_]  # of those, who died
+
+
+def transitions(m: Model) -> Outcome:
+    """Everyone's move out of their current state this step."""
     q, s, T = m.q, m.state, m.t_global
     m.cm_coverage = m.cm_support()
     bits = m.streams.bits(m.key, T, _MAIN)
@@ -62,15 +66,20 @@ def transitions(
     # services or waiting, the few well, unwell or graduated people who move, never an empty slot);
     # they are grouped by state.
     others = np.flatnonzero(bits < m.bound)
-    order = others[np.argsort(s[others], kind="stable")]
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(s[order], minlength=N_STATES))))
+    # Gathers from the whole population follow `others` (ascending, so memory is read in order);
+    # the reordering by state then works on these small arrays.
+    s_others = s[others]
+    perm = np.argsort(s_others, kind="stable")
+    order = others[perm]
+    before = np.bincount(s_others, minlength=N_STATES)
+    bounds = np.concatenate(([0], np.cumsum(before)))
     spans = [slice(bounds[k], bounds[k + 1]) for k in range(N_STATES)]
     group = [order[span] for span in spans]
     # Each grouped person's uniform and chance of dying, gathered once and sliced by state.
-    u_all = bits[order].astype(np.float64)
+    u_all = bits[others][perm].astype(np.float64)
     u_all += 0.5
     u_all *= _TO_FLOAT
-    death_all = m.death_p[order]
+    death_all = m.death_p[others][perm]
     moved: Moves = []
     gone: Moves = []
     died: list[npt.NDArray[np.bool_]] = []
@@ -202,4 +211,4 @@ def transitions(
     leave(g, o, 2)
     dead = np.concatenate(gone) if gone else np.zeros(0, np.intp)
     was_death = np.concatenate(died) if died else np.zeros(0, bool)
-    return new, others, moved, flows, (dead, was_death)
+    return Outcome(new, others, before, moved, flows, dead, was_death)

@@ -52,8 +52,10 @@ class Streams:
 
     def keys(self, person: npt.NDArray[Any]) -> npt.NDArray[np.uint32]:
         """The key of each person number."""
-        x = (np.asarray(person, dtype=np.uint64) * np.uint64(0x9E3779B1)) ^ np.uint64(self._seed >> 32)
-        return fmix32((x & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        # uint32 arithmetic wraps modulo 2**32: the low 32 bits of the 64-bit product, as before
+        x = np.multiply(np.asarray(person).astype(np.uint32), np.uint32(0x9E3779B1), dtype=np.uint32)
+        np.bitwise_xor(x, np.uint32(self._seed >> 32), out=x)
+        return fmix32(x)
 
     def salt(self, step: int, purpose: int) -> np.uint32:
         return np.uint32(_splitmix64(self._seed ^ (step * 64 + purpose)) & 0xFFFFFFFF)
