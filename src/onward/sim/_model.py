@@ -30,7 +30,7 @@ from onward.sim._recorder import Recorder
 from onward.sim._streams import Streams
 from onward.sim.parameters import Parameters
 from onward.sim.result import ReferralReason
-from onward.sim.states import IN_SERVICE, N_STATES, State
+from onward.sim.states import IN_SERVICE, N_STATES, SERVICE_STATES, State
 
 DAYS_PER_MONTH = 365.25 / 12
 RELIABLE_CHANGE_PHQ9 = 6  # NHS Talking Therapies reliable change on PHQ-9 (docs/references.md)
@@ -47,6 +47,8 @@ _PROGRAM_STATES[[_L1, _L2, _L3, _CM]] = True
 # Purposes of the per-person streams (docs/simulation.md, "Random streams").
 _MAIN, _PRIORITY, _PHQ_NEW, _SUD, _PHQ_REC, _DRIFT, _CM_NEED, _START = range(8)
 _INT32_MAX = np.iinfo(np.int32).max
+_FIRST_SERVICE = np.uint8(min(SERVICE_STATES))
+assert set(SERVICE_STATES) == set(range(int(_FIRST_SERVICE), int(_FIRST_SERVICE) + len(SERVICE_STATES)))
 
 
 def per_step(p: float, steps_per_month: float) -> float:
@@ -161,11 +163,6 @@ class Model:
                 "fertility",
             )
         }
-        self.death = monthly_death_by_age(params.mortality_scale, spm)
-        self.death_max = float(self.death.max())
-        self._death32 = self.death.astype(np.float32)
-        self._bound_flat = self._bounds().ravel()
-        self._age_risks(slice(None))
 
         def steps(months: float) -> int:
             return max(1, round(months * spm))
@@ -177,6 +174,10 @@ class Model:
         self.graduate_after = steps(params.graduate_after_months) if params.graduate_after_months > 0 else 0
         self.cm_review = steps(params.cm_review_months) if params.cm_review_months > 0 else 0
         self.stuck_steps = round(STUCK_MONTHS * spm)
+        self.death = monthly_death_by_age(params.mortality_scale, spm)
+        self._death32 = self.death.astype(np.float32)
+        self._bound_flat = self._bounds().ravel()
+        self._age_risks(slice(None))
         staff = params.staff_hours_per_1000 * people / 1000.0
         self.treatment_capacity = staff * (1.0 - params.case_management_share)
         self.cm_capacity = staff * params.case_management_share
@@ -239,15 +240,20 @@ class Model:
     def _bounds(self) -> npt.NDArray[np.uint32]:
         """[state, age] → the largest 32-bit draw that can move a person: the sum of the state's risks.
 
-        Most residents are well or unwell and stay so; only people whose draw falls below their bound
-        are grouped and looked at (states with time-based moves always are; empty slots never).
+        Most residents are well, unwell, graduated or in maintenance and stay so; only people whose
+        draw falls below their bound are grouped and looked at. People waiting (for admission) and in
+        treatment or case management (their symptoms change every step) always are, and so is
+        maintenance when it ends after a set time; empty slots never.
         """
-        q, death = self.q, self.death
+        q = self.q
+        death = self._death32.astype(np.float64)  # the risk each person's draw is compared with
         top = np.full((N_STATES, death.size), 2.0**32)
         top[_W] = (q["incidence"] + q["leave"] + death) * 2.0**32
         top[_U] = (q["help_seeking"] + q["remission_untreated"] + q["leave"] + death) * 2.0**32
         relapse = max(q["relapse_sud"], q["relapse_after_discharge"])
         top[_G] = (relapse + q["leave"] + death) * 2.0**32
+        if not self.graduate_after:
+            top[_RIS] = (q["relapse_in_service"] + q["maintenance_discharge"] + q["leave"] + death) * 2.0**32
         top[_X] = 0.0
         table: npt.NDArray[np.uint32] = np.minimum(np.ceil(top), 2.0**32 - 1).astype(np.uint32)
         return table
@@ -364,8 +370,12 @@ class Model:
         flows["admissions"] = int(np.count_nonzero(~old_in & new_in))
         flows["exits"] = int(np.count_nonzero(old_in & ~new_in))
         flows["queue_admissions"] = admitted.size
-        svc = others[IN_SERVICE[new_others]]  # nobody goes from well into service in one step
+        svc = self._in_service()
         self._record_step(out, t, s, svc, changed, flows, wait_steps, treat_hours)
+
+    def _in_service(self) -> npt.NDArray[np.intp]:
+        """Everyone with an open episode, ascending (maintenance is not always looked at in a step)."""
+        return np.flatnonzero(np.subtract(self.state, _FIRST_SERVICE, dtype=np.uint8) < len(SERVICE_STATES))
 
     def cm_support(self) -> float:
         """Share of people in treatment who have a case manager this step (docs/simulation.md).
