@@ -77,7 +77,6 @@ _SLOT_FIELDS: dict[str, tuple[type[np.generic], int | float]] = {
     "onset_factor": (np.float32, 1.0),
     "pregnant_until": (np.int32, -1),
     "cm_need": (np.float32, 1.0),
-    "death_p": (np.float32, 0.0),
     "bound": (np.uint32, 0),
 }
 """Per-slot arrays and the value of an empty slot (state LEFT = nobody lives there)."""
@@ -111,7 +110,6 @@ class Model:
     onset_factor: npt.NDArray[np.float32]
     pregnant_until: npt.NDArray[np.int32]
     cm_need: npt.NDArray[np.float32]
-    death_p: npt.NDArray[np.float32]  # chance of dying this step, by age (updated once a year)
     bound: npt.NDArray[np.uint32]  # a person can move this step only when their bits fall below this
 
     def __init__(self, params: Parameters, *, people: int, seed: int, spm: float, start_year: int) -> None:
@@ -119,6 +117,7 @@ class Model:
         self.rng = np.random.default_rng(seed)  # population-level draws: counts and picks
         self.streams = Streams(seed)
         self.start_year = start_year
+        self.skills = params.school_coverage > 0 or params.prenatal_coverage > 0
         self.steps_per_year = max(1, round(12 * spm))
         self.cap = 0
         self._grow(people + max(64, people // 50))
@@ -136,7 +135,6 @@ class Model:
         self.state[unwell] = _U
         self.phq[unwell] = self._phq_unwell(unwell)
         self.counts = np.bincount(self.state, minlength=N_STATES)  # people per state, kept up to date
-        self.skills = params.school_coverage > 0 or params.prenatal_coverage > 0
         self.referrals_this_step = 0
         self.departed = 0  # people who died or moved away since the recorded run started
         self.due: dict[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.int32]]] = {}
@@ -177,7 +175,7 @@ class Model:
         self.death = monthly_death_by_age(params.mortality_scale, spm)
         self._death32 = self.death.astype(np.float32)
         self._bound_flat = self._bounds().ravel()
-        self._age_risks(slice(None))
+        self._set_bounds(slice(None))
         staff = params.staff_hours_per_1000 * people / 1000.0
         self.treatment_capacity = staff * (1.0 - params.case_management_share)
         self.cm_capacity = staff * params.case_management_share
@@ -216,26 +214,26 @@ class Model:
         self.key[slots] = self.streams.keys(pids)
         self.birth_year[slots] = birth_year
         self.female[slots] = female
-        self.entered[slots] = self.t_global
-        self.protected_until[slots] = 0
+        if self.skills:  # (read only when a skills programme runs)
+            self.protected_until[slots] = 0
         self.pregnant_until[slots] = -1
         self.sud[slots] = self.streams.uniform(self.key[slots], -1, _SUD) < self.p.sud_share
         self.cm_need[slots] = self.streams.uniform(self.key[slots], -1, _CM_NEED)
 
-    def _age_risks(self, slots: npt.NDArray[np.intp] | slice) -> None:
-        """Each person's chance of dying this step at their age, and the bound of their draw."""
+    def _age_of(self, slots: npt.NDArray[np.intp] | slice) -> npt.NDArray[np.int32]:
         age = np.subtract(self.year, self.birth_year[slots], dtype=np.int32)
-        np.clip(age, 0, MAX_AGE, out=age)
-        self.death_p[slots] = self._death32[age]
-        age += self.state[slots] * np.int32(MAX_AGE + 1)  # row of the state in the flat table
-        self.bound[slots] = self._bound_flat[age]
+        return np.clip(age, 0, MAX_AGE, out=age)
 
-    def _set_bounds(self, slots: npt.NDArray[np.intp]) -> None:
-        """The bound of people whose state changed (their chance of dying changes only with age)."""
-        age = np.subtract(self.year, self.birth_year[slots], dtype=np.int32)
-        np.clip(age, 0, MAX_AGE, out=age)
-        age += self.state[slots] * np.int32(MAX_AGE + 1)
-        self.bound[slots] = self._bound_flat[age]
+    def _death_risk(self, slots: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
+        """Each person's chance of dying this step, at their age."""
+        risk: npt.NDArray[np.float32] = self._death32[self._age_of(slots)]
+        return risk
+
+    def _set_bounds(self, slots: npt.NDArray[np.intp] | slice) -> None:
+        """The bound of each person's draw, by their state and age (Model._bounds)."""
+        row = self._age_of(slots)
+        row += self.state[slots] * np.int32(MAX_AGE + 1)  # row of the state in the flat table
+        self.bound[slots] = self._bound_flat[row]
 
     def _bounds(self) -> npt.NDArray[np.uint32]:
         """[state, age] → the largest 32-bit draw that can move a person: the sum of the state's risks.
@@ -272,7 +270,7 @@ class Model:
         self._settle(slots, birth_year, female)
         ill = self.streams.uniform(self.key[slots], -1, _START) < unwell_share
         self.state[slots] = np.where(ill, _U, _W)
-        self._age_risks(slots)
+        self._set_bounds(slots)
         self.phq[slots[ill]] = self._phq_unwell(slots[ill])
         self.counts[_X] -= k
         self.counts[_U] += int(ill.sum())
@@ -288,9 +286,6 @@ class Model:
     @property
     def year(self) -> int:
         return self.start_year + self.t_global // self.steps_per_year
-
-    def _ages(self, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
-        return np.clip(self.year - self.birth_year[idx].astype(np.int64), 0, MAX_AGE)
 
     # -- draws ----------------------------------------------------------------------------------
     def _uniform(self, idx: npt.NDArray[np.intp], purpose: int) -> npt.NDArray[np.float64]:
@@ -335,7 +330,7 @@ class Model:
         from onward.sim._step import transitions
 
         if self.t_global % self.steps_per_year == 0:
-            self._age_risks(slice(None))  # everyone is a year older
+            self._set_bounds(slice(None))  # everyone is a year older
         if self.skills:
             school_exposure(self)
         self.t_rec, self.referrals_this_step = t, 0
@@ -343,14 +338,15 @@ class Model:
         done = transitions(self)
         new, others, flows, dead, died = done.new, done.others, done.flows, done.gone, done.died
         changed = np.concatenate(done.moved) if done.moved else np.zeros(0, dtype=np.intp)
-        self.entered[changed] = self.t_global
+        timed = np.concatenate(done.timed) if done.timed else np.zeros(0, dtype=np.intp)
+        self.entered[timed] = self.t_global  # (well, unwell, graduated and gone never read it)
         # only the people looked at (`others`) can have moved; their new states are gathered once
         new_others = new[others]
         counts = self.counts - done.before + np.bincount(new_others, minlength=N_STATES)
         admitted, wait_steps, treat_hours = self._admit(new, others, new_others, counts)
         # The program of an episode changes when the person moves to another level of care or to
         # case management (maintenance stays in the program where the person was last treated).
-        prog = changed[_PROGRAM_STATES[new[changed]] & (new[changed] != self.prog_state[changed])]
+        prog = timed[_PROGRAM_STATES[new[timed]] & (new[timed] != self.prog_state[timed])]
         self.episode_at[prog] = self.t_global
         self.prog_state[prog] = new[prog]
         self.counts = counts

@@ -27,6 +27,10 @@ _MAIN, _PRIORITY, _DRIFT = 0, 1, 5
 _TO_FLOAT = 1.0 / 2.0**32
 
 Moves = list[npt.NDArray[np.intp]]
+# States in which the step a person entered is read (admission order, course length, review,
+# graduation) or that set an episode's program: only moves into these record the step.
+_TIMED = np.zeros(N_STATES, dtype=bool)
+_TIMED[[_Q, _L1, _L2, _L3, _CM, _RIS]] = True
 
 
 def _choose(u: npt.NDArray[np.float64], probs: list[Any]) -> npt.NDArray[np.int8]:
@@ -51,6 +55,7 @@ class Outcome(NamedTuple):
     others: npt.NDArray[np.intp]  # the people looked at, ascending (nobody else moved)
     before: npt.NDArray[np.intp]  # how many of them were in each state at the start
     moved: Moves  # who changed state
+    timed: Moves  # of those, who moved into a state whose time in state counts (_TIMED)
     flows: dict[str, int]
     gone: npt.NDArray[np.intp]  # who died or moved away
     died: npt.NDArray[np.bool_]  # of those, who died
@@ -79,8 +84,9 @@ def transitions(m: Model) -> Outcome:
     u_all = bits[others][perm].astype(np.float64)
     u_all += 0.5
     u_all *= _TO_FLOAT
-    death_all = m.death_p[others][perm]
+    death_all = m._death_risk(others)[perm]
     moved: Moves = []
+    timed: Moves = []
     gone: Moves = []
     died: list[npt.NDArray[np.bool_]] = []
     flows = dict.fromkeys(
@@ -97,6 +103,8 @@ def transitions(m: Model) -> Outcome:
         chosen: npt.NDArray[np.intp] = g[o == j]
         new[chosen] = to
         moved.append(chosen)
+        if _TIMED[to]:
+            timed.append(chosen)
         return chosen
 
     def leave(g: npt.NDArray[np.intp], o: npt.NDArray[np.int8], j: int) -> int:
@@ -116,7 +124,7 @@ def transitions(m: Model) -> Outcome:
     cases = move(g, o, 0, _U)
     m._new_case(cases)
     flows["new_cases"] = cases.size
-    age = m._ages(cases)
+    age = m._age_of(cases)
     flows["new_cases_school_age"] = int(np.count_nonzero((age >= 5) & (age < 19)))  # the school lever's ages
     leave(g, o, 1)
     # unwell, not in contact: referral, remission, death, moving away
@@ -211,4 +219,4 @@ def transitions(m: Model) -> Outcome:
     leave(g, o, 2)
     dead = np.concatenate(gone) if gone else np.zeros(0, np.intp)
     was_death = np.concatenate(died) if died else np.zeros(0, bool)
-    return Outcome(new, others, before, moved, flows, dead, was_death)
+    return Outcome(new, others, before, moved, timed, flows, dead, was_death)
