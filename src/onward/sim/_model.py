@@ -397,7 +397,8 @@ class Model:
         """Admit from the waiting list into free treatment hours: priority first, then longest wait.
 
         Emergent referrals are always admitted (crisis beds overflow rather than turn people away).
-        Updates `counts` and `new_others` (the new states of `others`) in place. Returns (people admitted, total steps they waited, treatment hours in use).
+        Updates `counts` and `new_others` (the new states of `others`) in place. Returns (people
+        admitted, total steps they waited, treatment hours in use).
         """
         used = float(counts @ self.level_hours)
         free = self.treatment_capacity - used
@@ -440,7 +441,7 @@ class Model:
         wait_steps: int,
         treat_hours: float,
     ) -> None:
-        counts, new = self.counts, self.state
+        counts = self.counts
         for key, state in (
             ("well", _W),
             ("unwell", _U),

@@ -196,10 +196,9 @@ def transitions(m: Model) -> Outcome:
     # recovered in service: relapse, discharge, death, moving away; built to be left graduates after N steps
     g = group[_RIS]
     due = (T - m.entered[g] >= m.graduate_after) if m.graduate_after else np.zeros(g.size, bool)
-    o = _choose(
-        u_of(_RIS),
-        [q["relapse_in_service"], q["maintenance_discharge"], death(_RIS), q["leave"], np.where(due, 1.0, 0.0)],
-    )
+    graduate = np.where(due, 1.0, 0.0)
+    risks = [q["relapse_in_service"], q["maintenance_discharge"], death(_RIS), q["leave"], graduate]
+    o = _choose(u_of(_RIS), risks)
     rel = move(g, o, 0, _L1)
     m.phq[rel] = m._phq_unwell(rel)
     flows["relapses"] += rel.size
