@@ -193,9 +193,18 @@ class Model:
     def _grow(self, cap: int) -> None:
         """Make room for `cap` slots (new slots are empty)."""
         extra = cap - self.cap
-        for name, (dtype, empty) in _SLOT_FIELDS.items():
-            fresh = np.full(extra, empty, dtype=dtype)
-            setattr(self, name, fresh if self.cap == 0 else np.concatenate((getattr(self, name), fresh)))
+        # All fields share one block: one large allocation is backed by huge pages where the system
+        # offers them, so filling a million slots costs a few hundred page faults, not tens of thousands.
+        sizes = [-(-cap * np.dtype(dtype).itemsize // 64) * 64 for dtype, _ in _SLOT_FIELDS.values()]
+        block = np.empty(sum(sizes), dtype=np.uint8)
+        at = 0
+        for size, (name, (dtype, empty)) in zip(sizes, _SLOT_FIELDS.items(), strict=True):
+            field = block[at : at + cap * np.dtype(dtype).itemsize].view(dtype)
+            at += size
+            if self.cap:
+                field[: self.cap] = getattr(self, name)
+            field[self.cap :] = empty
+            setattr(self, name, field)
         if self.cap:
             self.free = np.concatenate((np.arange(cap - 1, self.cap - 1, -1), self.free))
             self.counts[_X] += extra
