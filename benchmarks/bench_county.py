@@ -10,7 +10,8 @@ Baselines, run in the same command:
 - import: the checked import's time per row against `bench_import.py`'s baseline (pandas `to_sql`) is
   not rerun at this size (it would take over ten minutes); the import is timed alone.
 
-Run: .venv/bin/python -m benchmarks county   (BENCH_COUNTY_QUICK=1: 100,000 people, no import)
+Run: .venv/bin/python -m benchmarks county   (BENCH_COUNTY_QUICK=1: 100,000 people, no import;
+BENCH_COUNTY_ENGINE_ONLY=1: the engine rows alone)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 QUICK = os.environ.get("BENCH_COUNTY_QUICK") == "1"
+ENGINE_ONLY = os.environ.get("BENCH_COUNTY_ENGINE_ONLY") == "1"
 PEOPLE = 100_000 if QUICK else 1_000_000
 YEARS = 5
 ENGINE_PEOPLE = 200_000 if QUICK else 1_000_000
@@ -118,6 +120,8 @@ def main() -> None:
                 f"  before issue 9 ({BASELINE_COMMIT}): CPU {min(old):.2f} s "
                 f"(runs {', '.join(f'{x:.2f}' for x in old)}); ratio {min(new) / min(old):.2f}"
             )
+        if ENGINE_ONLY:
+            return
 
         county = tmp / "county"
         print(f"synth: {PEOPLE:,} people x {YEARS} years, Parquet", flush=True)

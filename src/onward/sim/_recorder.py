@@ -141,19 +141,20 @@ class Recorder:
         )
 
     def population(self, start_year: int) -> Population:
-        n = self.n
+        n, start = self.n, np.int32(self.start_step)
+        # int32 throughout (steps are small and start >= 0, so nothing overflows): no int64 copies
+        left = self.left[:n] - start
+        left[self.left[:n] == _NEVER] = _NEVER
+        due = self.due[:n] - start
+        due[self.due[:n] < 0] = _NEVER
         return Population(
             birth_year=self.birth_year[:n].copy(),
             female=self.female[:n].copy(),
             start_year=start_year,
-            arrived=(self.arrived[:n].astype(np.int64) - self.start_step).astype(np.int32),
-            left=np.where(
-                self.left[:n] == _NEVER, _NEVER, self.left[:n].astype(np.int64) - self.start_step
-            ).astype(np.int32),
+            arrived=self.arrived[:n] - start,
+            left=left,
             died=self.died[:n].copy(),
-            due=np.where(self.due[:n] < 0, _NEVER, self.due[:n].astype(np.int64) - self.start_step).astype(
-                np.int32
-            ),
+            due=due,
             record_start=self.start_step,
         )
 
