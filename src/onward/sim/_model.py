@@ -229,8 +229,9 @@ class Model:
         self.sud[slots] = self.streams.uniform(self.key[slots], -1, _SUD) < self.p.sud_share
         self.cm_need[slots] = self.streams.uniform(self.key[slots], -1, _CM_NEED)
 
-    def _age_of(self, slots: npt.NDArray[np.intp] | slice) -> npt.NDArray[np.int32]:
-        age = np.subtract(self.year, self.birth_year[slots], dtype=np.int32)
+    def _age_of(self, slots: npt.NDArray[np.intp] | slice) -> npt.NDArray[np.intp]:
+        """Ages in whole years, as indices (NumPy gathers fastest with its own index type)."""
+        age = np.subtract(self.year, self.birth_year[slots], dtype=np.intp)
         return np.clip(age, 0, MAX_AGE, out=age)
 
     def _death_risk(self, slots: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
@@ -241,8 +242,8 @@ class Model:
     def _set_bounds(self, slots: npt.NDArray[np.intp] | slice) -> None:
         """The bound of each person's draw, by their state and age (Model._bounds)."""
         row = self._age_of(slots)
-        row += self.state[slots] * np.int32(MAX_AGE + 1)  # row of the state in the flat table
-        self.bound[slots] = self._bound_flat[row]
+        row += self.state[slots] * np.intp(MAX_AGE + 1)  # row of the state in the flat table
+        self.bound[slots] = self._bound_flat.take(row)
 
     def _bounds(self) -> npt.NDArray[np.uint32]:
         """[state, age] → the largest 32-bit draw that can move a person: the sum of the state's risks.
@@ -488,10 +489,9 @@ class Model:
         out["skills_protected"][t] = (
             np.count_nonzero(self.protected_until > self.t_global) if self.skills else 0
         )
-        out["stuck"][t] = np.count_nonzero(
-            (self.t_global - self.admitted_at[svc] >= self.stuck_steps)
-            & (np.rint(self.phq_base[svc] - self.phq[svc]) < RELIABLE_CHANGE_PHQ9)
-        )
+        long = svc[self.t_global - self.admitted_at[svc] >= self.stuck_steps]  # open a year or more
+        improved = np.rint(self.phq_base[long] - self.phq[long]) >= RELIABLE_CHANGE_PHQ9
+        out["stuck"][t] = long.size - np.count_nonzero(improved)
         if self.rec.on:
             self.rec.step(self, t, old, changed, svc)
 

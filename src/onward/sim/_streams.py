@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 _M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 _TWO_32 = 2.0**32
-_CHUNK = 1 << 15  # 32,768 uint32: 128 KiB per array, so a chunk and its scratch stay in L2
+_CHUNK = 1 << 16  # 65,536 uint32: 256 KiB per array, so a chunk and its scratch stay in L2
 _MASK64 = (1 << 64) - 1
 
 
