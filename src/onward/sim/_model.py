@@ -361,7 +361,9 @@ class Model:
         self.prog_state[prog] = new[prog]
         self.counts = counts
         self.state = new
-        self._set_bounds(np.concatenate((changed, admitted)))  # their state, so their bound, changed
+        # Their state, so their bound, changed (admission, from waiting to treatment, keeps it: both
+        # are always looked at).
+        self._set_bounds(changed)
         self.rec.gone(t, self.pid[dead], died, self.t_global)
         self.departed += dead.size
         population = births_and_moves(self)
@@ -416,10 +418,12 @@ class Model:
         waiting = others[at]
         if waiting.size == 0:
             return waiting, 0, used
-        # priority first, then longest wait (earliest step in the queue), ties by slot: one stable sort
-        key = self.priority[waiting].astype(np.int64) << 32
-        key += self.entered[waiting]
-        order = np.argsort(key, kind="stable")
+        # Priority first, then longest wait (earliest step in the queue), ties by slot: two stable
+        # sorts, last key first. Steps in the queue fit 16 bits in any run shorter than 65,536 steps,
+        # and NumPy sorts 8- and 16-bit keys by radix.
+        since = self.entered[waiting]
+        order = np.argsort(since.astype(np.uint16) if self.t_global < 1 << 16 else since, kind="stable")
+        order = order[np.argsort(self.priority[waiting[order]], kind="stable")]
         ranked = waiting[order]
         need = np.cumsum(self.level_hours[self.admit_level[ranked]])
         take = max(
