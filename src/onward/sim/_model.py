@@ -7,6 +7,10 @@ list into the treatment hours left free, by priority then time waited, (4) birth
 county and new pregnancies. People are stored in slots; a slot freed by a death or a move is reused by
 a later newcomer, who gets a new person number (and stream). No Python loop runs over people, so
 Numba is not used (docs/simulation.md, "Performance").
+
+This module holds the arrays and the order of a step; the parts live beside it: transitions in
+`_step`, admission and case-management hours in `_staff_time`, ages, births and moves in
+`_population`, the step's figures in `_figures`, per-person draws in `_streams`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from onward.sim._figures import STUCK_MONTHS, record_step
 from onward.sim._population import (
     FEMALE_SHARE,
     FERTILE_AGES,
@@ -27,16 +32,14 @@ from onward.sim._population import (
     school_exposure,
 )
 from onward.sim._recorder import Recorder
+from onward.sim._staff_time import admit
 from onward.sim._streams import Streams
 from onward.sim.parameters import Parameters
 from onward.sim.result import ReferralReason
 from onward.sim.states import IN_SERVICE, N_STATES, SERVICE_STATES, State
 
 DAYS_PER_MONTH = 365.25 / 12
-RELIABLE_CHANGE_PHQ9 = 6  # NHS Talking Therapies reliable change on PHQ-9 (docs/references.md)
-STUCK_MONTHS = 12  # docs/metrics.md: open >= 365 days without reliable improvement
 BURN_IN_MONTHS = 60  # fills waiting list, caseloads and maintenance before the recorded run starts
-CM_STRETCH = 3.0  # assumption: case management expands to at most 3x its basic hours per person
 
 _W, _U, _Q = State.WELL, State.UNWELL, State.WAITING
 _L1, _L2, _L3 = State.TREATMENT_OUTPATIENT, State.TREATMENT_INTENSIVE, State.TREATMENT_RESIDENTIAL
@@ -46,7 +49,6 @@ _PROGRAM_STATES = np.zeros(N_STATES, dtype=bool)  # states that set the program 
 _PROGRAM_STATES[[_L1, _L2, _L3, _CM]] = True
 # Purposes of the per-person streams (docs/simulation.md, "Random streams").
 _MAIN, _PRIORITY, _PHQ_NEW, _SUD, _PHQ_REC, _DRIFT, _CM_NEED, _START = range(8)
-_INT32_MAX = np.iinfo(np.int32).max
 _FIRST_SERVICE = np.uint8(min(SERVICE_STATES))
 assert set(SERVICE_STATES) == set(range(int(_FIRST_SERVICE), int(_FIRST_SERVICE) + len(SERVICE_STATES)))
 
@@ -353,7 +355,7 @@ class Model:
         # only the people looked at (`others`) can have moved; their new states are gathered once
         new_others = new[others]
         counts = self.counts - done.before + np.bincount(new_others, minlength=N_STATES)
-        admitted, wait_steps, treat_hours = self._admit(new, others, new_others, counts)
+        admitted, wait_steps, treat_hours = admit(self, new, others, new_others, counts)
         # The program of an episode changes when the person moves to another level of care or to
         # case management (maintenance stays in the program where the person was last treated).
         prog = timed[_PROGRAM_STATES[new[timed]] & (new[timed] != self.prog_state[timed])]
@@ -379,125 +381,11 @@ class Model:
         flows["exits"] = int(np.count_nonzero(old_in & ~new_in))
         flows["queue_admissions"] = admitted.size
         svc = self._in_service()
-        self._record_step(out, t, s, svc, changed, flows, wait_steps, treat_hours)
+        record_step(self, out, t, s, svc, changed, flows, wait_steps, treat_hours)
 
     def _in_service(self) -> npt.NDArray[np.intp]:
         """Everyone with an open episode, ascending (maintenance is not always looked at in a step)."""
         return np.flatnonzero(np.subtract(self.state, _FIRST_SERVICE, dtype=np.uint8) < len(SERVICE_STATES))
-
-    def cm_support(self) -> float:
-        """Share of people in treatment who have a case manager this step (docs/simulation.md).
-
-        Case-management hours go first to people in case management only and to maintenance
-        check-ins; what is left supports people in treatment, up to `cm_support_share` of them.
-        """
-        c, p = self.counts, self.p
-        basic = float(c[_CM] * p.hours_case_management + c[_RIS] * p.hours_maintenance_case_management)
-        treated = float(c[_L1] + c[_L2] + c[_L3]) * p.hours_treatment_case_management
-        left = max(0.0, self.cm_capacity - basic)
-        if treated <= 0:
-            return p.cm_support_share
-        return float(min(p.cm_support_share, left / treated))
-
-    def _admit(
-        self,
-        new: npt.NDArray[np.uint8],
-        others: npt.NDArray[np.intp],
-        new_others: npt.NDArray[np.uint8],
-        counts: npt.NDArray[np.intp],
-    ) -> tuple[npt.NDArray[np.intp], int, float]:
-        """Admit from the waiting list into free treatment hours: priority first, then longest wait.
-
-        Emergent referrals are always admitted (crisis beds overflow rather than turn people away).
-        Updates `counts` and `new_others` (the new states of `others`) in place. Returns (people
-        admitted, total steps they waited, treatment hours in use).
-        """
-        used = float(counts @ self.level_hours)
-        free = self.treatment_capacity - used
-        at = np.flatnonzero(new_others == _Q)  # nobody goes from well to waiting in one step
-        waiting = others[at]
-        if waiting.size == 0:
-            return waiting, 0, used
-        # Priority first, then longest wait (earliest step in the queue), ties by slot: two stable
-        # sorts, last key first. Steps in the queue fit 16 bits in any run shorter than 65,536 steps,
-        # and NumPy sorts 8- and 16-bit keys by radix.
-        since = self.entered[waiting]
-        order = np.argsort(since.astype(np.uint16) if self.t_global < 1 << 16 else since, kind="stable")
-        order = order[np.argsort(self.priority[waiting[order]], kind="stable")]
-        ranked = waiting[order]
-        need = np.cumsum(self.level_hours[self.admit_level[ranked]])
-        take = max(
-            int(np.searchsorted(need, free, side="right")), int(np.count_nonzero(self.priority[ranked] == 0))
-        )
-        admitted = ranked[:take]
-        new[admitted] = self.admit_level[admitted]
-        new_others[at[order[:take]]] = new[admitted]
-        t = self.t_global
-        waited = int((t - self.entered[admitted]).sum())
-        self.entered[admitted] = t
-        self.admitted_at[admitted] = t  # admission is the only way into service from outside
-        self.episode_at[admitted] = t
-        self.prog_state[admitted] = new[admitted]
-        np.add.at(counts, new[admitted], 1)
-        counts[_Q] -= admitted.size
-        self.phq_base[admitted] = self.phq[admitted]
-        used += float(need[take - 1]) if take else 0.0
-        return admitted, waited, used
-
-    def _record_step(
-        self,
-        out: dict[str, npt.NDArray[np.float64]],
-        t: int,
-        old: npt.NDArray[np.uint8],
-        svc: npt.NDArray[np.intp],
-        changed: npt.NDArray[np.intp],
-        flows: dict[str, int],
-        wait_steps: int,
-        treat_hours: float,
-    ) -> None:
-        counts = self.counts
-        for key, state in (
-            ("well", _W),
-            ("unwell", _U),
-            ("waiting", _Q),
-            ("treatment_outpatient", _L1),
-            ("treatment_intensive", _L2),
-            ("treatment_residential", _L3),
-            ("case_management_only", _CM),
-            ("recovered_in_service", _RIS),
-            ("graduated", _G),
-        ):
-            out[key][t] = counts[state]
-        out["left"][t] = self.departed
-        out["residents"][t] = self.cap - counts[_X]
-        out["in_treatment"][t] = counts[[_L1, _L2, _L3]].sum()
-        out["in_services"][t] = counts[[_L1, _L2, _L3, _CM, _RIS]].sum()
-        out["month"][t] = (t + 1) / self.spm
-        for key in out:
-            if key in flows:
-                out[key][t] = flows[key]
-        out["referrals"][t] = self.referrals_this_step
-        out["wait_steps"][t] = wait_steps
-        out["treatment_hours"][t] = treat_hours / self.spm
-        p = self.p
-        treated = float(out["in_treatment"][t])
-        cm_demand = (
-            counts[_CM] * p.hours_case_management
-            + counts[_RIS] * p.hours_maintenance_case_management
-            + treated * self.cm_coverage * p.hours_treatment_case_management
-        )
-        # Case-management time fills the hours set aside for it (caseloads absorb the time), up to
-        # CM_STRETCH times the basic need of the people in case management, maintenance or support.
-        out["case_management_hours"][t] = min(self.cm_capacity, CM_STRETCH * cm_demand) / self.spm
-        out["cm_support"][t] = self.cm_coverage
-        out["skills_protected"][t] = (
-            np.count_nonzero(self.protected_until > self.t_global) if self.skills else 0
-        )
-        long = svc[self.t_global - self.admitted_at[svc] >= self.stuck_steps]  # open a year or more
-        improved = np.rint(self.phq_base[long] - self.phq[long]) >= RELIABLE_CHANGE_PHQ9
-        out["stuck"][t] = long.size - np.count_nonzero(improved)
-        if self.rec.on:
-            self.rec.step(self, t, old, changed, svc)
 
 
 __all__ = ["BURN_IN_MONTHS", "DAYS_PER_MONTH", "Model", "per_step"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from onward.sim._staff_time import cm_support
 from onward.sim.result import ReferralReason
 from onward.sim.states import N_STATES, State
 
@@ -64,7 +65,7 @@ class Outcome(NamedTuple):
 def transitions(m: Model) -> Outcome:
     """Everyone's move out of their current state this step."""
     q, s, T = m.q, m.state, m.t_global
-    m.cm_coverage = m.cm_support()
+    m.cm_coverage = cm_support(m)
     bits = m.streams.bits(m.key, T, _MAIN)
     new = s.copy()
     # Only people whose draw falls below their state's total risk can move (Model.bound: everyone in
