@@ -20,10 +20,9 @@ import pyarrow as pa
 
 from onward.interop.files import arrow_schema
 from onward.model.eventlog import EndReason, Priority, ProgramKind, ReferralSource, StaffRole
-from onward.sim._arrow import Calendar, dates, day_number, ids, labels, on_weekdays, take
+from onward.sim._arrow import Calendar, dates, day_number, ids, labels, take
 from onward.sim._contacts import measurements_table, services_table
 from onward.sim._county import (
-    County,
     build_county,
     build_staff,
     capacity_slots,
@@ -31,10 +30,10 @@ from onward.sim._county import (
     program_hours,
     programs_table,
 )
+from onward.sim._episodes import build_episodes, l1_program
 from onward.sim._referrals import _OUTCOMES, gather, outcomes
 from onward.sim._rows import Rows
 from onward.sim.result import EventRecord, ReferralReason, RunResult
-from onward.sim.states import IN_SERVICE, State
 
 K = ProgramKind
 _PRIORITIES = [p.value for p in Priority]  # emergent, urgent, routine (engine codes 0, 1, 2)
@@ -63,56 +62,6 @@ _SOURCE_MIX: dict[int, dict[ReferralSource, float]] = {
 }
 _END_REASONS = [r.value for r in EndReason]
 _CASE_MANAGER_ROLE = [r.value for r in StaffRole].index(StaffRole.CASE_MANAGER.value)
-_ANY_DAY_KINDS = [K.CRISIS.value, K.INPATIENT.value, K.RESIDENTIAL.value]  # open every day
-_END = {r: i for i, r in enumerate(EndReason)}
-
-
-def _l1_program(county: County, person: npt.NDArray[Any], sud: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
-    """Outpatient home of a person: medication for OUD for substance use, else their area's clinic."""
-    clinic = county.clinics[person % county.clinics.size]
-    return np.where(sud, county.index(K.MEDICATION_FOR_OUD), clinic)
-
-
-def _row_programs(county: County, rows: Rows, spell_start: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-    """Program of every service row; maintenance stays where the person was last seen (or outpatient)."""
-    st, sud, person = rows.state, rows.sud, rows.person
-    l1 = _l1_program(county, person, sud)
-    base = np.select(
-        [
-            st == State.TREATMENT_OUTPATIENT,
-            st == State.TREATMENT_INTENSIVE,
-            st == State.TREATMENT_RESIDENTIAL,
-            st == State.CASE_MANAGEMENT_ONLY,
-        ],
-        [
-            l1,
-            county.index(K.INTENSIVE_OUTPATIENT),
-            np.where(sud, county.index(K.RESIDENTIAL), county.index(K.INPATIENT)),
-            np.where(person % 4 == 0, county.index(K.ACT_TEAM), county.index(K.CASE_MANAGEMENT)),
-        ],
-        default=-1,
-    )
-    kinds = np.array([k.value for k in county.kinds])
-    keeps = np.isin(
-        kinds, [K.OUTPATIENT.value, K.MEDICATION_FOR_OUD.value, K.CASE_MANAGEMENT.value, K.ACT_TEAM.value]
-    )
-    valid = st != State.RECOVERED_IN_SERVICE
-    maintenance = np.where(valid & keeps[np.maximum(base, 0)], base, l1)
-    source = np.maximum.accumulate(np.where(valid | spell_start, np.arange(st.size), 0))
-    return np.where(valid, base, maintenance[source]).astype(np.int64)
-
-
-def _lookup(
-    keys_sorted: npt.NDArray[np.int64], query: npt.NDArray[np.int64], *, exact: bool
-) -> npt.NDArray[np.int64]:
-    """Index of the last key <= query (or == query when exact); -1 when there is none."""
-    i = np.searchsorted(keys_sorted, query, side="right") - 1
-    found = i >= 0
-    if keys_sorted.size == 0:
-        return np.full(np.shape(query), -1, dtype=np.int64)
-    if exact:
-        found &= keys_sorted[np.maximum(i, 0)] == query
-    return np.where(found, i, -1)
 
 
 def _in_rows(result: RunResult) -> tuple[npt.NDArray[np.bool_], EventRecord]:
@@ -133,7 +82,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     """The full event log of a run made with record_events=True.
 
     Services fall in [start, start + years); episodes, referrals and measurements still open when the
-    recorded years begin keep their true, earlier dates (module _referrals).
+    recorded years begin keep their true, earlier dates (modules _referrals and _episodes).
     """
     if result.events is None:
         raise ValueError("the run has no events: call engine.run(..., record_events=True)")
@@ -150,7 +99,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     refs = gather(ev, rng, cal)
     r_step, r_person, r_prio, r_reason, r_sud = refs.step, refs.person, refs.priority, refs.reason, refs.sud
     r_day = refs.day
-    l1_ref = _l1_program(county, r_person, r_sud)
+    l1_ref = l1_program(county, r_person, r_sud)
     new = r_reason == ReferralReason.NEW
     r_prog = np.where(
         new & (r_prio == 0),
@@ -164,96 +113,13 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     ]
     not_perinatal = ~female[r_person] | (r_age < 15) | (r_age > 44)
     r_source[(r_source == _SRC[ReferralSource.PERINATAL]) & not_perinatal] = _SRC[ReferralSource.SELF]
-    base = int(min(0, r_step.min(initial=0), ev.pre_episode.min(initial=0))) - 2
-    span = T - base + 2
-    by_person = np.lexsort((r_step, r_person))
-    r_keys = (r_person * span + (r_step - base))[by_person]
 
-    # -- service rows → episodes ---------------------------------------------------------------
+    # -- service rows → episodes (module _episodes) ------------------------------------------------
     rows = Rows.from_events(ev)
-    n_rows = rows.person.size
-    prev_same = np.zeros(n_rows, dtype=bool)
-    prev_same[1:] = rows.person[1:] == rows.person[:-1]
-    spell_start = np.ones(n_rows, dtype=bool)
-    spell_start[1:] = ~prev_same[1:] | (rows.step[1:] != rows.step[:-1] + 1)
-    prog = _row_programs(county, rows, spell_start)
-    ep_break = spell_start.copy()
-    ep_break[1:] |= prog[1:] != prog[:-1]
-    first = np.flatnonzero(ep_break)
-    last = np.append(first[1:] - 1, n_rows - 1)[: first.size].astype(np.int64)
-    e_person, e_prog, e_sud = rows.person[first], prog[first], rows.sud[first]
-    e_a, e_b = rows.step[first], rows.step[last]
-    e_spell = spell_start[first]
-    # episodes open when the recorded years began start where the engine says they did
-    pre_in = IN_SERVICE[ev.pre_state]
-    k = np.searchsorted(ev.pre_person, e_person)
-    k = np.minimum(k, max(ev.pre_person.size - 1, 0))
-    golive = e_spell & (e_a == -1) & (ev.pre_person.size > 0)
-    if ev.pre_person.size:
-        golive &= (ev.pre_person[k] == e_person) & pre_in[k]
-    e_first = np.where(golive, ev.pre_episode[k] if ev.pre_person.size else 0, e_a).astype(np.int64)
-    prev_step = np.where(prev_same[first], rows.step[np.maximum(first - 1, 0)], base)
-    hit = _lookup(r_keys, e_person * span + (e_first - base), exact=False)
-    ref_ok = hit >= 0
-    ref_idx = np.where(ref_ok, by_person[np.maximum(hit, 0)], -1)
-    ref_ok &= (r_person[np.maximum(ref_idx, 0)] == e_person) & (r_step[np.maximum(ref_idx, 0)] > prev_step)
-    safe_ref = np.maximum(ref_idx, 0)
-    # day resolution: the first appointment comes `delay` days after the referral once a place is free
-    # (same step), or on a day of the step the engine admitted the person in after waiting
-    appointment = r_day[safe_ref] + refs.delay[safe_ref]
-    in_step = cal.within(e_first, rng.random(e_first.size))
-    waited = e_first - r_step[safe_ref]
-    e_start = np.where(ref_ok, np.where(waited <= 0, appointment, np.maximum(appointment, in_step)), in_step)
-    clinic = ~np.isin(np.asarray([k_.value for k_ in county.kinds])[e_prog], _ANY_DAY_KINDS)
-    step_end = cal.start(e_first + 1) - 1
-    e_start = on_weekdays(
-        e_start, np.where(ref_ok, appointment, cal.start(e_first)), np.maximum(step_end, e_start + 3), clinic
-    )
-    e_start = np.minimum(e_start, cal.end - 1)
-
-    # ends: a transfer ends where the next episode starts; an exit ends inside the step after the last row
-    n_ep = first.size
-    transfer_next = np.zeros(n_ep, dtype=bool)
-    transfer_next[:-1] = ~e_spell[1:]
-    is_open = (e_b == T - 1) & ~transfer_next
-    e_end = cal.within(np.clip(e_b + 1, 0, T - 1), rng.random(n_ep))
-    e_end[:-1] = np.where(transfer_next[:-1], e_start[1:], e_end[:-1])
-    e_end = np.maximum(e_end, e_start)
-    levels = county.levels
-    reason = np.full(n_ep, _END[EndReason.OTHER], dtype=np.int64)
-    nxt = np.minimum(np.arange(n_ep) + 1, max(n_ep - 1, 0))
-    step_reason = np.select(
-        [levels[e_prog[nxt]] > levels[e_prog], levels[e_prog[nxt]] < levels[e_prog]],
-        [_END[EndReason.STEPPED_UP], _END[EndReason.STEPPED_DOWN]],
-        default=_END[EndReason.TRANSFERRED],
-    )
-    reason = np.where(transfer_next, step_reason, reason)
-    c_order = np.lexsort((ev.chg_step, ev.chg_person))
-    c_keys = ev.chg_person[c_order].astype(np.int64) * span + (ev.chg_step[c_order] - base)
-    ci = _lookup(c_keys, e_person * span + (e_b + 1 - base), exact=True)
-    to_state = np.where(ci >= 0, ev.chg_to[c_order][np.maximum(ci, 0)], State.WELL)
-    g_order = np.lexsort((ev.gone_step, ev.gone_person))
-    g_keys = ev.gone_person[g_order].astype(np.int64) * span + (ev.gone_step[g_order] - base)
-    gi = _lookup(g_keys, e_person * span + (e_b + 1 - base), exact=True)
-    died = (gi >= 0) & ev.gone_died[g_order][np.maximum(gi, 0)] if g_keys.size else np.zeros(n_ep, bool)
-    exit_reason = np.select(
-        [
-            to_state == State.GRADUATED,
-            to_state == State.UNWELL,
-            (to_state == State.LEFT) & died,
-            to_state == State.LEFT,
-            to_state == State.WAITING,
-        ],
-        [
-            _END[EndReason.GRADUATED],
-            _END[EndReason.DISENGAGED],
-            _END[EndReason.DIED],
-            _END[EndReason.MOVED],
-            _END[EndReason.STEPPED_UP],
-        ],
-        default=_END[EndReason.OTHER],
-    )
-    reason = np.where(transfer_next, reason, exit_reason)
+    eps = build_episodes(ev, rows, refs, county=county, cal=cal, rng=rng, n_steps=T)
+    e_person, e_prog, e_start = eps.person, eps.program, eps.start
+    ref_ok, safe_ref = eps.has_referral, eps.referral
+    n_ep = e_person.size
 
     # ids in order of start date, then person
     e_order = np.lexsort((e_person, e_start))
@@ -263,6 +129,7 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     referral_ids = ids("REF", r_step.size, 8)
     program_ids = county.ids
     planned = e_start + county.planned_days[e_prog]
+    end_reasons = np.asarray(_END_REASONS, dtype=object)[eps.reason]
     episodes = pa.table(
         {
             "episode_id": episode_ids,
@@ -271,11 +138,9 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
             "referral_id": take(referral_ids, safe_ref[e_order], null=~ref_ok[e_order]),
             "start_date": dates(e_start[e_order]),
             "planned_end_date": dates(planned[e_order]),
-            "end_date": dates(e_end[e_order], null=is_open[e_order]),
-            "end_reason": pa.array(
-                np.asarray(_END_REASONS, dtype=object)[reason[e_order]], pa.string(), mask=is_open[e_order]
-            ),
-            "is_sud": pa.array(e_sud[e_order], pa.bool_()),
+            "end_date": dates(eps.end[e_order], null=eps.is_open[e_order]),
+            "end_reason": pa.array(end_reasons[e_order], pa.string(), mask=eps.is_open[e_order]),
+            "is_sud": pa.array(eps.sud[e_order], pa.bool_()),
         }
     )
     # a referral is admitted when an episode starts from it (dated by that episode); otherwise its
@@ -298,7 +163,8 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     )
 
     # -- staff, services, measurements -----------------------------------------------------------
-    e_of_row = np.cumsum(ep_break) - 1
+    prog = eps.row_program
+    e_of_row = np.cumsum(eps.first_row) - 1
     hours = program_hours(result, county, rows, prog)
     end_age = start.year + int(T // round(12 * result.steps_per_month)) - 1 - birth_year
     school_age = int(((end_age >= 5) & (end_age <= 18)).sum())
@@ -318,11 +184,11 @@ def to_event_log(result: RunResult, *, start: date = date(2023, 1, 1)) -> dict[s
     episode_info = _EpisodeInfo(
         row_episode=e_rank[e_of_row],
         row_program=prog,
-        first_row=ep_break,
-        spell_start=spell_start,
+        first_row=eps.first_row,
+        spell_start=eps.spell_start,
         start_day=e_start[e_of_row],
-        intake=(e_spell & ~golive)[e_of_row],
-        clinic=clinic[e_of_row],
+        intake=(eps.spell & ~eps.golive)[e_of_row],
+        clinic=eps.clinic[e_of_row],
     )
     crisis = (r_prio == 0) & (r_step >= 0)
     services = services_table(
