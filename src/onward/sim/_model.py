@@ -130,8 +130,8 @@ class Model:
         female = self.rng.random(people) < FEMALE_SHARE
         slots = np.arange(people)
         self.free = np.arange(self.cap - 1, people - 1, -1)  # a stack: the next slot to fill is last
-        self._settle(slice(0, people), start_year - ages, female)
-        u = self.streams.uniform(self.key[:people], -1, _START)
+        keys = self._settle(slice(0, people), start_year - ages, female)
+        u = self.streams.uniform(keys, -1, _START)
         unwell = slots[u < params.prevalence]
         self.state[:people] = _W
         self.state[unwell] = _U
@@ -214,22 +214,24 @@ class Model:
 
     def _settle(
         self, slots: npt.NDArray[np.intp] | slice, birth_year: npt.NDArray[Any], female: npt.NDArray[Any]
-    ) -> None:
-        """New people in empty slots: fresh person numbers, streams and attributes.
+    ) -> npt.NDArray[np.uint32]:
+        """New people in empty slots: fresh person numbers, streams and attributes; returns their keys.
 
         Only the fields read before they are next written are reset (the rest are set on referral,
         admission or onset).
         """
         pids = self.rec.new_people(birth_year, female, self.t_global)
+        keys = self.streams.keys(pids)
         self.pid[slots] = pids
-        self.key[slots] = self.streams.keys(pids)
+        self.key[slots] = keys
         self.birth_year[slots] = birth_year
         self.female[slots] = female
         if self.skills:  # (read only when a skills programme runs)
             self.protected_until[slots] = 0
         self.pregnant_until[slots] = -1
-        self.sud[slots] = self.streams.uniform(self.key[slots], -1, _SUD) < self.p.sud_share
-        self.cm_need[slots] = self.streams.uniform(self.key[slots], -1, _CM_NEED)
+        self.sud[slots] = self.streams.uniform(keys, -1, _SUD) < self.p.sud_share
+        self.cm_need[slots] = self.streams.uniform(keys, -1, _CM_NEED)
+        return keys
 
     def _age_of(self, slots: npt.NDArray[np.intp] | slice) -> npt.NDArray[np.intp]:
         """Ages in whole years, as indices (NumPy gathers fastest with its own index type)."""
@@ -279,11 +281,14 @@ class Model:
             self._grow(self.cap + max(k, self.n // 20))
         slots = self.free[-k:][::-1].copy()
         self.free = self.free[:-k]
-        self._settle(slots, birth_year, female)
-        ill = self.streams.uniform(self.key[slots], -1, _START) < unwell_share
-        self.state[slots] = np.where(ill, _U, _W)
-        self._set_bounds(slots)
-        self.phq[slots[ill]] = self._phq_unwell(slots[ill])
+        keys = self._settle(slots, birth_year, female)
+        ill = self.streams.uniform(keys, -1, _START) < unwell_share
+        state = np.where(ill, _U, _W).astype(np.uint8)
+        self.state[slots] = state
+        row = np.clip(self.year - birth_year, 0, MAX_AGE).astype(np.intp)  # as _set_bounds, from values
+        row += state * np.intp(MAX_AGE + 1)
+        self.bound[slots] = self._bound_flat.take(row)
+        self.phq[slots[ill]] = _phq_at_caseness(self.streams.normal(keys[ill], self.t_global, _PHQ_NEW))
         self.counts[_X] -= k
         self.counts[_U] += int(ill.sum())
         self.counts[_W] += k - int(ill.sum())

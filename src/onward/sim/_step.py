@@ -145,6 +145,7 @@ def transitions(m: Model) -> Outcome:
     leave(g, o, 1)
     # treatment, by level; a case manager's support lowers dropout (cm_retention_effect)
     retained = 1.0 - m.p.cm_retention_effect
+    stays: Moves = []
     for level in (_L1, _L2, _L3):
         g = group[level]
         past = (T - m.entered[g]) >= {_L1: m.course, _L2: m.intensive_course, _L3: m.residential_stay}[level]
@@ -167,12 +168,13 @@ def transitions(m: Model) -> Outcome:
             move(g, o, 5, _L2)
         else:
             move(g, o, 4, _L1)
-        stay = g[o == -1]
-        # People not (yet) recovered improve a little (assumption: −1 ± 1.5 points a month), so some
-        # reach the 6-point reliable change of NHS Talking Therapies without recovering (tests/sim/
-        # test_plausible.py checks reliable improvement against NHS Talking Therapies' published rates).
-        z = m.streams.normal(m.key[stay], T, _DRIFT)
-        m.phq[stay] = np.clip(m.phq[stay] + (-1.0 / m.spm + z * 1.5 / math.sqrt(m.spm)), 0, 27)
+        stays.append(g[o == -1])
+    # People not (yet) recovered improve a little (assumption: −1 ± 1.5 points a month), so some
+    # reach the 6-point reliable change of NHS Talking Therapies without recovering (tests/sim/
+    # test_plausible.py checks reliable improvement against NHS Talking Therapies' published rates).
+    stay = np.concatenate(stays)
+    z = m.streams.normal(m.key[stay], T, _DRIFT)
+    m.phq[stay] = np.clip(m.phq[stay] + (-1.0 / m.spm + z * 1.5 / math.sqrt(m.spm)), 0, 27)
     # case management only: remission, disengage, step up, death, moving away, review
     g = group[_CM]
     review = (T - m.entered[g] >= m.cm_review) if m.cm_review else np.zeros(g.size, bool)
