@@ -46,22 +46,27 @@ class Recorder:
     ) -> npt.NDArray[np.int32]:
         k = birth_year.size
         if self.n + k > self.birth_year.size:
-            size = max(self.n + k, 2 * self.birth_year.size)
+            # Room for half as many again (newcomers over a run); the arrays are filled only as
+            # people arrive, so memory not yet needed is never touched.
+            size = max(self.n + k, 2 * self.birth_year.size, (self.n + k) * 3 // 2)
 
-            def grown(a: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
-                out = np.full(size, fill, dtype=a.dtype)
+            def grown(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+                out = np.empty(size, dtype=a.dtype)
                 out[: self.n] = a[: self.n]
                 return out
 
-            self.birth_year, self.female = grown(self.birth_year, 0), grown(self.female, False)
-            self.arrived, self.left = grown(self.arrived, 0), grown(self.left, _NEVER)
-            self.died, self.due = grown(self.died, False), grown(self.due, -1)
-        pids = np.arange(self.n, self.n + k, dtype=np.int32)
-        self.birth_year[pids] = birth_year
-        self.female[pids] = female
-        self.arrived[pids] = step
+            self.birth_year, self.female = grown(self.birth_year), grown(self.female)
+            self.arrived, self.left = grown(self.arrived), grown(self.left)
+            self.died, self.due = grown(self.died), grown(self.due)
+        new = slice(self.n, self.n + k)
+        self.birth_year[new] = birth_year
+        self.female[new] = female
+        self.arrived[new] = step
+        self.left[new] = _NEVER
+        self.died[new] = False
+        self.due[new] = -1
         self.n += k
-        return pids
+        return np.arange(new.start, new.stop, dtype=np.int32)
 
     def pregnancies(self, pids: npt.NDArray[np.int32], due: int) -> None:
         self.due[pids] = due
