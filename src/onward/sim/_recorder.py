@@ -46,9 +46,9 @@ class Recorder:
     ) -> npt.NDArray[np.int32]:
         k = birth_year.size
         if self.n + k > self.birth_year.size:
-            # Room for half as many again (newcomers over a run); the arrays are filled only as
+            # Room for as many again (newcomers over a run); the arrays are filled only as
             # people arrive, so memory not yet needed is never touched.
-            size = max(self.n + k, 2 * self.birth_year.size, (self.n + k) * 3 // 2)
+            size = max(2 * (self.n + k), 2 * self.birth_year.size)
 
             def grown(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
                 out = np.empty(size, dtype=a.dtype)
