@@ -128,11 +128,10 @@ class Model:
         self.t_rec = 0
         ages = draw_ages(self.rng, people)
         female = self.rng.random(people) < FEMALE_SHARE
-        slots = np.arange(people)
         self.free = np.arange(self.cap - 1, people - 1, -1)  # a stack: the next slot to fill is last
         keys = self._settle(slice(0, people), start_year - ages, female)
         u = self.streams.uniform(keys, -1, _START)
-        unwell = slots[u < params.prevalence]
+        unwell = np.flatnonzero(u < params.prevalence)
         self.state[:people] = _W
         self.state[unwell] = _U
         self.phq[unwell] = self._phq_unwell(unwell)

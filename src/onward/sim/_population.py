@@ -65,9 +65,14 @@ def monthly_death_by_age(scale: float, steps_per_month: float) -> npt.NDArray[np
 
 def draw_ages(rng: np.random.Generator, n: int) -> npt.NDArray[np.int64]:
     """Ages of `n` residents from the Census 2020 age structure (uniform within each band)."""
-    band = np.searchsorted(np.cumsum(AGE_SHARES), rng.random(n) * AGE_SHARES.sum(), side="right")
-    low, high = AGE_BANDS[band, 0], AGE_BANDS[band, 1]
-    ages: npt.NDArray[np.int64] = low + np.floor(rng.random(n) * (high - low)).astype(np.int64)
+    u = rng.random(n)
+    u *= AGE_SHARES.sum()
+    band = np.searchsorted(np.cumsum(AGE_SHARES), u, side="right")
+    bands = AGE_BANDS.astype(np.int16)  # (smaller temporaries than int64 for a million people)
+    low = bands[band, 0]
+    u = rng.random(n)
+    u *= bands[band, 1] - low
+    ages: npt.NDArray[np.int64] = low + np.floor(u, out=u).astype(np.int64)
     return ages
 
 
