@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 from fastapi import Request
 from markupsafe import Markup
@@ -57,7 +58,10 @@ def points(scores: Scores) -> list[Point]:
     return [Point(d, s) for d, s in scores.points]
 
 
+@lru_cache(maxsize=8192)
 def spark(scores: Scores) -> Markup:
+    """The sparkline of one episode's scores. Remembered by value (a caseload page draws one per episode
+    and instrument on every visit, and the scores rarely change between visits); Markup is immutable."""
     d = spec(scores.instrument)
     return sparkline(points(scores), max_score=d.max_total, label=d.short_name, caseness=d.caseness)
 
