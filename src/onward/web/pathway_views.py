@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import lru_cache
 
 from fastapi import Request
+from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from onward.errors import ValidationError
@@ -14,6 +15,7 @@ from onward.metrics.flags import rules_from_settings
 from onward.model.eventlog import EndReason, ProgramKind, ServiceCategory
 from onward.model.flags import FlagRules
 from onward.model.instruments import spec
+from onward.services.caseload import CaseloadLine
 from onward.services.episode_record import ServiceLine
 from onward.services.episode_rows import Scores
 from onward.settings import Settings
@@ -98,6 +100,29 @@ def timeline(services: Sequence[ServiceLine], *, start: date, end: date) -> Mark
 
 def short_name(instrument: str) -> str:
     return spec(instrument).short_name
+
+
+def caseload_row(request: Request) -> Callable[[CaseloadLine], Markup]:
+    """The HTML of one caseload row, remembered by value (a line is immutable, and the row depends on it
+    alone): most rows are unchanged between a clinician's visits, and rendering each again was a third
+    of the caseload page's CPU under load (docs/benchmarks.md). One renderer per app."""
+    state = request.app.state
+    found: Callable[[CaseloadLine], Markup] | None = getattr(state, "caseload_row", None)
+    if found is None:
+        templates: Jinja2Templates = state.templates
+        template = templates.env.get_template(
+            "_caseload_row.html",
+            globals={"flag_labels": FLAG_LABELS, "spark": spark, "short_name": short_name},
+        )
+        macro = template.module.row  # type: ignore[attr-defined]
+
+        @lru_cache(maxsize=8192)
+        def row(line: CaseloadLine) -> Markup:
+            return Markup(macro(line))
+
+        found = row
+        state.caseload_row = found
+    return found
 
 
 def parse_day(value: str | None, field: str) -> date | None:
