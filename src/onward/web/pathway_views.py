@@ -68,9 +68,12 @@ def spark(scores: Scores) -> Markup:
     return sparkline(points(scores), max_score=d.max_total, label=d.short_name, caseness=d.caseness)
 
 
+@lru_cache(maxsize=4096)
 def trend(
     scores: Scores, *, planned_exit: date | None, plain: bool = False, today: date | None = None
 ) -> Markup:
+    """An episode's trend chart for one instrument, remembered by value like `spark` (the episode page
+    and a person's own page draw one per instrument on every visit)."""
     d = spec(scores.instrument)
     return trend_chart(
         TrendSpec(
@@ -87,6 +90,12 @@ def trend(
 
 
 def timeline(services: Sequence[ServiceLine], *, start: date, end: date) -> Markup:
+    """The services chart of an episode; remembered by value like `trend`."""
+    return _timeline(tuple(services), start, end)
+
+
+@lru_cache(maxsize=1024)
+def _timeline(services: tuple[ServiceLine, ...], start: date, end: date) -> Markup:
     marks = [
         TimelineMark(
             s.service_date,
