@@ -157,6 +157,25 @@ def test_five_failures_pause_sign_in_with_a_doubling_wait(session: Session) -> N
     )
 
 
+def test_the_account_list_shows_which_sign_ins_are_paused_and_until_when(session: Session) -> None:
+    """One query for every account's pause (the accounts page lists them all): the same answer as the
+    sign-in check itself."""
+    _user(session, "carla")
+    _user(session, "dora")
+    _user(session, "emil")
+    for _ in range(6):
+        with pytest.raises(AuthenticationError):
+            authenticate(session=session, username="carla", password="wrong", now=NOW)
+    for _ in range(2):  # under the limit: not paused
+        with pytest.raises(AuthenticationError):
+            authenticate(session=session, username="dora", password="wrong", now=NOW)
+    listed = {u.username: u.locked_until for u in list_users(session=session, now=NOW)}
+    assert listed == {"carla": NOW + timedelta(minutes=2), "dora": None, "emil": None}
+    # Once the pause is over, the list says so.
+    later = {u.username: u.locked_until for u in list_users(session=session, now=NOW + timedelta(minutes=3))}
+    assert later["carla"] is None
+
+
 def test_unknown_accounts_are_throttled_like_real_ones(session: Session) -> None:
     """A pause on a name says nothing about whether the account exists."""
     for _ in range(6):

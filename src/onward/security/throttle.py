@@ -68,6 +68,28 @@ def wait_for(session: Session, scope: str, key: str, now: datetime) -> timedelta
     return remaining if wait > timedelta(0) and remaining > timedelta(0) else None
 
 
+def waits_for(session: Session, scope: str, keys: list[str], now: datetime) -> dict[str, timedelta]:
+    """`wait_for` of many keys in one query (the accounts page lists every account's lock): only the
+    keys that must wait appear."""
+    limit = LIMITS[scope]
+    rows = session.execute(
+        select(LoginFailure.key, func.count(), func.max(LoginFailure.at))
+        .where(LoginFailure.scope == scope, LoginFailure.at > now - limit.window)
+        .group_by(LoginFailure.key)
+    )
+    wanted = set(keys)
+    out: dict[str, timedelta] = {}
+    for key, count, last in rows:
+        if key not in wanted or last is None:
+            continue
+        wait = limit.wait_after(int(count or 0))
+        last_aware = last if last.tzinfo is not None else last.replace(tzinfo=now.tzinfo)
+        remaining = last_aware + wait - now
+        if wait > timedelta(0) and remaining > timedelta(0):
+            out[str(key)] = remaining
+    return out
+
+
 def record_failure(session: Session, scope: str, key: str, now: datetime) -> None:
     """Count a failed attempt (in the caller's transaction)."""
     session.add(LoginFailure(scope=scope, key=key[:160], at=now))

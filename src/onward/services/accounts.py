@@ -374,11 +374,11 @@ def revoke_grant(*, session: Session, actor: Actor, grant_id: str, now: datetime
         _audit_change(session, actor, user, now, "revoke_grant", f"{row.permission} revoked")
 
 
-def grants_of(*, session: Session, user_id: str) -> list[AccessGrant]:
-    return list(
-        session.scalars(
-            select(AccessGrant)
-            .where(AccessGrant.user_id == user_id, AccessGrant.revoked_at.is_(None))
-            .order_by(AccessGrant.granted_at)
-        )
-    )
+def active_grants(*, session: Session) -> dict[str, list[AccessGrant]]:
+    """Every account's active grants, oldest first, in one query (the accounts page lists them all)."""
+    grouped: dict[str, list[AccessGrant]] = {}
+    for grant in session.scalars(
+        select(AccessGrant).where(AccessGrant.revoked_at.is_(None)).order_by(AccessGrant.granted_at)
+    ):
+        grouped.setdefault(grant.user_id, []).append(grant)
+    return grouped

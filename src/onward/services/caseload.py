@@ -8,6 +8,7 @@ for the whole county (a test holds them together). Reading the caseload is audit
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -122,9 +123,8 @@ def caseload(
             )
         )
     lines.sort(key=lambda line: (line.urgency, line.episode_id))
-    counts = {
-        name: sum(1 for line in lines if any(f.flag == name for f in line.flags)) for name in FLAG_NAMES
-    }
+    flagged = Counter(name for line in lines for name in {f.flag for f in line.flags})
+    counts = {name: flagged[name] for name in FLAG_NAMES}
     counts["none"] = sum(1 for line in lines if not line.flags)
     programs = sorted({(line.program_id, line.program_name) for line in lines}, key=lambda p: p[1])
     shown = [

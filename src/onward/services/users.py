@@ -264,7 +264,7 @@ def list_users(*, session: Session, now: datetime | None = None) -> list[UserLis
     try:
         users = list(session.scalars(select(User).order_by(User.username)))
         programs = _program_ids_by_user(session, [u.user_id for u in users])
-        waits = {u.username: throttle.wait_for(session, throttle.ACCOUNT, u.username, moment) for u in users}
+        waits = throttle.waits_for(session, throttle.ACCOUNT, [u.username for u in users], moment)
         session.commit()
     except BaseException:
         session.rollback()
@@ -281,7 +281,7 @@ def list_users(*, session: Session, now: datetime | None = None) -> list[UserLis
             program_ids=programs.get(u.user_id, ()),
             created_at=_aware(u.created_at) or u.created_at,
             last_login_at=_aware(u.last_login_at),
-            locked_until=moment + wait if (wait := waits[u.username]) is not None else None,
+            locked_until=moment + wait if (wait := waits.get(u.username)) is not None else None,
         )
         for u in users
     ]

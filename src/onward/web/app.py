@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onward import __version__
 from onward.metrics.period import Period
@@ -66,21 +67,39 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    # One id per request, in every audit entry it causes and in the response, to trace both together.
-    request.state.request_id = secrets.token_hex(8)
-    response = await call_next(request)
-    response.headers[REQUEST_ID_HEADER] = request.state.request_id
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if not request.url.path.startswith("/static/"):
-        # Pages can hold identified records: never keep them in a shared cache (HIPAA 164.312).
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+class SecurityHeaders:
+    """Pure ASGI middleware: a request id, and the security and caching headers of every answer.
+
+    Written against ASGI rather than as `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs
+    each request through an extra task and memory stream, which was a measurable share of a small
+    request's CPU under load (docs/benchmarks.md, "Web under load")."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # One id per request, in every audit entry it causes and in the response, to trace both together.
+        request_id = secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                if not static:
+                    # Pages can hold identified records: never keep them in a shared cache (HIPAA 164.312).
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _warm_metrics(app: FastAPI) -> None:
@@ -133,7 +152,7 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
         settings.resolved_database_url, refresh_seconds=settings.published_refresh_seconds
     )
 
-    app.middleware("http")(_security_headers)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         auth.router,

@@ -31,12 +31,16 @@ class LoginRequired(AuthenticationError):
     """No valid session: pages redirect to the login form, the API answers 401."""
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in its thread pool,
+# one thread hop per dependency per request, which is measurable CPU under load (docs/benchmarks.md).
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     """The current time from the app's clock (tests replace the clock to move time forward)."""
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()
@@ -97,7 +101,7 @@ def get_optional_user(
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def get_current_user(user: OptionalUser) -> User:
+async def get_current_user(user: OptionalUser) -> User:
     if user is None:
         raise LoginRequired("sign in first (or your session has ended)")
     return user
@@ -106,7 +110,7 @@ def get_current_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_actor(request: Request, user: CurrentUser) -> Actor:
+async def get_actor(request: Request, user: CurrentUser) -> Actor:
     actor: Actor = request.state.actor
     return actor
 
@@ -143,7 +147,7 @@ def allowed(permission: Permission) -> Callable[[Actor], User]:
     """A dependency that yields the current user when they hold `permission`, else 403 (the route table
     already checked; handlers name the permission they rely on)."""
 
-    def check(request: Request, actor: ActorDep) -> User:
+    async def check(request: Request, actor: ActorDep) -> User:
         if not actor.may(permission):
             raise PermissionDeniedError(
                 f"your role ({actor.role}) may not see this page ({permission.value})"

@@ -48,6 +48,11 @@ from onward.web import queries
 #: How many period views and how many cubes (data version x month end) one app keeps; oldest dropped first.
 CACHE_SIZE = 16
 CUBES = 4
+#: Clinical writes are looked for (a row count of every event table: milliseconds on SQLite, a scan of
+#: each table on PostgreSQL) at most this often per process while published figures may lag them anyway
+#: (ONWARD_PUBLISHED_REFRESH_SECONDS > 0); an import is seen on the next request. Under the load
+#: benchmark the counts were a fifth of a metrics request's CPU (docs/benchmarks.md, "Web under load").
+COUNT_SECONDS = 5.0
 
 DataVersion = tuple[Any, ...]
 
@@ -90,18 +95,24 @@ class MetricsView:
         return {"period": self.period, "metrics": self.metrics, "groups": groups}
 
 
-def data_version(session: Session) -> DataVersion:
-    """The latest import (id, finish time), then what clinical writes change: each event table's row
-    count, the episodes ended and the referrals with an outcome (an update changes no row count)."""
+def latest_import(session: Session) -> tuple[Any, ...] | None:
+    """The latest import's (id, finish time): one row by primary key, cheap on every request."""
     latest = session.execute(
         select(ImportRecord.import_id, ImportRecord.finished_at)
         .order_by(ImportRecord.import_id.desc())
         .limit(1)
     ).first()
+    return tuple(latest) if latest is not None else None
+
+
+def data_version(session: Session) -> DataVersion:
+    """The latest import (id, finish time), then what clinical writes change: each event table's row
+    count, the episodes ended and the referrals with an outcome (an update changes no row count)."""
+    latest = latest_import(session)
     counts = tuple(session.scalar(select(func.count()).select_from(table(t.name))) or 0 for t in EVENT_LOG)
     ended = session.scalar(select(func.count(Episode.end_date)))
     outcomes = session.scalar(select(func.count(Referral.outcome_date)))
-    return (tuple(latest) if latest is not None else None, *counts, ended, outcomes)
+    return (latest, *counts, ended, outcomes)
 
 
 def _same_import(a: DataVersion, b: DataVersion) -> bool:
@@ -129,6 +140,7 @@ class MetricsCache:
         self._views: OrderedDict[tuple[DataVersion, date, CalendarPeriod], MetricsView] = OrderedDict()
         self._cubes: OrderedDict[tuple[DataVersion, date | None], _Cube] = OrderedDict()
         self._data_end: tuple[DataVersion, date | None] | None = None
+        self._counted: tuple[DataVersion, float] | None = None  # the last data version and when it was read
         self._lock = threading.Lock()
         self._compute_lock = threading.Lock()
         self.computed = 0  # how many period views were computed (tests and timings read it)
@@ -144,12 +156,30 @@ class MetricsCache:
             self._data_end = (version, end)
         return end
 
+    def version(self, session: Session) -> DataVersion:
+        """The data version: read afresh when an import happened since the last reading, when refresh
+        is exact (`refresh_seconds` 0), or when the last reading is COUNT_SECONDS old."""
+        latest = latest_import(session)
+        if self.refresh_seconds > 0:
+            with self._lock:
+                counted = self._counted
+            if (
+                counted is not None
+                and counted[0][0] == latest
+                and time.monotonic() - counted[1] < min(COUNT_SECONDS, self.refresh_seconds)
+            ):
+                return counted[0]
+        version = data_version(session)
+        with self._lock:
+            self._counted = (version, time.monotonic())
+        return version
+
     def view(self, session: Session, query: PeriodQuery | Period | None = None) -> MetricsView | None:
         """The suppressed view of a period; None when there is no data. A `Period` without bounds (the
         app's warm-up) means the default view."""
         if not isinstance(query, PeriodQuery):
             query = PeriodQuery()
-        version = data_version(session)
+        version = self.version(session)
         if self.data_end(session, version) is None:
             return None
         cube_key = (version, query.as_of)

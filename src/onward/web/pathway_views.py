@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from functools import lru_cache
 
 from fastapi import Request
+from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from onward.errors import ValidationError
@@ -13,6 +15,7 @@ from onward.metrics.flags import rules_from_settings
 from onward.model.eventlog import EndReason, ProgramKind, ServiceCategory
 from onward.model.flags import FlagRules
 from onward.model.instruments import spec
+from onward.services.caseload import CaseloadLine
 from onward.services.episode_record import ServiceLine
 from onward.services.episode_rows import Scores
 from onward.settings import Settings
@@ -57,14 +60,20 @@ def points(scores: Scores) -> list[Point]:
     return [Point(d, s) for d, s in scores.points]
 
 
+@lru_cache(maxsize=8192)
 def spark(scores: Scores) -> Markup:
+    """The sparkline of one episode's scores. Remembered by value (a caseload page draws one per episode
+    and instrument on every visit, and the scores rarely change between visits); Markup is immutable."""
     d = spec(scores.instrument)
     return sparkline(points(scores), max_score=d.max_total, label=d.short_name, caseness=d.caseness)
 
 
+@lru_cache(maxsize=4096)
 def trend(
     scores: Scores, *, planned_exit: date | None, plain: bool = False, today: date | None = None
 ) -> Markup:
+    """An episode's trend chart for one instrument, remembered by value like `spark` (the episode page
+    and a person's own page draw one per instrument on every visit)."""
     d = spec(scores.instrument)
     return trend_chart(
         TrendSpec(
@@ -81,6 +90,12 @@ def trend(
 
 
 def timeline(services: Sequence[ServiceLine], *, start: date, end: date) -> Markup:
+    """The services chart of an episode; remembered by value like `trend`."""
+    return _timeline(tuple(services), start, end)
+
+
+@lru_cache(maxsize=1024)
+def _timeline(services: tuple[ServiceLine, ...], start: date, end: date) -> Markup:
     marks = [
         TimelineMark(
             s.service_date,
@@ -94,6 +109,29 @@ def timeline(services: Sequence[ServiceLine], *, start: date, end: date) -> Mark
 
 def short_name(instrument: str) -> str:
     return spec(instrument).short_name
+
+
+def caseload_row(request: Request) -> Callable[[CaseloadLine], Markup]:
+    """The HTML of one caseload row, remembered by value (a line is immutable, and the row depends on it
+    alone): most rows are unchanged between a clinician's visits, and rendering each again was a third
+    of the caseload page's CPU under load (docs/benchmarks.md). One renderer per app."""
+    state = request.app.state
+    found: Callable[[CaseloadLine], Markup] | None = getattr(state, "caseload_row", None)
+    if found is None:
+        templates: Jinja2Templates = state.templates
+        template = templates.env.get_template(
+            "_caseload_row.html",
+            globals={"flag_labels": FLAG_LABELS, "spark": spark, "short_name": short_name},
+        )
+        macro = template.module.row  # type: ignore[attr-defined]
+
+        @lru_cache(maxsize=8192)
+        def row(line: CaseloadLine) -> Markup:
+            return Markup(macro(line))
+
+        found = row
+        state.caseload_row = found
+    return found
 
 
 def parse_day(value: str | None, field: str) -> date | None:

@@ -53,12 +53,22 @@ def serves(app: Starlette, path: str) -> bool:
 
 
 def navigation_for(request: Request, role: str) -> list[NavItem]:
-    """The role's navigation, leaving out pages this app does not serve (e.g. an area not installed)."""
-    try:
-        items = NAVIGATION[Role(role)]
-    except ValueError:
-        return []
-    return [item for item in items if serves(request.app, item.path)]
+    """The role's navigation, leaving out pages this app does not serve (e.g. an area not installed).
+    Worked out once per role and app: an app's routes are fixed once it is built, and matching every
+    navigation item against every route on each page was a visible share of a page's CPU under load."""
+    known: dict[str, list[NavItem]] | None = getattr(request.app.state, "navigation", None)
+    if known is None:
+        known = {}
+        request.app.state.navigation = known
+    found = known.get(role)
+    if found is None:
+        try:
+            items = NAVIGATION[Role(role)]
+        except ValueError:
+            items = ()
+        found = [item for item in items if serves(request.app, item.path)]
+        known[role] = found
+    return list(found)
 
 
 def render(

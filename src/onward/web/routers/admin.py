@@ -45,7 +45,8 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     users = list_users(session=session, now=now)
-    grants = {u.user_id: accounts.grants_of(session=session, user_id=u.user_id) for u in users}
+    active = accounts.active_grants(session=session)
+    grants = {u.user_id: active.get(u.user_id, []) for u in users}
     session.commit()
     context = {
         "title": "Users",

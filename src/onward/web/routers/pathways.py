@@ -31,13 +31,13 @@ from onward.web.pathway_views import (
     END_REASON_LABELS,
     FLAG_LABELS,
     GRADUATING_MEANS,
+    caseload_row,
     flag_rules,
     parse_day,
     parse_int,
     program_kind_label,
     settings_of,
     short_name,
-    spark,
     timeline,
     trend,
 )
@@ -84,8 +84,7 @@ def caseload_page(request: Request, actor: ActorDep, session: SessionDep, now: N
         "filters": {"flag": flag, "stage": stage, "program": program_id},
         "flag_names": FLAG_NAMES,
         "flag_labels": FLAG_LABELS,
-        "spark": spark,
-        "short_name": short_name,
+        "caseload_row": caseload_row(request),
     }
     return render(request, "caseload.html", context)
 
