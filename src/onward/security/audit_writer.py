@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onward.security.audit import AuditEvent, append_event
 from onward.store.engine import begin_write
+from onward.store.write_gate import write_gate
 
 _log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class AuditWriter:
         return batch
 
     def _write(self, batch: list[_Job]) -> None:
-        with self._factory() as session:
+        with self._factory() as session, write_gate(session):
             begin_write(session)
             for job in batch:
                 if job.event is not None:

@@ -13,6 +13,7 @@ from onward.security.access import Actor
 from onward.security.audit import append_audit
 from onward.security.policy import Permission
 from onward.store.engine import begin_write
+from onward.store.write_gate import write_gate
 
 
 def require_permission(actor: Actor, permission: Permission) -> None:
@@ -50,11 +51,13 @@ def audit_by(
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
     """One write transaction: `BEGIN IMMEDIATE` on SQLite (wait for the write lock up front, never fail
-    half-way), committed when the block ends, rolled back entirely on any error."""
-    begin_write(session)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    half-way), committed when the block ends, rolled back entirely on any error. On SQLite the writers
+    queue at the database's writer gate first (`onward.store.write_gate`)."""
+    with write_gate(session):
+        begin_write(session)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
