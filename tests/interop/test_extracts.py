@@ -173,6 +173,24 @@ def test_a_changed_row_is_updated_and_new_rows_inserted(
     assert (str(row[0]), row[1]) == ("2024-06-30", "graduated")
 
 
+@pytest.mark.postgres
+def test_an_import_leaves_postgresql_with_fresh_planner_statistics(postgres_url: str, tmp_path: Path) -> None:
+    """Without them PostgreSQL planned a caseload's measurement query as a scan of the whole date index
+    per episode until autovacuum got round to the new rows."""
+    import_extract(write_extract(tmp_path / "in", "csv"), postgres_url, progress=False)
+    engine = create_db_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            analysed = dict(
+                connection.execute(
+                    text("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables")
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert all(analysed[spec.name] for spec in EVENT_LOG), analysed
+
+
 def test_a_partial_extract_may_refer_to_rows_already_in_the_database(sqlite_url: str, tmp_path: Path) -> None:
     tables = small_event_log()
     import_extract(write_extract(tmp_path / "base", "parquet", tables), sqlite_url, progress=False)

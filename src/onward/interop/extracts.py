@@ -50,7 +50,7 @@ from onward.interop.service_catalogue import CodeIssue, code_issues, record_issu
 from onward.interop.validate import Source, check_references, normalise
 from onward.model.eventlog import EVENT_LOG, TABLES, Table
 from onward.model.service_codes import ServiceCatalog, default_catalog
-from onward.store.engine import create_db_engine, is_sqlite
+from onward.store.engine import create_db_engine, is_sqlite, refresh_statistics
 from onward.store.migrate import current_revision, upgrade_database
 from onward.store.tables import Base, ImportRecord
 
@@ -357,6 +357,7 @@ def import_tables(
                 )
             )
             record_issues(connection, int(record.inserted_primary_key[0]), issues)  # type: ignore[index]
+        refresh_statistics(engine, list(checked))
     finally:
         engine.dispose()
     return ImportResult(

@@ -122,6 +122,20 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
+def refresh_statistics(engine: Engine, tables: list[str]) -> None:
+    """Refresh PostgreSQL's planner statistics of `tables` after a bulk load.
+
+    Until autovacuum gets round to it, a freshly loaded table has no statistics and PostgreSQL may plan
+    badly: right after `onward demo`, a caseload's measurement query scanned all 91,000 rows of the
+    date index once per episode (104 ms instead of 4.5 ms after `ANALYZE`). SQLite chose good plans
+    without statistics in every query measured, so it is left alone."""
+    if engine.dialect.name != "postgresql" or not tables:
+        return
+    quoted = ", ".join(engine.dialect.identifier_preparer.quote(t) for t in tables)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"ANALYZE {quoted}")
+
+
 def display_url(url: str) -> str:
     """The URL with any password hidden, for printing."""
     return _normalise(url).render_as_string(hide_password=True)
