@@ -14,7 +14,8 @@ is not in the database afterwards; reads of a person's record are writes too (ea
 audit row). `GET /api/v1/health` is in the mix as the floor: the same stack with almost no work.
 
 Settings: ONWARD_BENCH_WEB_SECONDS (20), ONWARD_BENCH_WEB_THINK ("0.5,1.5" seconds, uniform),
-ONWARD_BENCH_WEB_PEOPLE (demo people, 20000), ONWARD_BENCH_WEB_WORKERS (`onward serve --workers`, 1),
+ONWARD_BENCH_WEB_PEOPLE (demo people, 20000), ONWARD_BENCH_WEB_WORKERS (`onward serve --workers`, one
+per core),
 ONWARD_BENCH_WEB_BACKENDS ("sqlite,postgres"; PostgreSQL
 runs when ONWARD_TEST_POSTGRES_URL is set), ONWARD_BENCH_WEB_SEED.
 To add a route to the mix, add a row to ROUTES (a write also says how to find what it stored).
@@ -57,7 +58,8 @@ SECONDS = float(os.environ.get("ONWARD_BENCH_WEB_SECONDS", "20"))
 THINK = tuple(float(x) for x in os.environ.get("ONWARD_BENCH_WEB_THINK", "0.5,1.5").split(","))
 PEOPLE = int(os.environ.get("ONWARD_BENCH_WEB_PEOPLE", "20000"))
 SEED = int(os.environ.get("ONWARD_BENCH_WEB_SEED", "7"))
-WORKERS = int(os.environ.get("ONWARD_BENCH_WEB_WORKERS", "1"))
+#: One `onward serve` worker process per core by default (Python runs one thread at a time per process).
+WORKERS = int(os.environ.get("ONWARD_BENCH_WEB_WORKERS", str(os.cpu_count() or 1)))
 PORTS = {"sqlite": 8140, "postgres": 8141}
 TARGET_P95_MS = 200.0
 PASSWORD = "bench password " + secrets.token_urlsafe(12)
