@@ -84,8 +84,10 @@ def get_optional_user(
     if active is None:
         request.state.user = None
         return None
+    # The handler goes on in this read transaction (a write service commits it before its own BEGIN
+    # IMMEDIATE): ending it here cost every request another pool checkout, ping, BEGIN and COMMIT,
+    # four round trips on PostgreSQL (docs/benchmarks.md, "Web under load").
     request.state.actor = actor_for(session, active.user, now, request_id=request_id(request))
-    session.commit()  # end the read transaction; the handler starts its own
     # Detached copies: a handler's rollback must not expire what the page (or its error page) shows.
     session.expunge(active.user)
     session.expunge(active.row)
