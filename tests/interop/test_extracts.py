@@ -181,7 +181,7 @@ def test_an_import_leaves_postgresql_with_fresh_planner_statistics(postgres_url:
     engine = create_db_engine(postgres_url)
     try:
         with engine.connect() as connection:
-            analysed = dict(
+            analysed: dict[str, bool] = dict(
                 connection.execute(
                     text("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables")
                 ).all()

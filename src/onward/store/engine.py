@@ -129,7 +129,8 @@ def refresh_statistics(engine: Engine, tables: list[str]) -> None:
     Until autovacuum gets round to them, freshly loaded tables have no planner statistics: right after
     `onward demo`, a caseload's measurement query scanned all 91,000 rows of the date index once per
     episode (104 ms; 4.5 ms after `ANALYZE`). Vacuuming now also spares the first users autovacuum's
-    pass over the new rows while they work. SQLite chose good plans without statistics in every query measured, so it is left alone."""
+    pass over the new rows while they work. SQLite chose good plans without statistics in every query
+    measured, so it is left alone."""
     if engine.dialect.name != "postgresql" or not tables:
         return
     quoted = ", ".join(engine.dialect.identifier_preparer.quote(t) for t in tables)

@@ -127,7 +127,11 @@ def caseload_row(request: Request) -> Callable[[CaseloadLine], Markup]:
 
         @lru_cache(maxsize=8192)
         def row(line: CaseloadLine) -> Markup:
-            return Markup(macro(line))
+            rendered = macro(line)
+            # The templates autoescape, so a macro returns Markup with every value in it escaped.
+            if not isinstance(rendered, Markup):
+                raise TypeError("caseload rows must come from an autoescaping template")
+            return rendered
 
         found = row
         state.caseload_row = found
