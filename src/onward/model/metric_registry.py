@@ -17,7 +17,7 @@ Good = Literal["higher", "lower"]
 #: system goes the right way (recovery, graduation, stuck, re-entry), leaders watch them for the system.
 Purpose = Literal["ship", "direction"]
 PURPOSE_TITLES: dict[str, str] = {"ship": "Running the ship", "direction": "The direction"}
-Area = Literal["flow", "service_mix", "access", "outcomes", "quality", "voice"]
+Area = Literal["flow", "service_mix", "access", "outcomes", "quality", "voice", "prevention"]
 
 _ONWARD = "Onward definition (docs/metrics.md)"
 _NHS_TT = "NHS Talking Therapies manual (caseness and reliable change)"

@@ -26,7 +26,8 @@ from datetime import datetime
 from typing import Literal
 
 from onward.errors import ValidationError
-from onward.model.metric_registry import METRICS, MetricDefinition
+from onward.model.metric_registry import MetricDefinition
+from onward.model.own_page_metrics import any_definition, system_only
 
 Good = Literal["higher", "lower"]
 StatusKey = Literal["on_track", "at_risk", "off_track", "none"]
@@ -98,15 +99,16 @@ DEFAULT_TARGETS: dict[str, DefaultTarget] = {
 
 def direction_of_good(metric_key: str) -> Good | None:
     """Whether a higher or a lower value is better; None for a volume with no good direction."""
-    definition = METRICS.get(metric_key)
+    definition = any_definition(metric_key)
     if definition is None:
         raise ValidationError(f"unknown metric {metric_key!r}", column="metric")
     return definition.good
 
 
 def targetable(metric_key: str) -> MetricDefinition:
-    """The metric's definition, refusing one that cannot take a target (unknown, or no direction)."""
-    definition = METRICS.get(metric_key)
+    """The metric's definition, refusing one that cannot take a target (unknown, or no direction): a metric
+    of the cube or a direction number published on its own page (`onward.model.own_page_metrics`)."""
+    definition = any_definition(metric_key)
     if definition is None:
         raise ValidationError(
             f"unknown metric {metric_key!r}", column="metric", expected="a key of docs/metrics.md"
@@ -117,6 +119,17 @@ def targetable(metric_key: str) -> MetricDefinition:
             column="metric",
         )
     return definition
+
+
+def check_scope(definition: MetricDefinition, program_id: str | None) -> None:
+    """Refuse a program's target for a number that exists for the whole system only."""
+    if program_id is not None and system_only(definition.key):
+        raise ValidationError(
+            f"{definition.key} ({definition.title}) is published for the whole system only: its target is "
+            "the system's, not a program's",
+            column="program",
+            expected="the whole system",
+        )
 
 
 def check_value(definition: MetricDefinition, value: float, margin: float | None) -> None:

@@ -22,6 +22,7 @@ from onward.model.targets import (
     Scope,
     Targets,
     TargetView,
+    check_scope,
     check_value,
     target_phrase,
     targetable,
@@ -132,6 +133,7 @@ def set_target(
     """A leader's target is in force at once; a manager's, for one of their own programs, is a proposal
     a leader accepts or declines. Anyone else is refused."""
     definition = targetable(metric_key)
+    check_scope(definition, program_id)  # the numbers published on their own pages: the system only
     check_value(definition, value, margin)
     why = _reason(reason)
     if actor.may(Permission.SET_TARGETS):
@@ -184,7 +186,7 @@ def remove_target(
     """A leader removes the target of a scope (a system default too): the figure has no target there."""
     if not actor.may(Permission.SET_TARGETS):
         raise PermissionDeniedError(f"your role ({actor.role}) may not remove targets (set_targets)")
-    targetable(metric_key)
+    check_scope(targetable(metric_key), program_id)
     why = _reason(reason)
     with write_transaction(session):
         _check_program(session, program_id)

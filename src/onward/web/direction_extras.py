@@ -1,74 +1,64 @@
 """Direction numbers published outside the cube (docs/targets.md): prevention coverage (the skills lessons
 delivered of those due) and ideas implemented (the voice metrics), shown on the leader's home beside the
-cube's direction cards, each with its own period and its own small-cell rule, computed once per version
-of the published figures (the cube's data version: clinical writes are folded in with the cube's own
-background refresh, docs/metrics.md "Refresh") and period, one computation at a time (the engine's DuckDB
-connection serves one call at a time), and kept in memory (only suppressed figures are kept)."""
+cube's direction cards, each with its own period and its own small-cell rule, its target and status and a
+12-month trend (`onward.metrics.direction_extras`).
+
+The figures and their trends are computed once per version of the published figures (the cube's data
+version: clinical writes are folded in with the cube's own background refresh, docs/metrics.md
+"Refresh") and period, one computation at a time (the engine's DuckDB connection serves one call at a
+time), and kept in memory (only suppressed figures are kept). Targets are read on every request, as for
+the cube's cards, so a new target shows at once; the status and the trend line are cheap to draw."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy.orm import Session
+from markupsafe import Markup
 
-from onward.metrics.regulator import hide as _hide
-from onward.metrics.regulator import plain as _plain
+from onward.metrics.direction_extras import ExtraFigure, own_page_figures
+from onward.model.targets import Status, Targets, TargetView
 from onward.web.metrics_cache import MetricsView
+from onward.web.scorecards import trend_svg
 
 
 @dataclass(frozen=True, slots=True)
-class Extra:
-    title: str
-    figure: str  # "suppressed" when a count behind it is from 1 to 10
-    basis: str  # what it counts, over which period
-    link: str
+class ExtraCard:
+    """One number published on its own page, as the leader's home shows it (`status` and `target` as on
+    a cube card's line, for the shared status partial)."""
+
+    extra: ExtraFigure
+    target: TargetView | None
+    status: Status
+    trend_svg: Markup
+    trend_text: str
+
+    @property
+    def title(self) -> str:
+        return self.extra.definition.title
+
+    @property
+    def figure(self) -> str:
+        return self.extra.figure
+
+    @property
+    def basis(self) -> str:
+        return self.extra.basis
+
+    @property
+    def link(self) -> str:
+        return self.extra.link
 
 
-def _skills(url: str, as_of: date) -> Extra:
-    from onward.metrics.backends import open_event_log
-    from onward.metrics.period import Period
-    from onward.metrics.skills import compute_skills_metrics
-
-    year = as_of.year
-    found = compute_skills_metrics(
-        open_event_log(db=url), period=Period(date(year, 1, 1), as_of, as_of), db=url
-    ).overall["skills_coverage"]
-    hidden = _hide(found.numerator, found.denominator)
-    return Extra(
-        "Prevention coverage (skills lessons)",
-        "suppressed" if hidden else _plain(found.value, True),
-        f"lessons delivered of lessons due, {year} to {as_of}"
-        + ("" if hidden or not found.denominator else f" ({found.denominator:,} due)"),
-        "/skills/coverage",
-    )
-
-
-def _voice(url: str, start: date, end: date, title: str) -> Extra | None:
-    try:
-        from onward.metrics.voice import voice_metrics_of_database
-    except ImportError:  # an installation without voice
-        return None
-    figure = voice_metrics_of_database(url, start, end).figures["voice_share_implemented"]
-    hidden = _hide(figure.numerator, figure.denominator)
-    return Extra(
-        "Ideas implemented",
-        "suppressed" if hidden else _plain(figure.value, True),
-        f"accepted ideas decided in {title}, implemented by {end}",
-        "/voice/metrics",
-    )
-
-
-_CACHE: dict[tuple[Any, ...], list[Extra]] = {}
+_CACHE: dict[tuple[Any, ...], list[ExtraFigure]] = {}
 _LOCK = threading.Lock()
 _COMPUTE = threading.Lock()
 
 
-def direction_extras(request: Request, session: Session, view: MetricsView) -> list[Extra]:
-    """The extra direction numbers of the view's period (cached per data version and period)."""
+def extra_figures(request: Request, view: MetricsView) -> list[ExtraFigure]:
+    """The figures and trends of the view's period (cached per data version and period)."""
     url = request.app.state.settings.resolved_database_url
     key = (url, view.version, view.period["period"], view.period["as_of"])
     with _LOCK:
@@ -80,18 +70,24 @@ def direction_extras(request: Request, session: Session, view: MetricsView) -> l
             held = _CACHE.get(key)
         if held is not None:
             return held
-        return _compute(url, key, view)
+        out = own_page_figures(url, view.period)
+        with _LOCK:
+            if len(_CACHE) > 16:
+                _CACHE.clear()
+            _CACHE[key] = out
+        return out
 
 
-def _compute(url: str, key: tuple[Any, ...], view: MetricsView) -> list[Extra]:
-    as_of = date.fromisoformat(view.period["as_of"])
-    start, end = date.fromisoformat(view.period["from"]), date.fromisoformat(view.period["to"])
-    out = [_skills(url, as_of)]
-    voice = _voice(url, start, end, view.period["title"])
-    if voice is not None:
-        out.append(voice)
-    with _LOCK:
-        if len(_CACHE) > 16:
-            _CACHE.clear()
-        _CACHE[key] = out
+def cards(figures: list[ExtraFigure], targets: Targets) -> list[ExtraCard]:
+    """Each figure with the system's target in force, its status and its trend line."""
+    out = []
+    for extra in figures:
+        target, state = extra.against(targets)
+        line = trend_svg(extra.definition, extra.trend_rows(), None if target is None else target.value)
+        out.append(ExtraCard(extra, target, state, line, extra.trend_text()))
     return out
+
+
+def direction_extras(request: Request, view: MetricsView, targets: Targets) -> list[ExtraCard]:
+    """The extra direction numbers of the view's period with their targets in force."""
+    return cards(extra_figures(request, view), targets)

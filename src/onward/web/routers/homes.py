@@ -69,12 +69,13 @@ def system_home(
 ) -> Response:
     day = queries.as_of(session, now.date())
     view = metrics_cache(request).view(session)  # the direction numbers (docs/targets.md)
+    targets = targets_in_force(session)
     context = {
         "title": "System",
         "totals": queries.system_totals(session, day),
         "direction_view": view,
-        "direction": direction_cards(view, targets_in_force(session)) if view else [],
-        "direction_extras": direction_extras(request, session, view) if view else [],
+        "direction": direction_cards(view, targets) if view else [],
+        "direction_extras": direction_extras(request, view, targets) if view else [],
         "status_rule": STATUS_RULE,
         "may_whatif": is_allowed(user.role, Permission.WHAT_IF),
         "voice": leader_voice_section(session, settings.resolved_database_url, day),  # docs/voice.md
