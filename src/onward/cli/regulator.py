@@ -14,6 +14,7 @@ from onward.metrics.regulator import (
     RegulatorReport,
     Row,
     cube_rows,
+    own_page_target,
     plain,
     render_csv,
     render_html,
@@ -23,7 +24,9 @@ from onward.metrics.report import gather
 from onward.model.targets import Targets
 
 
-def skills_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row], str]:
+def skills_rows(
+    url: str, period: CalendarPeriod, as_of: date, targets: Targets | None = None
+) -> tuple[list[Row], str]:
     from onward.metrics.backends import open_event_log
     from onward.metrics.period import Period
     from onward.metrics.skills import SKILLS_METRICS, compute_skills_metrics
@@ -50,6 +53,11 @@ def skills_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row
                     "" if cell.numerator is None else f"{cell.numerator:,}",
                     "" if cell.denominator is None else f"{cell.denominator:,}",
                     cell.suppressed,
+                    *(
+                        own_page_target(key, cell.numerator, cell.denominator, cell.suppressed, targets)
+                        if scope == "all"
+                        else ("", "", "")
+                    ),
                 )
             )
     note = (
@@ -93,8 +101,8 @@ def build(
             f"{data.period['title']}, figures as of {month_end}; suppressed as one linked system with every "
             "published figure (docs/metrics.md, Published figures)."
         )
-    skills, report.notes["Skills coverage"] = skills_rows(url, period, month_end)
-    voice, report.notes["Ideas received and acted on"] = voice_rows(url, period, month_end)
+    skills, report.notes["Skills coverage"] = skills_rows(url, period, month_end, targets)
+    voice, report.notes["Ideas received and acted on"] = voice_rows(url, period, month_end, targets)
     report.rows += skills + voice
     report.council = council(url, period.end if period.end <= month_end else month_end)
     return report

@@ -53,7 +53,11 @@ Example:
       --as-of 2024-06
 
 Each figure is printed beside its target and status (docs/targets.md) when the
-report reads a database (--db); an extract folder holds no targets.
+report reads a database (--db); an extract folder holds no targets. With --db
+the report also gives the two direction numbers published on their own pages,
+prevention coverage (skills lessons delivered of those due, the calendar year
+to the month end) and ideas implemented (the voice metrics of the period),
+each with its target and status.
 """
 
 
@@ -125,7 +129,14 @@ def report_command(
             log, period=chosen, as_of=month_end, suppress=suppress, progress=advance, synthetic=synthetic
         )
         if url is not None:
+            from onward.metrics.direction_extras import own_page_figures, report_line
+
             report_data.targets = _targets(url)
+            bars.update(task, description="prevention coverage, ideas")
+            report_data.own_page = [
+                report_line(f, report_data.targets)
+                for f in own_page_figures(url, report_data.period, trend=False)
+            ]
         bars.update(task, description=f"writing {fmt}")
         written = build_report(report_data, out=out, fmt=fmt)
         bars.update(task, completed=bars.tasks[0].total)

@@ -44,7 +44,7 @@ def targets_list(
       onward targets list
       onward targets list --metric recovery_rate --history
     """
-    from onward.metrics.registry import METRICS
+    from onward.model.own_page_metrics import ALL_METRICS
     from onward.services.targets import history, targets_in_force
 
     with open_database(db) as database, database.factory() as session:
@@ -86,7 +86,7 @@ def targets_list(
     else:
         table = Table("metric", "program", "target", "from", "why")
         for v in records:
-            title = METRICS[str(v["metric"])].title
+            title = ALL_METRICS[str(v["metric"])].title
             table.add_row(
                 title, str(v["program_id"] or "system"), str(v["target"]), str(v["origin"]), str(v["reason"])
             )
@@ -95,7 +95,14 @@ def targets_list(
 
 @targets_app.command("set")
 def targets_set(
-    metric: Annotated[str, typer.Argument(help="The metric key (docs/metrics.md).", show_default=False)],
+    metric: Annotated[
+        str,
+        typer.Argument(
+            help="The metric key (docs/metrics.md), or skills_coverage / voice_share_implemented (the "
+            "system only).",
+            show_default=False,
+        ),
+    ],
     value: Annotated[
         float,
         typer.Argument(help="The target: a share 0-1 for a rate, days for a wait, a number otherwise."),
@@ -118,6 +125,7 @@ def targets_set(
     Example:
       onward targets set recovery_rate 0.5 --reason "NHS Talking Therapies standard"
       onward targets set days_to_first_treatment_median 10 --program prog-01 --reason "new intake team"
+      onward targets set skills_coverage 0.9 --reason "every lesson planned is taught"
     """
     from onward.services.targets import set_target
 

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from onward.metrics.regulator import hide
+from onward.metrics.report import OwnPageLine, target_sentence
 from onward.model.metric_registry import MetricDefinition
 from onward.model.own_page_metrics import (
     OWN_PAGE_METRICS,
@@ -120,6 +121,16 @@ class ExtraFigure:
             "status_words": state.words,
             "explanation": state.explanation,
         }
+
+
+def report_line(figure: ExtraFigure, targets: Targets | None) -> OwnPageLine:
+    """The figure as `onward report` prints it, with its target and status."""
+    if targets is None:
+        text = "Targets: none read (targets are kept in the database)."
+    else:
+        target, state = figure.against(targets)
+        text = "No target." if target is None else target_sentence(target, state)
+    return OwnPageLine(figure.key, figure.definition.title, figure.figure, figure.basis, text)
 
 
 def _rows(url: str, statement: Any) -> list[Any]:

@@ -26,7 +26,8 @@ from onward.errors import ValidationError
 from onward.metrics.period import PERIOD_FORMS, CalendarPeriod
 from onward.metrics.registry import METRICS, MetricDefinition
 from onward.metrics.report import ReportData, period_line
-from onward.model.targets import STATUS_RULE, Targets, format_value, status_in_row
+from onward.model.own_page_metrics import OWN_PAGE_METRICS
+from onward.model.targets import STATUS_RULE, Targets, format_value, status, status_in_row
 from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED
 
 #: The sections drawn from the published cube, in order: (title, metric keys).
@@ -167,7 +168,31 @@ def hide(numerator: float, denominator: int | None) -> bool:
     return any(1 <= c <= SMALL_CELL_MAX for c in counts)
 
 
-def voice_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row], str]:
+def own_page_target(
+    key: str, numerator: float | None, denominator: float | None, hidden: bool, targets: Targets | None
+) -> tuple[str, str, str]:
+    """(target, status, explanation) of a system figure of a direction number published on its own page
+    (docs/targets.md); empty for any other figure or where no target is in force."""
+    definition = OWN_PAGE_METRICS.get(key)
+    target = None if definition is None or targets is None else targets.system(key)
+    if definition is None or target is None:
+        return "", "", ""
+    value = None if hidden or not denominator or numerator is None else numerator / denominator
+    state = status(
+        definition,
+        value,
+        target.value,
+        margin=target.margin,
+        numerator=None if hidden else numerator,
+        denominator=None if hidden else denominator,
+        hidden=hidden,
+    )
+    return target.phrase, state.label, state.explanation
+
+
+def voice_rows(
+    url: str, period: CalendarPeriod, as_of: date, targets: Targets | None = None
+) -> tuple[list[Row], str]:
     try:
         from onward.metrics.voice import VOICE_METRICS, voice_metrics_of_database
     except ImportError:  # an installation without voice (issue 12)
@@ -189,6 +214,7 @@ def voice_rows(url: str, period: CalendarPeriod, as_of: date) -> tuple[list[Row]
                 "" if hidden else f"{figure.numerator:,.0f}",
                 "" if hidden or figure.denominator is None else f"{figure.denominator:,}",
                 hidden,
+                *own_page_target(key, figure.numerator, figure.denominator, hidden, targets),
             )
         )
     note = (

@@ -34,13 +34,24 @@ from onward.metrics.publish import (
     publish,
 )
 from onward.metrics.registry import METRICS, PROGRAM_GROUPING, MetricDefinition
-from onward.model.targets import STATUS_RULE, Targets, status_in_row
+from onward.model.targets import STATUS_RULE, Status, Targets, TargetView, status_in_row
 from onward.security.suppression import SMALL_CELL_MAX, SUPPRESSED
 
 __all__ = ["MINUTE_BASED", "NO_PROGRAM", "POINT_IN_TIME", "ReportData", "build_report", "gather", "published"]
 
 ReportFormat = Literal["html", "pdf", "png"]
 FORMATS: tuple[ReportFormat, ...] = ("html", "pdf", "png")
+
+
+@dataclass(frozen=True, slots=True)
+class OwnPageLine:
+    """A direction number published on its own page (docs/targets.md), as the report prints it."""
+
+    key: str
+    title: str
+    figure: str
+    basis: str
+    target: str  # the target and status sentence (`target_sentence`)
 
 
 @dataclass
@@ -59,6 +70,13 @@ class ReportData:
     suppressed: bool = True
     suppression: dict[str, Any] = field(default_factory=dict)
     targets: Targets | None = None  # the targets in force (from the database; None for an extract)
+    own_page: list[OwnPageLine] = field(default_factory=list)  # direction numbers on their own pages
+
+
+def target_sentence(target: TargetView, state: Status) -> str:
+    """'Target at least 50.0 % (set by lee: why) · ✓ on track: 55.0 % meets the target ...'."""
+    origin = "public standard: " if target.origin == "default" else f"set by {target.set_by}: "
+    return f"Target {target.phrase} ({origin}{target.reason}) · {state.label}: {state.explanation}."
 
 
 def target_text(data: ReportData, definition: MetricDefinition) -> str:
@@ -68,9 +86,7 @@ def target_text(data: ReportData, definition: MetricDefinition) -> str:
     target = data.targets.system(definition.key)
     if target is None:
         return "No target." if definition.good is not None else "A volume: no target."
-    state = status_in_row(definition, data.overall, target.value, target.margin)
-    origin = "public standard: " if target.origin == "default" else f"set by {target.set_by}: "
-    return f"Target {target.phrase} ({origin}{target.reason}) · {state.label}: {state.explanation}."
+    return target_sentence(target, status_in_row(definition, data.overall, target.value, target.margin))
 
 
 def gather(
@@ -345,9 +361,26 @@ def render_html(data: ReportData) -> str:
 <p class="meta">{html.escape(legend)} By program: {html.escape(PROGRAM_GROUPING)}</p>
 <p class="meta">Status against targets: {html.escape(STATUS_RULE)}</p>
 {"".join(sections)}
+{_own_page_section(data.own_page)}
 <script>{script}</script>
 </body></html>
 """
+
+
+def _own_page_section(lines: list[OwnPageLine]) -> str:
+    if not lines:
+        return ""
+    items = "".join(
+        f'<section id="{html.escape(x.key)}"><h3>{html.escape(x.title)} <span class="value">'
+        f'{html.escape(x.figure)}</span></h3><p class="definition">{html.escape(x.basis)}</p>'
+        f'<p class="target">{html.escape(x.target)}</p></section>'
+        for x in lines
+    )
+    return (
+        '<h2>Also the direction, published on their own pages</h2><p class="meta">Their own periods and '
+        f"small-cell rule (a count from 1 to {SMALL_CELL_MAX} hides the figure); targets for the system only."
+        f"</p>{items}"
+    )
 
 
 def period_line(period: dict[str, Any]) -> str:
@@ -375,6 +408,8 @@ def report_chart(data: ReportData) -> alt.VConcatChart:
         )
         rows.append(chart)
     head = [period_line(data.period)]
+    for x in data.own_page:
+        head += _wrap(f"{x.title}: {x.figure} ({x.basis}). {x.target}")
     if data.synthetic:
         head.append("SYNTHETIC DATA: produced by a simulation, not real people.")
     if not data.suppressed:

@@ -8,12 +8,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from onward.metrics.scorecard import Line, line
+from onward.model.own_page_metrics import system_only
 from onward.model.targets import STATUS_RULE
 from onward.security.policy import Permission, is_allowed, require
 from onward.services.targets import targets_in_force
 from onward.services.users import program_ids_of
 from onward.web.api.metrics import _ERRORS
 from onward.web.deps import CurrentUser, SessionDep
+from onward.web.direction_extras import extra_figures
 from onward.web.metrics_cache import metrics_cache
 from onward.web.routers.dashboards import PeriodDep
 
@@ -28,7 +30,14 @@ def get_targets(
     period (`period`, default the latest complete quarter; `as_of` a month end) and its status: on_track,
     at_risk, off_track or none (no figure: suppressed or nothing to measure). Leaders, analysts and
     administrators see the system's and every program's targets; a manager sees the targets that apply to
-    their own programs (a program's own, else the system's). `period` is null when nothing is recorded yet."""
+    their own programs (a program's own, else the system's). `period` is null when nothing is recorded yet.
+
+    `own_page` (leaders, analysts and administrators; empty for a manager) holds the two direction numbers
+    published on their own pages, for the whole system: prevention coverage (`skills_coverage`, lessons
+    delivered of lessons due, the calendar year to `as_of`) and ideas implemented
+    (`voice_share_implemented`, accepted ideas decided in the period, implemented by its end), each with
+    its own `period` (`from`, `to`, `basis`), its value (null when suppressed: a count from 1 to 10), its
+    target in force and its status."""
     if is_allowed(user.role, Permission.AGGREGATES) or is_allowed(user.role, Permission.ALL_PROGRAMS):
         programs: list[str] | None = None
     else:
@@ -41,13 +50,19 @@ def get_targets(
     out: list[Line] = []
     if programs is None:
         for target in targets:
+            if system_only(target.metric_key):  # published on its own page: in `own_page` below
+                continue
             row = overall if target.program_id is None else rows.get(target.program_id, {})
             out.append(line(target.metric_key, row, targets, target.program_id))
     else:
-        keys = sorted({t.metric_key for t in targets})
+        keys = sorted({t.metric_key for t in targets if not system_only(t.metric_key)})
         out = [line(k, rows.get(p, {}), targets, p) for p in sorted(programs) for k in keys]
     return {
         "period": view.period if view is not None else None,
         "status_rule": STATUS_RULE,
         "targets": [item.to_json() for item in out],
+        "own_page": [
+            figure.to_json(targets)
+            for figure in (extra_figures(request, view) if view is not None and programs is None else [])
+        ],
     }

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from onward.errors import ValidationError
 from onward.metrics.registry import METRICS, PURPOSE_TITLES
+from onward.model.own_page_metrics import ALL_METRICS, OWN_PAGE_METRICS
 from onward.model.targets import STATUS_RULE
 from onward.security.policy import Permission
 from onward.services.targets import decide, history, proposals, remove_target, set_target, targets_in_force
@@ -48,9 +49,10 @@ def targets_page(request: Request, session: SessionDep, actor: ActorDep) -> Resp
         "title": "Targets",
         "status_rule": STATUS_RULE,
         "in_force": in_force,
-        "metrics": METRICS,
+        "metrics": ALL_METRICS,
         "purpose_titles": PURPOSE_TITLES,
         "targetable": [d for d in METRICS.values() if d.good is not None],
+        "system_only": list(OWN_PAGE_METRICS.values()),  # published on their own pages (docs/targets.md)
         "programs": programs,
         "names": names,
         "proposals": proposals(session, scope),
@@ -77,7 +79,7 @@ def targets_post(
     """Set (a leader), propose (a manager, own programs) or remove (a leader) a target; a rate's value and
     margin are given in percent on the form."""
     program_id = None if program == SYSTEM else program
-    definition = METRICS.get(metric)
+    definition = ALL_METRICS.get(metric)
     scale = 100.0 if definition is not None and definition.kind == "rate" else 1.0
     if action == "remove":
         remove_target(
