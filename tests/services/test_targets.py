@@ -200,3 +200,78 @@ def test_refusals_name_what_is_wrong(
                 now=NOW,
             )
         assert history(s) == []
+
+
+@pytest.mark.parametrize("metric", ["skills_coverage", "voice_share_implemented"])
+def test_the_numbers_on_their_own_pages_take_a_system_target_only(
+    metric: str, care_db: sessionmaker[Session], role_actor: Callable[..., Actor]
+) -> None:
+    leader = role_actor("leader")
+    with care_db() as s:
+        assert targets_in_force(s).system(metric) is None  # no public standard: no default
+        set_target(
+            session=s,
+            actor=leader,
+            metric_key=metric,
+            program_id=None,
+            value=0.8,
+            margin=None,
+            reason="most of what is due",
+            now=NOW,
+        )
+        in_force = targets_in_force(s).system(metric)
+        assert in_force is not None and in_force.value == 0.8 and in_force.phrase == "at least 80.0 %"
+        assert in_force.reason == "most of what is due" and in_force.set_by == leader.username
+        with pytest.raises(ValidationError, match="whole system only") as refused:
+            set_target(
+                session=s,
+                actor=leader,
+                metric_key=metric,
+                program_id="op",
+                value=0.8,
+                margin=None,
+                reason="x",
+                now=NOW,
+            )
+        assert refused.value.column == "program"
+        with pytest.raises(ValidationError, match="whole system only"):  # a manager has no system scope
+            set_target(
+                session=s,
+                actor=role_actor("manager", program_ids=("op",)),
+                metric_key=metric,
+                program_id="op",
+                value=0.9,
+                margin=None,
+                reason="x",
+                now=NOW,
+            )
+        with pytest.raises(PermissionDeniedError):
+            set_target(
+                session=s,
+                actor=role_actor("manager", program_ids=("op",)),
+                metric_key=metric,
+                program_id=None,
+                value=0.9,
+                margin=None,
+                reason="x",
+                now=NOW,
+            )
+        with pytest.raises(ValidationError, match="share from 0 to 1"):
+            set_target(
+                session=s,
+                actor=leader,
+                metric_key=metric,
+                program_id=None,
+                value=80,
+                margin=None,
+                reason="x",
+                now=NOW,
+            )
+        with pytest.raises(ValidationError, match="whole system only"):
+            remove_target(session=s, actor=leader, metric_key=metric, program_id="op", reason="x", now=NOW)
+        remove_target(session=s, actor=leader, metric_key=metric, program_id=None, reason="not now", now=NOW)
+        assert targets_in_force(s).system(metric) is None
+        assert sorted(r.status for r in history(s, metric)) == ["removed", SUPERSEDED]
+        assert proposals(s) == []
+        actions = s.scalars(select(AuditEntry.action).where(AuditEntry.entity == "target")).all()
+        assert sorted(actions) == ["remove", "set"]
