@@ -30,10 +30,12 @@ PERIOD = {
 #: (first day, lessons planned, of them delivered on their day) per month; 2024-04 is after the month end.
 LESSONS = [("2023-12-01", 12, 12), ("2024-01-01", 30, 30), ("2024-02-01", 40, 20), ("2024-03-01", 5, 3)]
 LATE = ("2024-04-01", 15, 15)
-#: (decided on, status, implemented on) for ideas: 24 accepted in February (12 implemented by the month
-#: end), 4 declined in January, 3 accepted in March (1 implemented).
+#: (decided on, status, implemented on) for ideas: 12 accepted in January (all implemented), 4 declined
+#: in January, 24 accepted in February (12 implemented by the month end), 3 accepted in March (1
+#: implemented).
 IDEAS = (
-    [("2024-02-10", "implemented", "2024-03-15")] * 12
+    [("2024-01-15", "implemented", "2024-02-01")] * 12
+    + [("2024-02-10", "implemented", "2024-03-15")] * 12
     + [("2024-02-12", "accepted", None)] * 12
     + [("2024-01-20", "declined", None)] * 4
     + [("2024-03-05", "implemented", "2024-03-20")]
@@ -45,8 +47,9 @@ def seed_lessons_and_ideas(url: str, program_id: str) -> None:
     """Lessons and ideas whose figures are hand-computed below (the database holds `program_id`).
 
     Prevention coverage 2024 to 2024-03-31: 75 due, 53 delivered (70.7 %); months 2023-12 100 %, 2024-01
-    100 %, 2024-02 50 %, 2024-03 hidden (3 of 5). Ideas implemented in Q1 2024: 13 of 27 accepted
-    (48.1 %); months 2024-01 no data (declined only), 2024-02 50 %, 2024-03 hidden (1 of 3)."""
+    100 %, 2024-02 50 %, 2024-03 hidden (3 of 5). Ideas implemented in Q1 2024: 25 of 39 accepted
+    (64.1 %); months 2023-12 no data, 2024-01 100 % (the declined left out), 2024-02 50 %, 2024-03 hidden
+    (1 of 3)."""
     at = datetime(2024, 1, 1, tzinfo=UTC)
     sessions: list[dict[str, Any]] = []
     for first, planned, delivered in [*LESSONS, LATE]:
@@ -132,9 +135,9 @@ def test_figures_trends_and_status_on_each_database(database_url: str, tmp_path:
     assert rows[-1] == {"month": "2024-03", "skills_coverage": None, "suppressed": ["skills_coverage"]}
     assert rows[-2]["skills_coverage"] == 0.5
 
-    assert voice.key == "voice_share_implemented" and (voice.numerator, voice.denominator) == (13, 27)
-    assert voice.figure == "48.1 %" and voice.link == "/voice/metrics?from=2024-01-01&to=2024-03-31"
-    assert voice.trend_text().endswith("2024-01 no data; 2024-02 50.0 %; 2024-03 suppressed")
+    assert voice.key == "voice_share_implemented" and (voice.numerator, voice.denominator) == (25, 39)
+    assert voice.figure == "64.1 %" and voice.link == "/voice/metrics?from=2024-01-01&to=2024-03-31"
+    assert voice.trend_text().endswith("2023-12 no data; 2024-01 100.0 %; 2024-02 50.0 %; 2024-03 suppressed")
 
     # No target: no status. 70.7 % of 75 against 75 %: the 95 % Wilson interval (59.6-79.8 %) holds the
     # target, so at risk; against 90 % it is off track.
@@ -144,7 +147,7 @@ def test_figures_trends_and_status_on_each_database(database_url: str, tmp_path:
     assert skills.against(_target("skills_coverage", 0.9))[1].key == "off_track"
     assert voice.against(_target("voice_share_implemented", 0.4))[1].label == "✓ on track"
     answer = voice.to_json(_target("voice_share_implemented", 0.4))
-    assert answer["status"] == "on_track" and answer["value"] == 13 / 27 and answer["program_id"] is None
+    assert answer["status"] == "on_track" and answer["value"] == 25 / 39 and answer["program_id"] is None
     assert answer["period"] == {
         "from": "2024-01-01",
         "to": "2024-03-31",
