@@ -4,6 +4,7 @@ stated; --from/--to must be one calendar period."""
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -86,3 +87,34 @@ def test_from_and_to_must_be_one_calendar_period(database: str, tmp_path: Path) 
         app, ["report", "regulator", "--from", "2024-01-01", "--out", str(tmp_path), "--db", database]
     )
     assert result.exit_code != 0 and "both --from and --to" in str(result.exception)
+
+
+def test_the_numbers_on_their_own_pages_stand_beside_their_targets(database: str) -> None:
+    from datetime import UTC, datetime
+
+    from tests.metrics.test_direction_extras import seed_lessons_and_ideas
+
+    from onward.cli.regulator import build
+    from onward.metrics.period import CalendarPeriod
+    from onward.metrics.regulator import render_csv, render_html
+    from onward.model.targets import SET_HERE, Targets, TargetView
+
+    seed_lessons_and_ideas(database, "P1")
+    targets = Targets(
+        [
+            TargetView("skills_coverage", None, 0.9, None, SET_HERE, "aim", "lee", datetime.now(UTC)),
+            TargetView("voice_share_implemented", None, 0.6, None, SET_HERE, "aim", "lee", datetime.now(UTC)),
+        ]
+    )
+    report = build(
+        url=database, period=CalendarPeriod.parse("2024-Q1"), as_of=None, targets=targets, synthetic=False
+    )
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+    skills = next(r for r in rows if r["key"] == "skills_coverage" and r["scope"] == "system")
+    assert skills["value"] == "70.7 %" and skills["target"] == "at least 90.0 %"
+    assert skills["status"] == "✗ off track" and "95 % interval" in skills["explanation"]
+    ideas = next(r for r in rows if r["key"] == "voice_share_implemented")
+    assert ideas["value"] == "64.1 %" and ideas["status"] == "✓ on track"
+    assert all(not r["target"] for r in rows if r["key"] == "skills_coverage" and r["scope"] != "system")
+    page = render_html(report)
+    assert "<td>at least 90.0 %</td><td>✗ off track</td>" in page
