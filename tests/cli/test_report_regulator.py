@@ -92,7 +92,7 @@ def test_from_and_to_must_be_one_calendar_period(database: str, tmp_path: Path) 
 def test_the_numbers_on_their_own_pages_stand_beside_their_targets(database: str) -> None:
     from datetime import UTC, datetime
 
-    from tests.metrics.test_direction_extras import seed_lessons_and_ideas
+    from tests.own_page_seed import seed_lessons_and_ideas
 
     from onward.cli.regulator import build
     from onward.metrics.period import CalendarPeriod

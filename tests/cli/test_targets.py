@@ -72,7 +72,7 @@ def test_set_list_history_remove_and_the_report_shows_status(tmp_path: Path, sql
 
 
 def test_the_numbers_on_their_own_pages_in_the_cli_and_the_report(tmp_path: Path, sqlite_url: str) -> None:
-    from tests.metrics.test_direction_extras import seed_lessons_and_ideas
+    from tests.own_page_seed import seed_lessons_and_ideas
 
     runner = CliRunner()
     extract = _extract(tmp_path / "extract")

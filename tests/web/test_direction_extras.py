@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from tests.metrics.test_direction_extras import seed_lessons_and_ideas
+from tests.own_page_seed import seed_lessons_and_ideas
 from tests.web.conftest import form_token
 from tests.web.test_dashboards import _text, imported  # noqa: F401
 
@@ -33,11 +33,12 @@ def seeded(imported: str) -> str:  # noqa: F811
 
 def _set(client: TestClient, metric: str, value: str, program: str = "system") -> Response:
     token = form_token(client.get("/targets").text)
-    return client.post(
+    posted: Response = client.post(
         "/targets",
         data={"csrf_token": token, "metric": metric, "program": program, "value": value, "reason": "why"},
         follow_redirects=False,
     )
+    return posted
 
 
 def _card(text: str, title: str) -> str:
