@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from onward.store.tables import AuditEntry, Episode, Measurement, Referral
@@ -90,6 +90,36 @@ def test_the_episode_page_shows_charts_and_its_actions_record_care(
     reentry = db.scalars(select(ReferralPathway).where(ReferralPathway.fast_reentry_of == "e1")).one()
     assert reentry.stage == "waiting"
     assert client.get("/episodes/e2").status_code == 404  # ben's episode is st2's
+
+
+def test_the_episode_page_and_caseload_read_in_few_statements(
+    client: TestClient, make_user: Callable[..., Any], login: Login, county: None
+) -> None:
+    """Each statement is a round trip on PostgreSQL, and under load each costs the request thread a wait
+    for Python's lock (docs/benchmarks.md, "Web under load"): the busiest pages keep their count."""
+    make_user("carla", "clinician", program_ids=["p1"], staff_id="st1")
+    login("carla")
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("BEGIN") or any(w in statement for w in ("audit_log", "audit_seal", "pg_")):
+            return  # transaction control, and the audit writer's thread (its own batches), apart
+        statements.append(statement)
+
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/episodes/e1")
+        episode_statements = list(statements)
+        statements.clear()
+        caseload = client.get("/caseload")
+        caseload_statements = list(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert page.status_code == 200 and "Primary clinician" in page.text
+    assert caseload.status_code == 200
+    assert len(episode_statements) <= 12, "\n".join(s[:90] for s in episode_statements)
+    assert len(caseload_statements) <= 8, "\n".join(s[:90] for s in caseload_statements)
 
 
 def test_a_self_report_link_is_answered_on_a_phone_once_and_a_risk_answer_gets_help(

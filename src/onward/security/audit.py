@@ -28,6 +28,7 @@ SCHEME_LEGACY = "sha256"
 SCHEME_KEYED = "hmac-sha256"
 _PG_LOCK_KEY = 0x6F6E77617264  # "onward": one advisory lock serialises appends on PostgreSQL
 _SEAL_ID = 1
+_TAIL_READ_IN = "onward.audit.tail_read_in"  # session.info: the transaction that read the seal
 
 
 def _utc_text(at: datetime) -> str:
@@ -109,15 +110,42 @@ def _event_of(entry: AuditEntry) -> AuditEvent:
     )
 
 
+def _seal_of_transaction(session: Session) -> AuditSeal | None:
+    """The seal over the newest entry, read fresh once per transaction after taking PostgreSQL's append
+    lock; later appends of the same transaction (the audit writer's batches) use the same object, which
+    they keep current. Sessions keep objects after commit, so a seal from an earlier transaction must
+    never be trusted: `populate_existing` reads it again."""
+    transaction = session.get_transaction()
+    if session.info.get(_TAIL_READ_IN) is not transaction:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        seal = session.get(AuditSeal, _SEAL_ID, populate_existing=True)
+        session.info[_TAIL_READ_IN] = transaction
+        return seal
+    return session.get(AuditSeal, _SEAL_ID)
+
+
 def append_event(session: Session, event: AuditEvent, *, key: bytes | None = None) -> AuditEntry:
     """Append one entry in the caller's transaction; the caller commits it with the work it records.
 
     On SQLite the caller's transaction should hold the write lock (BEGIN IMMEDIATE, see
-    `onward.store.engine.begin_write`), so reading the tail and writing the entry cannot be interleaved.
+    `onward.store.engine.begin_write`), so reading the tail and writing the entry cannot be interleaved
+    (without it, SQLite refuses the write of a transaction whose snapshot another writer has outdated:
+    an error, never a forked chain). On PostgreSQL an advisory lock, held to the end of the transaction,
+    serialises appends. The seal holds the newest entry's hash, so the tail is read from it: one
+    INSERT and one UPDATE of the seal per entry (two reads more for the first of a transaction).
     """
     secret = key if key is not None else session_audit_key(session)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    seal = _seal_of_transaction(session)
+    canonical = canonical_event(event)
+    if seal is None:  # the first entry, or a log from before the seal: count and read the tail once
+        count = int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+        previous = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.entry_id.desc()).limit(1))
+        seal = AuditSeal(
+            seal_id=_SEAL_ID, last_entry_id=0, last_hash=previous or GENESIS_HASH, entries=count, mac=""
+        )
+        session.add(seal)
+    prev_hash = seal.last_hash
     entry = AuditEntry(
         at=event.at,
         user_id=event.user_id,
@@ -129,27 +157,12 @@ def append_event(session: Session, event: AuditEvent, *, key: bytes | None = Non
         person_id=event.person_id,
         outcome=event.outcome,
         request_id=event.request_id,
-        prev_hash=GENESIS_HASH,
-        hash=GENESIS_HASH,
+        prev_hash=prev_hash,
+        hash=keyed_hash(secret, prev_hash, canonical),
         scheme=SCHEME_KEYED,
     )
     session.add(entry)
-    # Inserting first takes SQLite's write lock, so no other append can slip in before we read the tail.
-    session.flush()
-    previous = session.scalar(
-        select(AuditEntry.hash)
-        .where(AuditEntry.entry_id < entry.entry_id)
-        .order_by(AuditEntry.entry_id.desc())
-        .limit(1)
-    )
-    entry.prev_hash = previous or GENESIS_HASH
-    entry.hash = keyed_hash(secret, entry.prev_hash, canonical_event(event))
-    seal = session.get(AuditSeal, _SEAL_ID)
-    if seal is None:
-        count = int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
-        seal = AuditSeal(seal_id=_SEAL_ID, last_entry_id=0, last_hash=GENESIS_HASH, entries=0, mac="")
-        seal.entries = count - 1  # the new entry is counted below
-        session.add(seal)
+    session.flush()  # the entry's id, which the seal names
     seal.entries += 1
     seal.last_entry_id = entry.entry_id
     seal.last_hash = entry.hash

@@ -9,27 +9,30 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
-from onward.services.provenance import holds_synthetic_data
+from onward.services.provenance import synthetic_data_clause
 from onward.store.tables import Episode, Measurement, Referral, Service
+
+
+def _latest_dates() -> list[ScalarSelect[Any]]:
+    # Each maximum is an index lookup.
+    return [
+        select(func.max(Referral.referral_date)).scalar_subquery(),
+        select(func.max(Episode.start_date)).scalar_subquery(),
+        select(func.max(Episode.end_date)).scalar_subquery(),
+        select(func.max(Service.service_date)).scalar_subquery(),
+        select(func.max(Measurement.measured_on)).scalar_subquery(),
+    ]
 
 
 def data_end(session: Session) -> date | None:
     """The latest recorded event date (docs/metrics.md `data_end`): referral, episode start or end,
     service or measurement; planned dates do not count."""
-    # One statement (each maximum is an index lookup): read on every care page of a synthetic database.
-    candidates = session.execute(
-        select(
-            select(func.max(Referral.referral_date)).scalar_subquery(),
-            select(func.max(Episode.start_date)).scalar_subquery(),
-            select(func.max(Episode.end_date)).scalar_subquery(),
-            select(func.max(Service.service_date)).scalar_subquery(),
-            select(func.max(Measurement.measured_on)).scalar_subquery(),
-        )
-    ).one()
+    candidates = session.execute(select(*_latest_dates())).one()
     dates = [d for d in candidates if d is not None]
     return max(dates) if dates else None
 
@@ -37,10 +40,11 @@ def data_end(session: Session) -> date | None:
 def care_day(session: Session, now: datetime) -> date:
     """Today; in a synthetic database whose history ends earlier, the last day of that history."""
     today = now.date()
-    if holds_synthetic_data(session):
-        end = data_end(session)
-        if end is not None and end < today:
-            return end
+    # One statement (it runs on every care page); the latest dates are index lookups, read always.
+    synthetic, *candidates = session.execute(select(synthetic_data_clause(), *_latest_dates())).one()
+    dates: list[date] = [d for d in candidates if d is not None]
+    if synthetic and dates and max(dates) < today:
+        return max(dates)
     return today
 
 

@@ -22,7 +22,14 @@ from onward.security.audit import AuditEvent
 from onward.security.policy import Permission
 from onward.services._guard import require_permission
 from onward.services.care_day import care_day
-from onward.services.episode_rows import Scores, episode_rows, flags_of, score_series
+from onward.services.episode_rows import (
+    Scores,
+    episode_rows,
+    flags_of,
+    measurements_of,
+    rows_of_one,
+    score_series,
+)
 from onward.services.selfreport import LinkLine, episode_links
 from onward.store.tables import Episode, Program, Referral, Service, Staff
 from onward.store.tables_pathways import ExitExtension, GraduationCriteria, ReferralPathway, StageChange
@@ -90,12 +97,16 @@ def read_episode(
     """The episode page's record; NotFoundError for an episode the actor may not see."""
     episode, basis = require_episode(session, actor, episode_id, now)
     day = care_day(session, now)
-    program = session.get(Program, episode.program_id)
-    rows = episode_rows(session, [episode_id], day)
+    # The program and the primary clinician in one statement (the foreign key guarantees the program).
+    program, staff = session.execute(
+        select(Program, Staff)
+        .outerjoin(Staff, Staff.staff_id == episode.primary_staff_id)
+        .where(Program.program_id == episode.program_id)
+    ).one()
     services = [
-        ServiceLine(s.service_date, s.code, s.category, s.minutes, s.staff_id)
-        for s in session.scalars(
-            select(Service)
+        ServiceLine(*row)
+        for row in session.execute(
+            select(Service.service_date, Service.code, Service.category, Service.minutes, Service.staff_id)
             .where(Service.episode_id == episode_id)
             .order_by(Service.service_date, Service.service_id)
         )
@@ -119,6 +130,13 @@ def read_episode(
             select(StageChange).where(StageChange.episode_id == episode_id).order_by(StageChange.change_id)
         )
     )
+    rows = rows_of_one(
+        episode_id,
+        measurements_of(session, [episode_id], day).get(episode_id, []),
+        [(s.service_date, s.category) for s in services],
+        [(s.change_id, s.stage) for s in stages],
+        day,
+    )
     reentries = list(
         session.scalars(
             select(Referral)
@@ -128,10 +146,7 @@ def read_episode(
         )
     )
     links = episode_links(session, episode_id, now)
-    staff = session.get(Staff, episode.primary_staff_id) if episode.primary_staff_id else None
     session.commit()
-    if program is None:  # a foreign key guarantees it; keeps the type exact
-        raise LookupError(episode.program_id)
     flags = flags_of(episode, rows, as_of=day, rules=rules)
     _audit(audit, actor, now, "episode", episode_id, episode.person_id, f"episode page; basis: {basis.value}")
     return EpisodeRecord(

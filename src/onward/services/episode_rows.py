@@ -109,6 +109,24 @@ def episode_rows(session: Session, ids: Sequence[str], day: date) -> EpisodeRows
     return EpisodeRows(measurements_of(session, ids, day), first, down)
 
 
+def rows_of_one(
+    episode_id: str,
+    measurements: list[MeasurementFacts],
+    services: Iterable[tuple[date, str]],
+    stages: Iterable[tuple[int, str]],
+    day: date,
+) -> EpisodeRows:
+    """`episode_rows` of one episode from its services (date, category) and stage changes (change id,
+    stage), which the episode page reads whole anyway: two statements fewer than asking again."""
+    treated = [d for d, category in services if category in TREATMENT and d <= day]
+    latest = max(((c, s) for c, s in stages if s != Stage.ENDED.value), default=None)
+    return EpisodeRows(
+        {episode_id: measurements} if measurements else {},
+        {episode_id: min(treated)} if treated else {},
+        {episode_id} if latest is not None and latest[1] == Stage.STEPPING_DOWN.value else set(),
+    )
+
+
 def flags_of(episode: Episode, rows: EpisodeRows, *, as_of: date, rules: FlagRules) -> list[Flag]:
     """The episode's flags on `as_of`, most urgent first (`onward.model.flags`)."""
     treated = rows.first_treatment.get(episode.episode_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, exists, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -11,12 +11,18 @@ from onward.store.engine import create_db_engine
 from onward.store.tables import ImportRecord, User
 
 
-def holds_synthetic_data(db: Session | Connection) -> bool:
+def synthetic_data_clause() -> ColumnElement[bool]:
     """True when any import came from a synthetic extract (`onward synth`'s manifest) or the demo
-    accounts of `onward demo` exist."""
-    synthetic_import = select(ImportRecord.import_id).where(ImportRecord.synthetic).limit(1)
-    demo_account = select(User.user_id).where(User.username.startswith(DEMO_USERNAME_PREFIX)).limit(1)
-    return db.execute(synthetic_import).first() is not None or db.execute(demo_account).first() is not None
+    accounts of `onward demo` exist: one expression, to fold into a statement that reads more."""
+    return or_(
+        exists().where(ImportRecord.synthetic),
+        exists().where(User.username.startswith(DEMO_USERNAME_PREFIX)),
+    )
+
+
+def holds_synthetic_data(db: Session | Connection) -> bool:
+    """`synthetic_data_clause` on its own."""
+    return bool(db.execute(select(synthetic_data_clause())).scalar())
 
 
 def database_holds_synthetic_data(url: str) -> bool:

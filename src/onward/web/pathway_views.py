@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -14,7 +15,8 @@ from onward.errors import ValidationError
 from onward.metrics.flags import rules_from_settings
 from onward.model.eventlog import EndReason, ProgramKind, ServiceCategory
 from onward.model.flags import FlagRules
-from onward.model.instruments import spec
+from onward.model.instruments import Definition, spec
+from onward.model.service_codes import ServiceCode
 from onward.services.caseload import CaseloadLine
 from onward.services.episode_record import ServiceLine
 from onward.services.episode_rows import Scores
@@ -135,6 +137,42 @@ def caseload_row(request: Request) -> Callable[[CaseloadLine], Markup]:
 
         found = row
         state.caseload_row = found
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class FormFragments:
+    """Cached renderers of `_episode_forms.html`'s macros (see `form_fragments`)."""
+
+    measure_fields: Callable[[Definition], Markup]
+    service_code_options: Callable[[tuple[ServiceCode, ...]], Markup]
+
+
+def form_fragments(request: Request) -> FormFragments:
+    """The episode page's instrument items and service-code options, remembered by value (definitions
+    and the catalogue are immutable, and a site's own item text gives new values): they were most of
+    the page's rendering. One set per app."""
+    state = request.app.state
+    found: FormFragments | None = getattr(state, "episode_form_fragments", None)
+    if found is None:
+        templates: Jinja2Templates = state.templates
+        module = templates.env.get_template("_episode_forms.html").module
+
+        def escaped(rendered: object) -> Markup:
+            if not isinstance(rendered, Markup):  # the templates autoescape: every value is escaped
+                raise TypeError("form fragments must come from an autoescaping template")
+            return rendered
+
+        @lru_cache(maxsize=64)
+        def measure_fields(definition: Definition) -> Markup:
+            return escaped(module.measure_fields(definition))  # type: ignore[attr-defined]
+
+        @lru_cache(maxsize=4)
+        def service_code_options(codes: tuple[ServiceCode, ...]) -> Markup:
+            return escaped(module.service_code_options(codes))  # type: ignore[attr-defined]
+
+        found = FormFragments(measure_fields, service_code_options)
+        state.episode_form_fragments = found
     return found
 
 

@@ -33,6 +33,7 @@ from onward.web.pathway_views import (
     GRADUATING_MEANS,
     caseload_row,
     flag_rules,
+    form_fragments,
     parse_day,
     parse_int,
     program_kind_label,
@@ -89,11 +90,18 @@ def caseload_page(request: Request, actor: ActorDep, session: SessionDep, now: N
     return render(request, "caseload.html", context)
 
 
+#: The service-code options of the episode page's form, in a stable order (the catalogue is immutable).
+_SERVICE_CODES = tuple(sorted(default_catalog().values(), key=lambda c: (c.category.value, c.code)))
+
+
 def _episode_context(request: Request, record: EpisodeRecord, **extra: Any) -> dict[str, Any]:
     episode = record.episode
     settings = settings_of(request)
     end = max(record.as_of if record.open else episode.end_date or record.as_of, episode.start_date)
     trends = [trend(s, planned_exit=episode.planned_end_date, today=record.as_of) for s in record.scores]
+    answerable = sorted(
+        selfreport.answerable(settings.instrument_texts_dir).values(), key=lambda d: d.id.value
+    )
     context: dict[str, Any] = {
         "title": f"Episode {episode.episode_id}",
         "record": record,
@@ -103,13 +111,10 @@ def _episode_context(request: Request, record: EpisodeRecord, **extra: Any) -> d
         "flag_labels": FLAG_LABELS,
         "end_reasons": [r.value for r in EndReason],
         "end_reason_labels": END_REASON_LABELS,
-        "instruments": sorted(
-            selfreport.answerable(settings.instrument_texts_dir).values(), key=lambda d: d.id.value
-        ),
-        "all_instruments": sorted(
-            selfreport.answerable(settings.instrument_texts_dir).values(), key=lambda d: d.id.value
-        ),
-        "service_codes": sorted(default_catalog().values(), key=lambda c: (c.category.value, c.code)),
+        "instruments": answerable,
+        "all_instruments": answerable,
+        "service_codes": _SERVICE_CODES,
+        "forms": form_fragments(request),
         "kind_label": program_kind_label(record.program.kind),
         "defaults": defaults_for(record.program.kind)
         if record.program.kind in {k.value for k in ProgramKind}
