@@ -6,8 +6,9 @@ cube's direction cards, each with its own period and its own small-cell rule, it
 The figures and their trends are computed once per version of the published figures (the cube's data
 version: clinical writes are folded in with the cube's own background refresh, docs/metrics.md
 "Refresh") and period, one computation at a time (the engine's DuckDB connection serves one call at a
-time), and kept in memory; a hidden figure or month is never shown, drawn or compared. Targets are read on every request, as for
-the cube's cards, so a new target shows at once; the status and the trend line are cheap to draw."""
+time), and kept in memory; a hidden figure or month is never shown, drawn or compared. Targets are read
+on every request, as for the cube's cards, so a new target shows at once; the status and the trend line
+are cheap to draw."""
 
 from __future__ import annotations
 
