@@ -339,6 +339,23 @@ def test_the_cache_computes_on_each_backend(database_url: str, tmp_path: Path) -
     assert "admissions" in ip["suppressed"] and ip["admissions"] is None
 
 
+def test_a_serving_worker_settles_its_heap_after_each_new_cube(database_url: str, tmp_path: Path) -> None:
+    """`after_new_cube` (a serving worker's `onward.web.heap.settle`) runs once per cube computed, not
+    per view served from a cube already held."""
+    upgrade_database(database_url)
+    load(database_url, tmp_path / "v1", event_log())
+    engine = create_db_engine(database_url)
+    settled: list[int] = []
+    cache = MetricsCache(database_url, after_new_cube=lambda: settled.append(cache.cubes_computed))
+    try:
+        with session_factory(engine)() as session:
+            cache.view(session, PeriodQuery())
+            cache.view(session, PeriodQuery(CalendarPeriod.quarter(2024, 1)))
+    finally:
+        engine.dispose()
+    assert settled == [1] and cache.cubes_computed == 1
+
+
 def _end_episode(session: Any, episode_id: str, day: dt.date) -> None:
     """A clinical write as the services make it: an episode ends (an update: no row count changes)."""
     from sqlalchemy import update

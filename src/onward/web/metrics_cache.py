@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -132,8 +133,16 @@ class MetricsCache:
     """Cubes and period views of one database, least recently used dropped first; one computation at a
     time (the DuckDB copy of the store is shared, and concurrent identical requests compute once)."""
 
-    def __init__(self, url: str, *, size: int = CACHE_SIZE, refresh_seconds: float = 300) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        size: int = CACHE_SIZE,
+        refresh_seconds: float = 300,
+        after_new_cube: Callable[[], None] | None = None,
+    ) -> None:
         self.url = url
+        self.after_new_cube = after_new_cube  # a serving worker settles its heap (onward.web.heap)
         self.size = size
         self.refresh_seconds = refresh_seconds
         self._refreshing: threading.Thread | None = None
@@ -266,6 +275,8 @@ class MetricsCache:
             while len(self._cubes) > CUBES:
                 self._cubes.popitem(last=False)
             self.cubes_computed += 1
+        if self.after_new_cube is not None:
+            self.after_new_cube()
         return held
 
     def _get(self, key: tuple[DataVersion, date, CalendarPeriod]) -> MetricsView | None:
