@@ -207,6 +207,39 @@ def test_concurrent_appends_keep_one_chain(database_url: str) -> None:
     assert verdict.intact and verdict.entries == 40
 
 
+def test_a_session_that_appends_again_later_chains_after_entries_written_meanwhile(
+    database_url: str,
+) -> None:
+    """Sessions keep their objects after commit: the seal (the chain's tail) must be read afresh in each
+    transaction, or a session's second append would link to a stale tail and fork the chain."""
+    upgrade_database(database_url)
+    engine = create_db_engine(database_url)
+    factory = session_factory(engine, audit_key=KEY)
+
+    def append(s: Session, who: str) -> None:
+        s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        append_audit(session=s, at=T0, user_id=who, action="read", entity="person")
+        s.commit()
+
+    try:
+        with factory() as kept:
+            append(kept, "first")
+            seen = kept.get(AuditSeal, 1)  # held, as a page that showed the seal would hold it
+            kept.commit()
+            with factory() as other:
+                append(other, "meanwhile")
+                append(other, "meanwhile again")
+            append(kept, "later")  # same session, new transaction
+            newest = kept.scalars(select(AuditEntry).order_by(AuditEntry.entry_id)).all()
+        with factory() as s:
+            verdict = verify_audit_chain(session=s)
+    finally:
+        engine.dispose()
+    assert [e.user_id for e in newest] == ["first", "meanwhile", "meanwhile again", "later"]
+    assert newest[-1].prev_hash == newest[-2].hash
+    assert verdict.intact and verdict.entries == 4 and seen is not None
+
+
 def test_the_writer_commits_reads_in_batches_while_a_writer_holds_the_lock(sqlite_url: str) -> None:
     """A read's audit entry waits for SQLite's write lock instead of failing, and lands in the chain."""
     upgrade_database(sqlite_url)
