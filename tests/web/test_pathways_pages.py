@@ -118,8 +118,8 @@ def test_the_episode_page_and_caseload_read_in_few_statements(
         event.remove(engine, "before_cursor_execute", seen)
     assert page.status_code == 200 and "Primary clinician" in page.text
     assert caseload.status_code == 200
-    assert len(episode_statements) <= 12, "\n".join(s[:90] for s in episode_statements)
-    assert len(caseload_statements) <= 8, "\n".join(s[:90] for s in caseload_statements)
+    assert len(episode_statements) <= 11, "\n".join(s[:90] for s in episode_statements)
+    assert len(caseload_statements) <= 6, "\n".join(s[:90] for s in caseload_statements)
 
 
 def test_a_self_report_link_is_answered_on_a_phone_once_and_a_risk_answer_gets_help(

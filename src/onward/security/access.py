@@ -12,12 +12,14 @@ episode's own care team sees them only through break-glass (§2.51, medical emer
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, literal, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from onward.errors import NotFoundError
 from onward.model.roles import Role
@@ -53,27 +55,43 @@ class Actor:
         return permission in self.permissions
 
 
-def actor_for(session: Session, user: User, now: datetime, *, request_id: str | None = None) -> Actor:
-    """The actor of a signed-in user: role grants plus unrevoked administrator grants."""
-    # Grants and programs in one statement: it runs on every signed-in request.
-    rows = session.execute(
-        union_all(
-            select(literal("grant").label("kind"), AccessGrant.permission.label("value")).where(
-                AccessGrant.user_id == user.user_id, AccessGrant.revoked_at.is_(None)
-            ),
-            select(literal("program").label("kind"), UserProgram.program_id.label("value")).where(
-                UserProgram.user_id == user.user_id
-            ),
-        )
-    ).all()
+#: Separates the values of one aggregated column (the ASCII unit separator: in no permission or id).
+_SEP = "\x1f"
+
+
+def held_by(
+    user_id: str | ColumnElement[str] | InstrumentedAttribute[str],
+) -> tuple[ScalarSelect[Any], ScalarSelect[Any]]:
+    """A user's unrevoked grants and their programs, each as one aggregated string column, so they can
+    be read in the statement that reads the user (the session check does, on every request)."""
+    grants = (
+        select(func.aggregate_strings(AccessGrant.permission, _SEP))
+        .where(AccessGrant.user_id == user_id, AccessGrant.revoked_at.is_(None))
+        .scalar_subquery()
+    )
+    programs = (
+        select(func.aggregate_strings(UserProgram.program_id, _SEP))
+        .where(UserProgram.user_id == user_id)
+        .scalar_subquery()
+    )
+    return grants, programs
+
+
+def split_held(value: str | None) -> tuple[str, ...]:
+    """The values of a `held_by` column."""
+    return tuple(value.split(_SEP)) if value else ()
+
+
+def actor_of(
+    user: User, grants: Iterable[str], programs: Iterable[str], *, request_id: str | None = None
+) -> Actor:
+    """The actor of a signed-in user: role grants plus the unrevoked administrator grants its role may
+    hold, and its programs."""
     granted = {
-        Permission(value)
-        for kind, value in rows
-        if kind == "grant"
-        and value in {g.value for g in GRANTABLE}
-        and Role(user.role) in GRANTABLE[Permission(value)]
+        Permission(p)
+        for p in grants
+        if p in {g.value for g in GRANTABLE} and Role(user.role) in GRANTABLE[Permission(p)]
     }
-    programs = tuple(sorted(str(value) for kind, value in rows if kind == "program"))
     return Actor(
         user_id=user.user_id,
         username=user.username,
@@ -81,9 +99,15 @@ def actor_for(session: Session, user: User, now: datetime, *, request_id: str | 
         permissions=role_permissions(user.role) | granted,
         person_id=user.person_id,
         staff_id=user.staff_id,
-        program_ids=programs,
+        program_ids=tuple(sorted(programs)),
         request_id=request_id,
     )
+
+
+def actor_for(session: Session, user: User, now: datetime, *, request_id: str | None = None) -> Actor:
+    """`actor_of` a user, reading its grants and programs (one statement)."""
+    grants, programs = session.execute(select(*held_by(user.user_id))).one()
+    return actor_of(user, split_held(grants), split_held(programs), request_id=request_id)
 
 
 def operator(name: str) -> Actor:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from onward.security.access import held_by, split_held
 from onward.store.tables import User
 from onward.store.tables_security import LoginSession
 
@@ -52,6 +53,8 @@ class ActiveSession:
     row: LoginSession
     user: User
     needs_touch: bool
+    grants: tuple[str, ...] = ()  # the user's unrevoked grants and programs, read with the session
+    programs: tuple[str, ...] = ()
 
 
 def open_session(
@@ -86,19 +89,26 @@ def find_session(
     """The session of `token` when it is open, not idle too long, not too old, and its user active."""
     if not token or len(token) > 128:
         return None
+    # One statement on every signed-in request: the session, its user, and the user's grants and programs.
     found = session.execute(
-        select(LoginSession, User)
+        select(LoginSession, User, *held_by(User.user_id))
         .join(User, User.user_id == LoginSession.user_id)
         .where(LoginSession.token_hash == token_hash(secret_key, token))
     ).first()
     if found is None:
         return None
-    row, user = found
+    row, user, grants, programs = found
     if row.ended_at is not None or not user.is_active:
         return None
     if now - aware(row.last_seen_at) > idle or now >= aware(row.expires_at):
         return None
-    return ActiveSession(row=row, user=user, needs_touch=now - aware(row.last_seen_at) >= TOUCH_INTERVAL)
+    return ActiveSession(
+        row=row,
+        user=user,
+        needs_touch=now - aware(row.last_seen_at) >= TOUCH_INTERVAL,
+        grants=split_held(grants),
+        programs=split_held(programs),
+    )
 
 
 def touch(session: Session, token_hash_value: str, now: datetime) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onward.errors import AuthenticationError, PermissionDeniedError
 from onward.security import login_sessions
-from onward.security.access import Actor, actor_for
+from onward.security.access import Actor, actor_of
 from onward.security.audit import AuditEvent
 from onward.security.audit_writer import AuditWriter
 from onward.security.policy import ROUTES, Open, Permission, route_allows, route_key
@@ -87,7 +87,9 @@ def get_optional_user(
     # The handler goes on in this read transaction (a write service commits it before its own BEGIN
     # IMMEDIATE): ending it here cost every request another pool checkout, ping, BEGIN and COMMIT,
     # four round trips on PostgreSQL (docs/benchmarks.md, "Web under load").
-    request.state.actor = actor_for(session, active.user, now, request_id=request_id(request))
+    request.state.actor = actor_of(
+        active.user, active.grants, active.programs, request_id=request_id(request)
+    )
     # Detached copies: a handler's rollback must not expire what the page (or its error page) shows.
     session.expunge(active.user)
     session.expunge(active.row)
