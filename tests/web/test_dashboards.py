@@ -340,7 +340,7 @@ def test_the_cache_computes_on_each_backend(database_url: str, tmp_path: Path) -
 
 
 def test_a_serving_worker_settles_its_heap_after_each_new_cube(database_url: str, tmp_path: Path) -> None:
-    """`after_new_cube` (a serving worker's `onward.web.heap.settle`) runs once per cube computed, not
+    """`after_new_cube` (a serving worker's `onward.web.interpreter.settle`) runs once per cube computed, not
     per view served from a cube already held."""
     upgrade_database(database_url)
     load(database_url, tmp_path / "v1", event_log())

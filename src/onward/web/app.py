@@ -21,7 +21,7 @@ from onward.security.audit_writer import AuditWriter
 from onward.security.keys import audit_key
 from onward.settings import Settings
 from onward.store.engine import create_db_engine, session_factory
-from onward.web import heap
+from onward.web import interpreter
 from onward.web.api import API_PREFIX, api_router
 from onward.web.deps import enforce_policy
 from onward.web.errors import install_error_handlers
@@ -110,7 +110,7 @@ def _warm_metrics(app: FastAPI) -> None:
             app.state.metrics_cache.view(session, Period(None, None, None))
     except Exception:  # a warm-up is an optimisation: the page computes (and reports errors) itself
         logging.getLogger(__name__).exception("metrics warm-up failed")
-    heap.settle()  # what the worker imported and built at start-up, it keeps: see onward.web.heap
+    interpreter.settle()  # what the worker imported and built at start-up, it keeps (web/interpreter.py)
 
 
 def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
@@ -118,9 +118,12 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
 
     `warm_metrics` (used by `onward serve` and `onward demo`) computes the dashboard's default view in
     the background at start-up, then freezes the worker's long-lived objects out of the garbage
-    collector's full passes, again after each new cube of published figures (`onward.web.heap`).
+    collector's full passes, again after each new cube of published figures, and shortens the
+    interpreter lock's switch interval: it is a serving process (`onward.web.interpreter`).
     """
     settings.check_serving()
+    if warm_metrics:
+        interpreter.tune_for_serving()
     engine = create_db_engine(settings.resolved_database_url)
     factory = session_factory(engine, audit_key=audit_key(settings))
     writer = AuditWriter(factory)
@@ -154,8 +157,8 @@ def create_app(settings: Settings, *, warm_metrics: bool = False) -> FastAPI:
     app.state.metrics_cache = MetricsCache(
         settings.resolved_database_url,
         refresh_seconds=settings.published_refresh_seconds,
-        # A serving worker keeps each cube for minutes: out of the collector's full passes (web/heap.py).
-        after_new_cube=heap.settle if warm_metrics else None,
+        # A serving worker keeps each cube for minutes: out of the collector's full passes.
+        after_new_cube=interpreter.settle if warm_metrics else None,
     )
 
     app.add_middleware(SecurityHeaders)

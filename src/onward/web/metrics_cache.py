@@ -142,7 +142,7 @@ class MetricsCache:
         after_new_cube: Callable[[], None] | None = None,
     ) -> None:
         self.url = url
-        self.after_new_cube = after_new_cube  # a serving worker settles its heap (onward.web.heap)
+        self.after_new_cube = after_new_cube  # a serving worker settles its heap (web/interpreter.py)
         self.size = size
         self.refresh_seconds = refresh_seconds
         self._refreshing: threading.Thread | None = None
