@@ -105,6 +105,29 @@ def test_a_direction_number_opens_a_calibrated_what_if_and_results_sit_beside_th
     assert "status-quo (calibrated):" in done and "SIMULATED" in done
 
 
+def test_prevention_coverage_opens_the_skills_scenarios_beside_its_own_figure(
+    client: TestClient,
+    make_user: Callable[..., Any],
+    login: Login,
+    imported: str,  # noqa: F811
+    fake_fit: list[int],
+) -> None:
+    """A number published on its own page opens the what-if too when the simulator has levers for it;
+    ideas implemented has none, so it offers no what-if link."""
+    make_user("lee", "leader")
+    login("lee")
+    home = client.get("/system").text
+    assert 'href="/whatif?metric=skills_coverage"' in home
+    assert 'href="/whatif?metric=voice_share_implemented"' not in home
+    page = client.get("/whatif", params={"metric": "skills_coverage"})
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "Prevention coverage (skills lessons) is" in text and "no target is set" in text
+    for name in ("status-quo", "skills-schools", "skills-prenatal"):
+        assert f'value="{name}" checked' in page.text
+    whatif_links.calibrate_event_log.gate.set()  # type: ignore[attr-defined]
+
+
 def test_an_unknown_metric_opens_the_plain_form(
     client: TestClient,
     make_user: Callable[..., Any],

@@ -19,9 +19,10 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from onward.metrics.registry import METRICS
+from onward.model.own_page_metrics import OWN_PAGE_METRICS
 from onward.sim.calibrate import Calibration, calibrate_event_log
 from onward.sim.scenario import Scenario
-from onward.web.metrics_cache import DataVersion, data_version
+from onward.web.metrics_cache import DataVersion, MetricsView, data_version
 
 #: Each lever in plain words (the parameter's own description and source are shown beside it).
 LEVER_NAMES: dict[str, str] = {
@@ -61,7 +62,15 @@ METRIC_LINKS: dict[str, MetricLink] = {
     "reentry_12m_rate": MetricLink(
         ("status-quo", "built-to-be-left", "fast-return"), "relapses", "relapses after graduating"
     ),
+    # Published on its own page (onward.model.own_page_metrics); the simulator's skills levers move it.
+    "skills_coverage": MetricLink(
+        ("status-quo", "skills-schools", "skills-prenatal"),
+        "new_cases",
+        "skills taught early prevent some new cases",
+    ),
 }
+#: Ideas implemented (the other number on its own page) has no lever in the simulator: a voice plan
+#: carries its own what-if run instead (docs/voice.md).
 
 
 def link_for(metric: str | None) -> MetricLink | None:
@@ -171,7 +180,7 @@ def calibrated(request: Request, session: Session, scenarios: list[Scenario]) ->
 
 
 def metric_title(metric: str) -> str:
-    definition = METRICS.get(metric)
+    definition = METRICS.get(metric) or OWN_PAGE_METRICS.get(metric)
     return definition.title if definition else metric
 
 
@@ -191,6 +200,8 @@ def figure_beside_target(request: Request, session: Session, metric: str) -> dic
             "period": None,
             "simulated": link.simulated,
         }
+    if metric in OWN_PAGE_METRICS:
+        return _own_page_beside(request, session, metric, view, link)
     item = line(metric, view.metrics, targets_in_force(session))
     return {
         "title": item.definition.title,
@@ -199,6 +210,28 @@ def figure_beside_target(request: Request, session: Session, metric: str) -> dic
         "status": item.status.label,
         "explanation": item.status.explanation,
         "period": view.period["title"],
+        "data_end": view.period["as_of"],
+        "simulated": link.simulated,
+        "why": link.why,
+    }
+
+
+def _own_page_beside(
+    request: Request, session: Session, metric: str, view: MetricsView, link: MetricLink
+) -> dict[str, Any]:
+    """`figure_beside_target` for a number published on its own page, over the leader's home period."""
+    from onward.services.targets import targets_in_force
+    from onward.web.direction_extras import extra_figures
+
+    extra = next(f for f in extra_figures(request, view) if f.key == metric)
+    target, state = extra.against(targets_in_force(session))
+    return {
+        "title": extra.definition.title,
+        "figure": extra.figure,
+        "target": target.phrase if target else "no target",
+        "status": state.label,
+        "explanation": state.explanation,
+        "period": extra.basis,
         "data_end": view.period["as_of"],
         "simulated": link.simulated,
         "why": link.why,

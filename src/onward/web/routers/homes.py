@@ -28,6 +28,7 @@ from onward.web.metrics_cache import metrics_cache
 from onward.web.scorecards import direction_cards, ship_tables
 from onward.web.templating import render
 from onward.web.voice_views import leader_voice_section
+from onward.web.whatif_links import METRIC_LINKS
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -78,6 +79,7 @@ def system_home(
         "direction_extras": direction_extras(request, view, targets) if view else [],
         "status_rule": STATUS_RULE,
         "may_whatif": is_allowed(user.role, Permission.WHAT_IF),
+        "whatif_metrics": METRIC_LINKS,  # which direction numbers open a pre-filled what-if
         "voice": leader_voice_section(session, settings.resolved_database_url, day),  # docs/voice.md
     }
     return render(request, "system_home.html", context, user=user)
