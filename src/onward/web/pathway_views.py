@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -113,36 +114,49 @@ def short_name(instrument: str) -> str:
     return spec(instrument).short_name
 
 
+def remembered_macro(
+    request: Request, template: str, macro: str, *, size: int, globals: dict[str, Any] | None = None
+) -> Callable[[Any], Markup]:
+    """A macro of an autoescaping template as a function remembered by value (its one argument is
+    immutable and hashable, and the HTML depends on it alone). One per app, template and macro."""
+    state = request.app.state
+    held: dict[tuple[str, str], Callable[[Any], Markup]] | None = getattr(state, "remembered_macros", None)
+    if held is None:
+        held = {}
+        state.remembered_macros = held
+    found = held.get((template, macro))
+    if found is None:
+        templates: Jinja2Templates = state.templates
+        render = getattr(templates.env.get_template(template, globals=globals).module, macro)
+
+        @lru_cache(maxsize=size)
+        def remembered(value: Any) -> Markup:
+            rendered = render(value)
+            # The templates autoescape, so a macro returns Markup with every value in it escaped.
+            if not isinstance(rendered, Markup):
+                raise TypeError(f"{template} must be an autoescaping template")
+            return rendered
+
+        found = held[(template, macro)] = remembered
+    return found
+
+
 def caseload_row(request: Request) -> Callable[[CaseloadLine], Markup]:
     """The HTML of one caseload row, remembered by value (a line is immutable, and the row depends on it
     alone): most rows are unchanged between a clinician's visits, and rendering each again was a third
-    of the caseload page's CPU under load (docs/benchmarks.md). One renderer per app."""
-    state = request.app.state
-    found: Callable[[CaseloadLine], Markup] | None = getattr(state, "caseload_row", None)
-    if found is None:
-        templates: Jinja2Templates = state.templates
-        template = templates.env.get_template(
-            "_caseload_row.html",
-            globals={"flag_labels": FLAG_LABELS, "spark": spark, "short_name": short_name},
-        )
-        macro = template.module.row  # type: ignore[attr-defined]
-
-        @lru_cache(maxsize=8192)
-        def row(line: CaseloadLine) -> Markup:
-            rendered = macro(line)
-            # The templates autoescape, so a macro returns Markup with every value in it escaped.
-            if not isinstance(rendered, Markup):
-                raise TypeError("caseload rows must come from an autoescaping template")
-            return rendered
-
-        found = row
-        state.caseload_row = found
-    return found
+    of the caseload page's CPU under load (docs/benchmarks.md)."""
+    return remembered_macro(
+        request,
+        "_caseload_row.html",
+        "row",
+        size=8192,
+        globals={"flag_labels": FLAG_LABELS, "spark": spark, "short_name": short_name},
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class FormFragments:
-    """Cached renderers of `_episode_forms.html`'s macros (see `form_fragments`)."""
+    """Renderers of `_episode_forms.html`'s macros (see `form_fragments`)."""
 
     measure_fields: Callable[[Definition], Markup]
     service_code_options: Callable[[tuple[ServiceCode, ...]], Markup]
@@ -151,29 +165,11 @@ class FormFragments:
 def form_fragments(request: Request) -> FormFragments:
     """The episode page's instrument items and service-code options, remembered by value (definitions
     and the catalogue are immutable, and a site's own item text gives new values): they were most of
-    the page's rendering. One set per app."""
-    state = request.app.state
-    found: FormFragments | None = getattr(state, "episode_form_fragments", None)
-    if found is None:
-        templates: Jinja2Templates = state.templates
-        module = templates.env.get_template("_episode_forms.html").module
-
-        def escaped(rendered: object) -> Markup:
-            if not isinstance(rendered, Markup):  # the templates autoescape: every value is escaped
-                raise TypeError("form fragments must come from an autoescaping template")
-            return rendered
-
-        @lru_cache(maxsize=64)
-        def measure_fields(definition: Definition) -> Markup:
-            return escaped(module.measure_fields(definition))  # type: ignore[attr-defined]
-
-        @lru_cache(maxsize=4)
-        def service_code_options(codes: tuple[ServiceCode, ...]) -> Markup:
-            return escaped(module.service_code_options(codes))  # type: ignore[attr-defined]
-
-        found = FormFragments(measure_fields, service_code_options)
-        state.episode_form_fragments = found
-    return found
+    the page's rendering."""
+    return FormFragments(
+        remembered_macro(request, "_episode_forms.html", "measure_fields", size=64),
+        remembered_macro(request, "_episode_forms.html", "service_code_options", size=4),
+    )
 
 
 def parse_day(value: str | None, field: str) -> date | None:
