@@ -150,6 +150,16 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+def _tally(url: str, statement: Any, window: list[date], as_of: date) -> list[MonthShare]:
+    """Monthly shares from rows of (the day an item was due or decided, the day it was done): done
+    counts only when done by `as_of`."""
+    pairs = []
+    for day, done_on in _rows(url, statement):
+        done = _day(done_on)
+        pairs.append((_day(day) or as_of, done is not None and done <= as_of))
+    return monthly_shares(pairs, window)
+
+
 def skills_coverage(url: str, as_of: date, *, trend: bool = True) -> ExtraFigure:
     """Lessons delivered of lessons due, 1 January of the as_of year to `as_of` (as the skills metrics
     count them); the trend: lessons planned in each of the 12 months to `as_of`, delivered by `as_of`."""
@@ -175,11 +185,7 @@ def skills_coverage(url: str, as_of: date, *, trend: bool = True) -> ExtraFigure
             .select_from(sessions.join(cohorts, sessions.c.cohort_id == cohorts.c.cohort_id))
             .where(and_(sessions.c.planned_on >= window[0], sessions.c.planned_on <= as_of))
         )
-        pairs = []
-        for planned, delivered in _rows(url, statement):
-            done = _day(delivered)
-            pairs.append((_day(planned) or as_of, done is not None and done <= as_of))
-        months = monthly_shares(pairs, window)
+        months = _tally(url, statement, window, as_of)
     denominator = int(found.denominator or 0)
     return ExtraFigure(
         OWN_PAGE_METRICS["skills_coverage"],
@@ -220,11 +226,7 @@ def ideas_implemented(
                 ideas.c.status != "declined",
             )
         )
-        pairs = []
-        for decided, implemented in _rows(url, statement):
-            done = _day(implemented)
-            pairs.append((_day(decided) or read_as_of, done is not None and done <= read_as_of))
-        months = monthly_shares(pairs, window)
+        months = _tally(url, statement, window, read_as_of)
     return ExtraFigure(
         OWN_PAGE_METRICS["voice_share_implemented"],
         int(figure.numerator),

@@ -8,6 +8,7 @@ services and flags fit the picture the demo shows (and writing on that day leave
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -29,12 +30,15 @@ def _latest_dates() -> list[ScalarSelect[Any]]:
     ]
 
 
+def _latest(candidates: Sequence[date | None]) -> date | None:
+    dates = [d for d in candidates if d is not None]
+    return max(dates) if dates else None
+
+
 def data_end(session: Session) -> date | None:
     """The latest recorded event date (docs/metrics.md `data_end`): referral, episode start or end,
     service or measurement; planned dates do not count."""
-    candidates = session.execute(select(*_latest_dates())).one()
-    dates = [d for d in candidates if d is not None]
-    return max(dates) if dates else None
+    return _latest(session.execute(select(*_latest_dates())).one())
 
 
 def care_day(session: Session, now: datetime) -> date:
@@ -42,10 +46,8 @@ def care_day(session: Session, now: datetime) -> date:
     today = now.date()
     # One statement (it runs on every care page); the latest dates are index lookups, read always.
     synthetic, *candidates = session.execute(select(synthetic_data_clause(), *_latest_dates())).one()
-    dates: list[date] = [d for d in candidates if d is not None]
-    if synthetic and dates and max(dates) < today:
-        return max(dates)
-    return today
+    end = _latest(candidates)
+    return end if synthetic and end is not None and end < today else today
 
 
 def new_id(prefix: str) -> str:
